@@ -1,0 +1,1 @@
+"""The business rules of eventfold: commands, events and one decider per aggregate. Pure: no I/O."""

@@ -1,0 +1,133 @@
+"""Events: immutable facts, named and versioned explicitly so that stored history stays readable.
+
+Each event carries every fact that readers need later (an `OrderPlaced` holds the sku, name and unit
+price of each line as they were), so nothing downstream has to look up another aggregate's state.
+The id of the aggregate an event belongs to is not in the payload: it is the stream id.
+Fields are plain types: the rules live in the commands, and a recorded fact must stay readable even
+after those rules are tightened.
+"""
+
+from decimal import Decimal
+from typing import Any, ClassVar, Literal
+from uuid import UUID
+
+from domain.values import Address, Value
+
+StreamType = Literal["Customer", "Product", "Order"]
+
+
+class Event(Value):
+    type_name: ClassVar[str]
+    stream_type: ClassVar[StreamType]
+    schema_version: ClassVar[int] = 1
+
+    def to_data(self) -> dict[str, Any]:
+        """The payload with Python values (UUID, Decimal); each store encodes them its own way."""
+        return self.model_dump()
+
+    def to_json_data(self) -> dict[str, Any]:
+        """The payload as JSON values (UUIDs and money as strings)."""
+        return self.model_dump(mode="json")
+
+
+class CustomerEvent(Event):
+    stream_type = "Customer"
+
+
+class CustomerRegistered(CustomerEvent):
+    type_name = "CustomerRegistered"
+    name: str
+    email: str
+    address: Address | None = None
+
+
+class CustomerAddressChanged(CustomerEvent):
+    type_name = "CustomerAddressChanged"
+    address: Address
+
+
+class CustomerEmailChanged(CustomerEvent):
+    type_name = "CustomerEmailChanged"
+    email: str
+    previous_email: str
+
+
+class CustomerEmailVerified(CustomerEvent):
+    type_name = "CustomerEmailVerified"
+    email: str
+
+
+class ProductEvent(Event):
+    stream_type = "Product"
+
+
+class ProductCreated(ProductEvent):
+    type_name = "ProductCreated"
+    sku: str
+    name: str
+    price: Decimal
+
+
+class ProductPriceChanged(ProductEvent):
+    type_name = "ProductPriceChanged"
+    price: Decimal
+    previous_price: Decimal
+
+
+class OrderEvent(Event):
+    stream_type = "Order"
+
+
+class PlacedLine(Value):
+    product_id: UUID
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+
+
+class OrderPlaced(OrderEvent):
+    type_name = "OrderPlaced"
+    customer_id: UUID
+    lines: tuple[PlacedLine, ...]
+    total: Decimal
+    idempotency_key: str | None = None
+
+
+class OrderShipped(OrderEvent):
+    type_name = "OrderShipped"
+    carrier: str
+    tracking_number: str
+
+
+class OrderCancelled(OrderEvent):
+    type_name = "OrderCancelled"
+    reason: str
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.type_name: cls
+    for cls in (
+        CustomerRegistered,
+        CustomerAddressChanged,
+        CustomerEmailChanged,
+        CustomerEmailVerified,
+        ProductCreated,
+        ProductPriceChanged,
+        OrderPlaced,
+        OrderShipped,
+        OrderCancelled,
+    )
+}
+
+
+class UnknownEventType(Exception):
+    pass
+
+
+def event_from_data(type_name: str, schema_version: int, data: dict[str, Any]) -> Event:
+    """Rebuild a stored event. Older schema versions would be upcast here; there is only v1 so far."""
+    cls = EVENT_TYPES.get(type_name)
+    if cls is None or schema_version != cls.schema_version:
+        raise UnknownEventType(f"no event type {type_name!r} at schema version {schema_version}")
+    return cls.model_validate(data)

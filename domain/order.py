@@ -1,0 +1,146 @@
+"""The Order aggregate. Placing an order also reads the customer and the products it names."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from uuid import UUID
+
+from domain.commands import CancelOrder, PlaceOrder, ShipOrder
+from domain.customer import Customer
+from domain.errors import InvalidState, NotFound
+from domain.events import (
+    OrderCancelled,
+    OrderEvent,
+    OrderPlaced,
+    OrderShipped,
+    PlacedLine,
+)
+from domain.product import Product
+from domain.values import cents
+
+OrderCommand = PlaceOrder | ShipOrder | CancelOrder
+
+
+class OrderStatus(StrEnum):
+    PLACED = "PLACED"
+    SHIPPED = "SHIPPED"
+    CANCELLED = "CANCELLED"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    product_id: UUID
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+
+    @property
+    def line_total(self) -> Decimal:
+        return cents(self.unit_price * self.quantity)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    id: UUID
+    customer_id: UUID
+    lines: tuple[OrderLine, ...]
+    total: Decimal
+    status: OrderStatus
+    placed_at: datetime
+    version: int
+    idempotency_key: str | None = None
+    shipped_at: datetime | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+
+
+def evolve(state: Order | None, event: OrderEvent, stream_id: UUID, at: datetime) -> Order:
+    if isinstance(event, OrderPlaced):
+        return Order(
+            id=stream_id,
+            customer_id=event.customer_id,
+            lines=tuple(
+                OrderLine(
+                    product_id=line.product_id,
+                    sku=line.sku,
+                    name=line.name,
+                    quantity=line.quantity,
+                    unit_price=cents(line.unit_price),
+                )
+                for line in event.lines
+            ),
+            total=cents(event.total),
+            status=OrderStatus.PLACED,
+            placed_at=at,
+            version=1,
+            idempotency_key=event.idempotency_key,
+        )
+    if state is None:
+        raise ValueError(f"{event.type_name} before OrderPlaced in stream {stream_id}")
+    state = replace(state, version=state.version + 1)
+    match event:
+        case OrderShipped(carrier=carrier, tracking_number=tracking_number):
+            return replace(
+                state,
+                status=OrderStatus.SHIPPED,
+                shipped_at=at,
+                carrier=carrier,
+                tracking_number=tracking_number,
+            )
+        case OrderCancelled(reason=reason):
+            return replace(state, status=OrderStatus.CANCELLED, cancelled_at=at, cancel_reason=reason)
+    raise TypeError(f"unexpected order event {event.type_name}")
+
+
+def place(
+    command: PlaceOrder,
+    state: Order | None,
+    customer: Customer | None,
+    products: Mapping[UUID, Product],
+) -> list[OrderEvent]:
+    """Decide `PlaceOrder`. A repeat of an idempotent placement decides nothing."""
+    if state is not None:
+        if command.idempotency_key is not None and state.idempotency_key == command.idempotency_key:
+            return []
+        raise InvalidState(f"order {command.order_id} already exists")
+    if customer is None:
+        raise NotFound("customer", command.customer_id)
+    lines = []
+    for line in command.lines:
+        product = products.get(line.product_id)
+        if product is None:
+            raise NotFound("product", line.product_id)
+        lines.append(
+            PlacedLine(
+                product_id=product.id,
+                sku=product.sku,
+                name=product.name,
+                quantity=line.quantity,
+                unit_price=product.price,
+            )
+        )
+    total = cents(sum((line.unit_price * line.quantity for line in lines), Decimal(0)))
+    return [
+        OrderPlaced(
+            customer_id=customer.id,
+            lines=tuple(lines),
+            total=total,
+            idempotency_key=command.idempotency_key,
+        )
+    ]
+
+
+def decide(command: ShipOrder | CancelOrder, state: Order | None) -> list[OrderEvent]:
+    if state is None:
+        raise NotFound("order", command.order_id)
+    if state.status is not OrderStatus.PLACED:
+        verb = "shipped" if isinstance(command, ShipOrder) else "cancelled"
+        raise InvalidState(f"order {state.id} is {state.status.value}; only a PLACED order can be {verb}")
+    if isinstance(command, ShipOrder):
+        return [OrderShipped(carrier=command.carrier, tracking_number=command.tracking_number)]
+    return [OrderCancelled(reason=command.reason)]

@@ -1,0 +1,33 @@
+"""Value types shared by commands, events and states."""
+
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+CENT = Decimal("0.01")
+
+
+def cents(amount: Decimal) -> Decimal:
+    """Money is always shown with two decimals ("19.90", never "19.9")."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+class Value(BaseModel):
+    """Immutable, camelCase on the wire (event payloads are read by frontends as JSON)."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+    )
+
+
+class Address(Value):
+    street: str
+    city: str
+    postal_code: str
+    country: str

@@ -1,0 +1,60 @@
+"""Every error a client sees carries `extensions.code` (API.md); unexpected ones are masked."""
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from domain.errors import DomainError, InvalidInput
+
+logger = logging.getLogger("eventfold.errors")
+
+INTERNAL_MESSAGE = "Internal server error; the details are in the server log."
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """A failure while executing a field that is not a domain rejection. Errors before execution
+    (parsing, validation, coercing variables and literals) have no path: the request is at fault."""
+    original = error.original_error
+    return (
+        error.path is not None
+        and original is not None
+        and not isinstance(original, (DomainError, GraphQLError))
+    )
+
+
+def with_code(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, DomainError):
+        extensions: dict[str, object] = {"code": original.code}
+        if isinstance(original, InvalidInput):
+            extensions["field"] = original.field
+        message = original.message
+    elif is_unexpected(error):
+        extensions, message = {"code": "INTERNAL_SERVER_ERROR"}, INTERNAL_MESSAGE
+    else:
+        # Parse errors, unknown fields, variables of the wrong type: the request itself is malformed.
+        extensions, message = {"code": "BAD_USER_INPUT", **(error.extensions or {})}, error.message
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=extensions,
+    )
+
+
+class ErrorCodes(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [with_code(error) for error in result.errors]
+
+
+def log_unexpected(errors: list[GraphQLError]) -> None:
+    for error in errors:
+        if is_unexpected(error):
+            logger.error("unexpected error at %s", error.path, exc_info=error.original_error)

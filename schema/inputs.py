@@ -1,0 +1,85 @@
+"""GraphQL input types, named as Relay code generators expect."""
+
+from decimal import Decimal
+
+import strawberry
+
+
+@strawberry.input
+class AddressInput:
+    street: str
+    city: str
+    postal_code: str
+    country: str = strawberry.field(description='ISO 3166-1 alpha-2 code, e.g. "DE".')
+
+
+@strawberry.input
+class RegisterCustomerInput:
+    name: str
+    email: str
+    address: AddressInput | None = None
+
+
+@strawberry.input
+class ChangeCustomerAddressInput:
+    customer_id: strawberry.ID
+    address: AddressInput
+    expected_version: int | None = None
+
+
+@strawberry.input
+class ChangeCustomerEmailInput:
+    customer_id: strawberry.ID
+    email: str
+    expected_version: int | None = None
+
+
+@strawberry.input
+class VerifyCustomerEmailInput:
+    customer_id: strawberry.ID
+    expected_version: int | None = None
+
+
+@strawberry.input
+class CreateProductInput:
+    sku: str
+    name: str
+    price: Decimal
+
+
+@strawberry.input
+class ChangeProductPriceInput:
+    product_id: strawberry.ID
+    price: Decimal
+    expected_version: int | None = None
+
+
+@strawberry.input
+class OrderLineInput:
+    product_id: strawberry.ID
+    quantity: int
+
+
+@strawberry.input
+class PlaceOrderInput:
+    customer_id: strawberry.ID
+    lines: list[OrderLineInput]
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Repeating a key returns the first result and records nothing new.",
+    )
+
+
+@strawberry.input
+class ShipOrderInput:
+    order_id: strawberry.ID
+    carrier: str
+    tracking_number: str
+    expected_version: int | None = None
+
+
+@strawberry.input
+class CancelOrderInput:
+    order_id: strawberry.ID
+    reason: str
+    expected_version: int | None = None

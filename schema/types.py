@@ -1,0 +1,223 @@
+"""GraphQL output types, built from aggregate states and recorded events."""
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+from typing import Self
+from uuid import UUID
+
+import strawberry
+from strawberry.scalars import JSON
+
+from domain import customer as customer_state
+from domain import order as order_state
+from domain import product as product_state
+from domain.values import Address as AddressValue
+from schema.command_handler import Outcome
+from store.events import RecordedEvent
+
+
+@strawberry.enum
+class OrderStatus(enum.Enum):
+    PLACED = "PLACED"
+    SHIPPED = "SHIPPED"
+    CANCELLED = "CANCELLED"
+
+
+@strawberry.type
+class Address:
+    street: str
+    city: str
+    postal_code: str
+    country: str = strawberry.field(description="ISO 3166-1 alpha-2 code.")
+
+    @classmethod
+    def from_value(cls, value: AddressValue | None) -> Self | None:
+        if value is None:
+            return None
+        return cls(street=value.street, city=value.city, postal_code=value.postal_code, country=value.country)
+
+
+@strawberry.type
+class Customer:
+    id: strawberry.ID
+    name: str
+    email: str
+    email_verified: bool
+    address: Address | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_state(cls, state: customer_state.Customer) -> Self:
+        return cls(
+            id=strawberry.ID(str(state.id)),
+            name=state.name,
+            email=state.email,
+            email_verified=state.email_verified,
+            address=Address.from_value(state.address),
+            version=state.version,
+            created_at=state.created_at,
+            updated_at=state.updated_at,
+        )
+
+
+@strawberry.type
+class Product:
+    id: strawberry.ID
+    sku: str
+    name: str
+    price: Decimal
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_state(cls, state: product_state.Product) -> Self:
+        return cls(
+            id=strawberry.ID(str(state.id)),
+            sku=state.sku,
+            name=state.name,
+            price=state.price,
+            version=state.version,
+            created_at=state.created_at,
+            updated_at=state.updated_at,
+        )
+
+
+@strawberry.type
+class OrderLine:
+    product_id: strawberry.ID
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+    line_total: Decimal
+
+
+@strawberry.type
+class Order:
+    id: strawberry.ID
+    customer_id: strawberry.ID
+    lines: list[OrderLine]
+    total: Decimal
+    status: OrderStatus
+    placed_at: datetime
+    shipped_at: datetime | None
+    carrier: str | None
+    tracking_number: str | None
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    version: int
+
+    @strawberry.field
+    async def customer(self, info: strawberry.Info) -> Customer | None:
+        state = await info.context.customers.load(UUID(self.customer_id))
+        return Customer.from_state(state) if state else None
+
+    @classmethod
+    def from_state(cls, state: order_state.Order) -> Self:
+        return cls(
+            id=strawberry.ID(str(state.id)),
+            customer_id=strawberry.ID(str(state.customer_id)),
+            lines=[
+                OrderLine(
+                    product_id=strawberry.ID(str(line.product_id)),
+                    sku=line.sku,
+                    name=line.name,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    line_total=line.line_total,
+                )
+                for line in state.lines
+            ],
+            total=state.total,
+            status=OrderStatus(state.status.value),
+            placed_at=state.placed_at,
+            shipped_at=state.shipped_at,
+            carrier=state.carrier,
+            tracking_number=state.tracking_number,
+            cancelled_at=state.cancelled_at,
+            cancel_reason=state.cancel_reason,
+            version=state.version,
+        )
+
+
+@strawberry.type(description="One immutable recorded event.")
+class Event:
+    id: strawberry.ID
+    stream_id: strawberry.ID = strawberry.field(description="The customer, product or order it belongs to.")
+    stream_type: str = strawberry.field(description='"Customer", "Product" or "Order".')
+    type: str
+    version: int = strawberry.field(description="1-based position inside its stream.")
+    position: int = strawberry.field(description="Global, strictly increasing across all streams.")
+    recorded_at: datetime
+    data: JSON
+    metadata: JSON
+
+    @classmethod
+    def from_recorded(cls, recorded: RecordedEvent) -> Self:
+        return cls(
+            id=strawberry.ID(str(recorded.id)),
+            stream_id=strawberry.ID(str(recorded.stream_id)),
+            stream_type=recorded.stream_type,
+            type=recorded.type,
+            version=recorded.version,
+            position=recorded.position,
+            recorded_at=recorded.recorded_at,
+            data=JSON(recorded.event.to_json_data()),
+            metadata=JSON(dict(recorded.metadata)),
+        )
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class EventEdge:
+    node: Event
+    cursor: str
+
+
+@strawberry.type
+class EventConnection:
+    edges: list[EventEdge]
+    page_info: PageInfo
+
+
+def _events(outcome: Outcome[object]) -> list[Event]:
+    return [Event.from_recorded(recorded) for recorded in outcome.events]
+
+
+@strawberry.type
+class CustomerPayload:
+    customer: Customer
+    events: list[Event]
+
+    @classmethod
+    def from_outcome(cls, outcome: Outcome[customer_state.Customer]) -> Self:
+        return cls(customer=Customer.from_state(outcome.state), events=_events(outcome))
+
+
+@strawberry.type
+class ProductPayload:
+    product: Product
+    events: list[Event]
+
+    @classmethod
+    def from_outcome(cls, outcome: Outcome[product_state.Product]) -> Self:
+        return cls(product=Product.from_state(outcome.state), events=_events(outcome))
+
+
+@strawberry.type
+class OrderPayload:
+    order: Order
+    events: list[Event]
+
+    @classmethod
+    def from_outcome(cls, outcome: Outcome[order_state.Order]) -> Self:
+        return cls(order=Order.from_state(outcome.state), events=_events(outcome))

@@ -1,0 +1,34 @@
+"""Turn GraphQL input into a domain command; pydantic's complaints become BAD_USER_INPUT naming the field."""
+
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ValidationError
+from pydantic.alias_generators import to_camel
+
+from domain.errors import InvalidInput
+
+
+def _field_path(location: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += ("." if path else "") + to_camel(part)
+    return path or "input"
+
+
+def build[C: BaseModel](command_type: type[C], values: dict[str, Any]) -> C:
+    try:
+        return command_type.model_validate(values)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        raise InvalidInput(_field_path(first["loc"]), first["msg"]) from None
+
+
+def parse_id(value: str, field: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise InvalidInput(field, f"{value!r} is not a valid id (a UUID)") from None

@@ -1,0 +1,75 @@
+"""The event store port: what every backend must do with recorded events."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from domain.events import Event
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    id: UUID
+    stream_id: UUID
+    stream_type: str
+    version: int
+    position: int
+    recorded_at: datetime
+    event: Event
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def type(self) -> str:
+        return self.event.type_name
+
+
+class StreamVersionConflict(Exception):
+    """The stream is not at the version the writer expected: someone else wrote first."""
+
+    def __init__(self, stream_id: UUID, expected_version: int) -> None:
+        super().__init__(f"stream {stream_id} is no longer at version {expected_version}")
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+
+
+class EventStore(Protocol):
+    async def append(
+        self,
+        stream_id: UUID,
+        expected_version: int,
+        events: Sequence[Event],
+        metadata: Mapping[str, str],
+    ) -> list[RecordedEvent]:
+        """Record `events` as versions expected_version+1.. of the stream, all or none.
+
+        Raises StreamVersionConflict unless the stream is exactly at `expected_version` (0: new).
+        """
+        ...
+
+    async def read_stream(
+        self,
+        stream_id: UUID,
+        *,
+        after_version: int = 0,
+        to_version: int | None = None,
+        as_of: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[RecordedEvent]:
+        """The stream's events in version order, optionally bounded by version or recorded instant."""
+        ...
+
+    async def read_streams(self, stream_ids: Sequence[UUID]) -> dict[UUID, list[RecordedEvent]]:
+        """Several whole streams in one round trip (absent streams are left out)."""
+        ...
+
+    async def read_all(self, after_position: int = 0, limit: int = 100) -> list[RecordedEvent]:
+        """The global log in position order."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise unless the database answers."""
+        ...
+
+    async def close(self) -> None: ...

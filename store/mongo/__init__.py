@@ -1,0 +1,1 @@
+"""The MongoDB adapter (PyMongo's async API): the production backend."""

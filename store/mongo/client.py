@@ -1,0 +1,34 @@
+"""How eventfold talks BSON: tz-aware UTC datetimes, UUIDs as standard binary, money as Decimal128."""
+
+from datetime import UTC
+from decimal import Decimal
+from typing import Any
+
+from bson import Decimal128
+from bson.codec_options import TypeCodec, TypeRegistry
+from pymongo import AsyncMongoClient
+from pymongo.monitoring import CommandListener
+
+
+class DecimalCodec(TypeCodec):
+    python_type = Decimal
+    bson_type = Decimal128
+
+    def transform_python(self, value: Decimal) -> Decimal128:
+        return Decimal128(value)
+
+    def transform_bson(self, value: Decimal128) -> Decimal:
+        return value.to_decimal()
+
+
+def connect(uri: str, command_listeners: tuple[CommandListener, ...] = ()) -> AsyncMongoClient[Any]:
+    return AsyncMongoClient(
+        uri,
+        tz_aware=True,
+        tzinfo=UTC,
+        # Explicit: PyMongo refuses to guess how a UUID is laid out in BSON.
+        uuidRepresentation="standard",
+        type_registry=TypeRegistry([DecimalCodec()]),
+        event_listeners=list(command_listeners),
+        appname="eventfold",
+    )

@@ -1,0 +1,1 @@
+"""The SQLite adapter: the zero-setup default, every port on one file."""

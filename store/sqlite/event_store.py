@@ -1,0 +1,188 @@
+"""The event store on SQLite: an `events` table whose autoincrement key is the global position."""
+
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Self
+from uuid import UUID
+
+from domain.events import Event, event_from_data
+from store.events import RecordedEvent, StreamVersionConflict
+from store.sqlite.connection import SqliteConnection, transaction
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    stream_id TEXT NOT NULL,
+    stream_type TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    schema_version INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    recorded_at INTEGER NOT NULL,
+    UNIQUE (stream_id, version)
+);
+CREATE INDEX IF NOT EXISTS events_recorded_at ON events (recorded_at);
+CREATE TRIGGER IF NOT EXISTS events_are_immutable_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;
+CREATE TRIGGER IF NOT EXISTS events_are_immutable_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;
+"""
+
+COLUMNS = "position, id, stream_id, stream_type, version, type, schema_version, data, metadata, recorded_at"
+
+Row = tuple[int, str, str, str, int, str, int, str, str, int]
+
+
+def _to_micros(instant: datetime) -> int:
+    delta = instant - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _from_micros(micros: int) -> datetime:
+    return datetime.fromtimestamp(micros // 1_000_000, UTC).replace(microsecond=micros % 1_000_000)
+
+
+def _decode(row: Row) -> RecordedEvent:
+    position, event_id, stream_id, stream_type, version, type_name, schema_version = row[:7]
+    data, metadata, recorded_at = row[7:]
+    return RecordedEvent(
+        id=UUID(event_id),
+        stream_id=UUID(stream_id),
+        stream_type=stream_type,
+        version=version,
+        position=position,
+        recorded_at=_from_micros(recorded_at),
+        event=event_from_data(type_name, schema_version, json.loads(data)),
+        metadata=json.loads(metadata),
+    )
+
+
+class SqliteEventStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer = SqliteConnection(path, "writer")
+        self._reader = SqliteConnection(path, "reader")
+
+    @classmethod
+    async def open(cls, path: Path) -> Self:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        store = cls(path)
+        await store._writer.run(lambda connection: connection.executescript(SCHEMA))
+        return store
+
+    async def append(
+        self,
+        stream_id: UUID,
+        expected_version: int,
+        events: Sequence[Event],
+        metadata: Mapping[str, str],
+    ) -> list[RecordedEvent]:
+        if not events:
+            return []
+        stream = str(stream_id)
+        encoded_metadata = json.dumps(dict(metadata))
+
+        def write(connection: sqlite3.Connection) -> list[RecordedEvent]:
+            (current,) = connection.execute(
+                "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = ?", (stream,)
+            ).fetchone()
+            if current != expected_version:
+                raise StreamVersionConflict(stream_id, expected_version)
+            # recordedAt never runs backwards along the log, even if the clock does, so that
+            # "the events recorded at or before T" is always a prefix of each stream.
+            last = connection.execute(
+                "SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1"
+            ).fetchone()
+            recorded_at = max(time.time_ns() // 1000, last[0] if last else 0)
+            recorded = []
+            for offset, event in enumerate(events, start=1):
+                event_id = uuid.uuid4()
+                cursor = connection.execute(
+                    "INSERT INTO events (id, stream_id, stream_type, version, type, schema_version,"
+                    " data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        str(event_id),
+                        stream,
+                        event.stream_type,
+                        expected_version + offset,
+                        event.type_name,
+                        event.schema_version,
+                        json.dumps(event.to_json_data()),
+                        encoded_metadata,
+                        recorded_at,
+                    ),
+                )
+                assert cursor.lastrowid is not None
+                recorded.append(
+                    RecordedEvent(
+                        id=event_id,
+                        stream_id=stream_id,
+                        stream_type=event.stream_type,
+                        version=expected_version + offset,
+                        position=cursor.lastrowid,
+                        recorded_at=_from_micros(recorded_at),
+                        event=event,
+                        metadata=dict(metadata),
+                    )
+                )
+            return recorded
+
+        return await self._writer.run(transaction(write))
+
+    async def read_stream(
+        self,
+        stream_id: UUID,
+        *,
+        after_version: int = 0,
+        to_version: int | None = None,
+        as_of: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[RecordedEvent]:
+        sql = f"SELECT {COLUMNS} FROM events WHERE stream_id = ? AND version > ?"
+        params: list[object] = [str(stream_id), after_version]
+        if to_version is not None:
+            sql += " AND version <= ?"
+            params.append(to_version)
+        if as_of is not None:
+            sql += " AND recorded_at <= ?"
+            params.append(_to_micros(as_of))
+        sql += " ORDER BY version LIMIT ?"
+        params.append(-1 if limit is None else limit)
+        rows = await self._reader.run(lambda connection: connection.execute(sql, params).fetchall())
+        return [_decode(row) for row in rows]
+
+    async def read_streams(self, stream_ids: Sequence[UUID]) -> dict[UUID, list[RecordedEvent]]:
+        ids = sorted({str(stream_id) for stream_id in stream_ids})
+        if not ids:
+            return {}
+        sql = (
+            f"SELECT {COLUMNS} FROM events WHERE stream_id IN ({', '.join('?' * len(ids))})"
+            " ORDER BY stream_id, version"
+        )
+        rows = await self._reader.run(lambda connection: connection.execute(sql, ids).fetchall())
+        streams: dict[UUID, list[RecordedEvent]] = {}
+        for row in rows:
+            recorded = _decode(row)
+            streams.setdefault(recorded.stream_id, []).append(recorded)
+        return streams
+
+    async def read_all(self, after_position: int = 0, limit: int = 100) -> list[RecordedEvent]:
+        sql = f"SELECT {COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"
+        rows = await self._reader.run(
+            lambda connection: connection.execute(sql, (after_position, limit)).fetchall()
+        )
+        return [_decode(row) for row in rows]
+
+    async def ping(self) -> None:
+        await self._reader.run(lambda connection: connection.execute("SELECT 1").fetchone())
+
+    async def close(self) -> None:
+        await self._writer.close()
+        await self._reader.close()

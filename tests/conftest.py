@@ -1,0 +1,103 @@
+"""Fixtures shared by every test: the two backends, the app, and a GraphQL client against it."""
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pymongo import MongoClient
+
+from app.settings import Settings
+from app.web import create_app
+from store.connect import Stores, open_stores
+from tests.mongo_server import MongoWireServer
+
+BACKENDS = ["sqlite", "mongodb"]
+
+
+@pytest.fixture(scope="session")
+def mongodb_server_uri() -> Iterator[str]:
+    """A real MongoDB when EVENTFOLD_TEST_MONGODB_URI is set, else mongoeco's wire server."""
+    if uri := os.environ.get("EVENTFOLD_TEST_MONGODB_URI"):
+        yield uri
+        return
+    server = MongoWireServer().start()
+    try:
+        yield server.uri
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def mongodb_database(mongodb_server_uri: str) -> Iterator[str]:
+    """A database of its own for each test, dropped afterwards (mongoeco slows as data grows)."""
+    name = f"eventfold_test_{uuid.uuid4().hex[:12]}"
+    yield name
+    client: MongoClient[dict[str, Any]]
+    with MongoClient(mongodb_server_uri) as client:
+        client.drop_database(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    if backend == "mongodb":
+        uri = request.getfixturevalue("mongodb_server_uri")
+        database = request.getfixturevalue("mongodb_database")
+        return Settings(mongodb_uri=uri, mongodb_database=database, data_dir=tmp_path)
+    return Settings(mongodb_uri=None, data_dir=tmp_path)
+
+
+@pytest.fixture
+async def stores(settings: Settings) -> AsyncIterator[Stores]:
+    opened = await open_stores(
+        mongodb_uri=settings.mongodb_uri,
+        mongodb_database=settings.mongodb_database,
+        data_dir=settings.data_dir,
+    )
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+class GraphQLClient:
+    """Posts GraphQL over HTTP to the app, as a frontend would."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def execute(self, query: str, **variables: Any) -> dict[str, Any]:
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables})
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(self, query: str, **variables: Any) -> dict[str, Any]:
+        body = await self.execute(query, **variables)
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+    async def error(self, query: str, **variables: Any) -> dict[str, Any]:
+        """The single error the server answered with."""
+        body = await self.execute(query, **variables)
+        assert len(body.get("errors") or []) == 1, body
+        error: dict[str, Any] = body["errors"][0]
+        return error
+
+
+@pytest.fixture
+async def graphql(settings: Settings) -> AsyncIterator[GraphQLClient]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://eventfold.test") as http:
+            yield GraphQLClient(http)

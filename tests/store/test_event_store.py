@@ -1,0 +1,197 @@
+"""The event store contract. Every test runs on SQLite and on MongoDB (through PyMongo)."""
+
+import asyncio
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from app.settings import Settings
+from domain.events import (
+    CustomerEmailVerified,
+    CustomerRegistered,
+    OrderCancelled,
+    OrderPlaced,
+    OrderShipped,
+    PlacedLine,
+    ProductCreated,
+    ProductPriceChanged,
+)
+from store.connect import Stores, open_stores
+from store.events import RecordedEvent, StreamVersionConflict
+
+META = {"correlationId": "c-1", "actor": "tester"}
+
+
+def registered(name: str = "Ann") -> CustomerRegistered:
+    return CustomerRegistered(name=name, email=f"{name.lower()}@example.com")
+
+
+def placed(customer_id: uuid.UUID) -> OrderPlaced:
+    line = PlacedLine(
+        product_id=uuid.uuid4(), sku="SKU-1", name="Widget", quantity=3, unit_price=Decimal("19.90")
+    )
+    return OrderPlaced(customer_id=customer_id, lines=(line,), total=Decimal("59.70"))
+
+
+async def test_append_then_read_round_trips_every_field(stores: Stores) -> None:
+    stream = uuid.uuid4()
+    event = placed(uuid.uuid4())
+    [recorded] = await stores.events.append(stream, 0, [event], META)
+
+    assert (recorded.stream_id, recorded.stream_type, recorded.version) == (stream, "Order", 1)
+    assert recorded.recorded_at.tzinfo is not None
+    [read] = await stores.events.read_stream(stream)
+    assert read == recorded
+    assert read.event == event
+    assert isinstance(read.event, OrderPlaced)
+    assert read.event.lines[0].unit_price == Decimal("19.90")
+    assert read.metadata == META
+
+
+async def test_versions_count_from_one_and_positions_increase_across_streams(stores: Stores) -> None:
+    first, second = uuid.uuid4(), uuid.uuid4()
+    a = await stores.events.append(first, 0, [registered()], META)
+    b = await stores.events.append(
+        second, 0, [ProductCreated(sku="S", name="N", price=Decimal("1.00"))], META
+    )
+    c = await stores.events.append(first, 1, [CustomerEmailVerified(email="ann@example.com")], META)
+
+    assert [r.version for r in a + b + c] == [1, 1, 2]
+    positions = [r.position for r in a + b + c]
+    assert positions == sorted(positions)
+    assert len(set(positions)) == 3
+    log = await stores.events.read_all()
+    assert [r.position for r in log] == positions
+    assert [r.position for r in await stores.events.read_all(after_position=positions[0], limit=1)] == [
+        positions[1]
+    ]
+
+
+async def test_read_up_to_a_version_and_after_a_version(stores: Stores) -> None:
+    stream = uuid.uuid4()
+    await stores.events.append(stream, 0, [ProductCreated(sku="S", name="N", price=Decimal("1.00"))], META)
+    for version, price in enumerate(["2.00", "3.00", "4.00"], start=1):
+        await stores.events.append(
+            stream, version, [ProductPriceChanged(price=Decimal(price), previous_price=Decimal("1.00"))], META
+        )
+
+    assert [r.version for r in await stores.events.read_stream(stream, to_version=2)] == [1, 2]
+    assert [r.version for r in await stores.events.read_stream(stream, after_version=2)] == [3, 4]
+    assert [r.version for r in await stores.events.read_stream(stream, after_version=1, limit=2)] == [2, 3]
+
+
+async def test_read_up_to_an_instant_includes_events_recorded_exactly_then(stores: Stores) -> None:
+    stream = uuid.uuid4()
+    [first] = await stores.events.append(stream, 0, [registered()], META)
+    await asyncio.sleep(0.01)
+    [second] = await stores.events.append(stream, 1, [CustomerEmailVerified(email="ann@example.com")], META)
+
+    assert await stores.events.read_stream(stream, as_of=first.recorded_at) == [first]
+    assert await stores.events.read_stream(stream, as_of=first.recorded_at - timedelta(milliseconds=1)) == []
+    assert await stores.events.read_stream(stream, as_of=second.recorded_at) == [first, second]
+
+
+async def test_stale_expected_version_is_a_conflict_and_records_nothing(stores: Stores) -> None:
+    stream = uuid.uuid4()
+    await stores.events.append(stream, 0, [registered()], META)
+
+    with pytest.raises(StreamVersionConflict):
+        await stores.events.append(stream, 0, [registered("Bob")], META)
+    with pytest.raises(StreamVersionConflict):
+        await stores.events.append(stream, 5, [CustomerEmailVerified(email="ann@example.com")], META)
+    assert [r.version for r in await stores.events.read_stream(stream)] == [1]
+    assert len(await stores.events.read_all()) == 1
+
+
+async def test_twenty_concurrent_appends_at_one_version_exactly_one_wins(stores: Stores) -> None:
+    stream = uuid.uuid4()
+    await stores.events.append(stream, 0, [placed(uuid.uuid4())], META)
+
+    results = await asyncio.gather(
+        *(
+            stores.events.append(stream, 1, [OrderShipped(carrier=f"c{i}", tracking_number=str(i))], META)
+            for i in range(20)
+        ),
+        return_exceptions=True,
+    )
+
+    winners = [r for r in results if isinstance(r, list)]
+    conflicts = [r for r in results if isinstance(r, StreamVersionConflict)]
+    assert (len(winners), len(conflicts)) == (1, 19), results
+    history = await stores.events.read_stream(stream)
+    assert [r.version for r in history] == [1, 2]
+    assert history[1] == winners[0][0]
+
+
+async def test_concurrent_appends_to_different_streams_all_land_with_unique_positions(stores: Stores) -> None:
+    streams = [uuid.uuid4() for _ in range(20)]
+    await asyncio.gather(*(stores.events.append(s, 0, [registered()], META) for s in streams))
+
+    log = await stores.events.read_all(limit=100)
+    assert sorted(r.stream_id for r in log) == sorted(streams)
+    assert len({r.position for r in log}) == 20
+
+
+async def test_a_multi_event_append_lands_whole(stores: Stores) -> None:
+    stream = uuid.uuid4()
+    events = [placed(uuid.uuid4()), OrderShipped(carrier="DHL", tracking_number="1")]
+    recorded = await stores.events.append(stream, 0, events, META)
+
+    assert [r.version for r in recorded] == [1, 2]
+    assert recorded[1].position == recorded[0].position + 1
+    assert await stores.events.read_stream(stream) == recorded
+
+
+async def test_a_multi_event_append_that_conflicts_lands_not_at_all(stores: Stores) -> None:
+    stream = uuid.uuid4()
+    await stores.events.append(stream, 0, [placed(uuid.uuid4())], META)
+    await stores.events.append(stream, 1, [OrderShipped(carrier="DHL", tracking_number="1")], META)
+    before = await stores.events.read_all()
+
+    # Versions 2 and 3: version 2 is taken, so version 3 must not land either.
+    with pytest.raises(StreamVersionConflict):
+        await stores.events.append(
+            stream, 1, [OrderCancelled(reason="x"), OrderShipped(carrier="UPS", tracking_number="2")], META
+        )
+    assert await stores.events.read_all() == before
+
+
+async def test_read_streams_returns_many_streams_at_once(stores: Stores) -> None:
+    customer, product, missing = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await stores.events.append(customer, 0, [registered()], META)
+    await stores.events.append(customer, 1, [CustomerEmailVerified(email="ann@example.com")], META)
+    await stores.events.append(product, 0, [ProductCreated(sku="S", name="N", price=Decimal("1.00"))], META)
+
+    streams = await stores.events.read_streams([customer, product, missing])
+
+    assert set(streams) == {customer, product}
+    assert [r.version for r in streams[customer]] == [1, 2]
+    assert await stores.events.read_streams([]) == {}
+
+
+async def test_data_survives_reopening(settings: Settings) -> None:
+    stream = uuid.uuid4()
+
+    async def reopen() -> Stores:
+        return await open_stores(
+            mongodb_uri=settings.mongodb_uri,
+            mongodb_database=settings.mongodb_database,
+            data_dir=settings.data_dir,
+        )
+
+    first = await reopen()
+    recorded: list[RecordedEvent] = await first.events.append(stream, 0, [registered()], META)
+    await first.close()
+    second = await reopen()
+    try:
+        assert await second.events.read_stream(stream) == recorded
+        [next_one] = await second.events.append(uuid.uuid4(), 0, [registered("Bob")], META)
+        assert next_one.position > recorded[0].position
+    finally:
+        await second.close()
+
+
+async def test_ping_answers_while_the_database_is_up(stores: Stores) -> None:
+    await stores.events.ping()
