@@ -2,8 +2,11 @@
 
 A lost race (another writer appended first) is retried from a fresh load, a bounded number of times,
 only when the client did not pin an `expectedVersion`: with one, the client asked to be told.
+Retries wait a short random time, so writers that collided once do not collide again in lockstep.
 """
 
+import asyncio
+import random
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,7 +30,9 @@ from domain.errors import Conflict
 from domain.events import Event
 from store.events import EventStore, RecordedEvent, StreamVersionConflict
 
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 10
+FIRST_BACKOFF_SECONDS = 0.002
+MAX_BACKOFF_SECONDS = 0.1
 
 type Evolve[S] = Callable[[S | None, Any, UUID, datetime], S]
 
@@ -114,7 +119,8 @@ class CommandHandler:
 
     async def place_order(self, command: PlaceOrder, metadata: Mapping[str, str]) -> Outcome[order.Order]:
         product_ids = [line.product_id for line in command.lines]
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
+            await _back_off(attempt)
             # Everything the decision needs, in one read.
             streams = await self._events.read_streams([command.order_id, command.customer_id, *product_ids])
             history = streams.get(command.order_id, [])
@@ -152,7 +158,8 @@ class CommandHandler:
         metadata: Mapping[str, str],
         command: object,
     ) -> Outcome[S]:
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
+            await _back_off(attempt)
             history = await self._events.read_stream(stream_id)
             state = fold(evolve, history)
             version = len(history)
@@ -185,3 +192,9 @@ class CommandHandler:
 def _with_causation(metadata: Mapping[str, str], command: object) -> dict[str, str]:
     """Each command gets an id of its own; the events it records name it as their cause."""
     return {**metadata, "causationId": str(uuid.uuid4()), "command": type(command).__name__}
+
+
+async def _back_off(attempt: int) -> None:
+    if attempt:
+        ceiling = min(MAX_BACKOFF_SECONDS, FIRST_BACKOFF_SECONDS * 2**attempt)
+        await asyncio.sleep(random.uniform(0, ceiling))

@@ -86,12 +86,18 @@ class GraphQLClient:
         data: dict[str, Any] = body["data"]
         return data
 
+    async def errors(self, query: str, **variables: Any) -> list[dict[str, Any]]:
+        body = await self.execute(query, **variables)
+        assert body.get("errors"), body
+        assert body.get("data") is None, body
+        errors: list[dict[str, Any]] = body["errors"]
+        return errors
+
     async def error(self, query: str, **variables: Any) -> dict[str, Any]:
         """The single error the server answered with."""
-        body = await self.execute(query, **variables)
-        assert len(body.get("errors") or []) == 1, body
-        error: dict[str, Any] = body["errors"][0]
-        return error
+        errors = await self.errors(query, **variables)
+        assert len(errors) == 1, errors
+        return errors[0]
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Benchmarks: programs run on purpose that print numbers. Never part of the tests."""

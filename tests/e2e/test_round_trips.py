@@ -1,0 +1,152 @@
+"""Database round trips per mutation on MongoDB, counted with PyMongo's command monitoring.
+
+Counts are exact (not timings), so they can be asserted. Budget: placeOrder <= 4 whatever its number
+of lines; every other mutation <= 3.
+"""
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from pymongo import monitoring
+
+from app.settings import Settings
+from app.web import create_app
+from tests.conftest import GraphQLClient
+from tests.e2e.operations import (
+    CHANGE_CUSTOMER_ADDRESS,
+    CHANGE_CUSTOMER_EMAIL,
+    CHANGE_PRODUCT_PRICE,
+    PLACE_ORDER,
+    REGISTER_CUSTOMER,
+    VERIFY_CUSTOMER_EMAIL,
+    create_product,
+    register_customer,
+)
+
+SHIP_ORDER = (
+    """mutation($input: ShipOrderInput!) { shipOrder(input: $input) { order { id status version } } }"""
+)
+CANCEL_ORDER = (
+    """mutation($input: CancelOrderInput!) { cancelOrder(input: $input) { order { id status version } } }"""
+)
+
+# Connection upkeep, not work done for a request.
+UPKEEP = {"hello", "ismaster", "isMaster", "endSessions", "saslStart", "saslContinue", "ping"}
+
+
+class CommandCounter(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name not in UPKEEP:
+            self.names.append(event.command_name)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+@pytest.fixture
+def backend() -> str:
+    return "mongodb"
+
+
+@pytest.fixture
+def counter() -> CommandCounter:
+    return CommandCounter()
+
+
+@pytest.fixture
+async def counted(settings: Settings, counter: CommandCounter) -> AsyncIterator[GraphQLClient]:
+    app = create_app(settings, command_listeners=(counter,))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://eventfold.test") as http:
+            yield GraphQLClient(http)
+
+
+async def round_trips(
+    graphql: GraphQLClient, counter: CommandCounter, query: str, **variables: Any
+) -> list[str]:
+    counter.names.clear()
+    await graphql.data(query, **variables)
+    return list(counter.names)
+
+
+@pytest.mark.parametrize("lines", [1, 5])
+async def test_place_order_takes_at_most_four_round_trips_whatever_its_lines(
+    counted: GraphQLClient, counter: CommandCounter, lines: int
+) -> None:
+    customer = await register_customer(counted)
+    products = [await create_product(counted, f"P-{n}", "1.00") for n in range(lines)]
+    order_lines = [{"productId": p["id"], "quantity": 1} for p in products]
+
+    trips = await round_trips(
+        counted, counter, PLACE_ORDER, input={"customerId": customer["id"], "lines": order_lines}
+    )
+
+    # Load customer, products and order in one find; one insert; one find for the `customer` field asked for.
+    assert trips == ["find", "insert", "find"]
+
+
+async def test_other_mutations_take_at_most_three_round_trips(
+    counted: GraphQLClient, counter: CommandCounter
+) -> None:
+    customer = await register_customer(counted)
+    product = await create_product(counted, "P-1", "1.00")
+    placed = await counted.data(
+        PLACE_ORDER,
+        input={"customerId": customer["id"], "lines": [{"productId": product["id"], "quantity": 1}]},
+    )
+    order = placed["placeOrder"]["order"]
+    address = {"street": "s", "city": "c", "postalCode": "p", "country": "DE"}
+    other = await counted.data(
+        PLACE_ORDER,
+        input={"customerId": customer["id"], "lines": [{"productId": product["id"], "quantity": 2}]},
+    )
+
+    measured = {
+        "registerCustomer": await round_trips(
+            counted, counter, REGISTER_CUSTOMER, input={"name": "Bob", "email": "bob@example.com"}
+        ),
+        "changeCustomerAddress": await round_trips(
+            counted,
+            counter,
+            CHANGE_CUSTOMER_ADDRESS,
+            input={"customerId": customer["id"], "address": address},
+        ),
+        "changeCustomerEmail": await round_trips(
+            counted,
+            counter,
+            CHANGE_CUSTOMER_EMAIL,
+            input={"customerId": customer["id"], "email": "n@example.com"},
+        ),
+        "verifyCustomerEmail": await round_trips(
+            counted, counter, VERIFY_CUSTOMER_EMAIL, input={"customerId": customer["id"]}
+        ),
+        "changeProductPrice": await round_trips(
+            counted, counter, CHANGE_PRODUCT_PRICE, input={"productId": product["id"], "price": "2.00"}
+        ),
+        "shipOrder": await round_trips(
+            counted,
+            counter,
+            SHIP_ORDER,
+            input={"orderId": order["id"], "carrier": "DHL", "trackingNumber": "1"},
+        ),
+        "cancelOrder": await round_trips(
+            counted,
+            counter,
+            CANCEL_ORDER,
+            input={"orderId": other["placeOrder"]["order"]["id"], "reason": "no"},
+        ),
+    }
+
+    assert measured["registerCustomer"] == ["find", "insert"]
+    # Changes to an existing stream: load it, check it is still at that version, insert.
+    for name in measured.keys() - {"registerCustomer"}:
+        assert measured[name] == ["find", "find", "insert"], name
