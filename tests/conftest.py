@@ -55,13 +55,17 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
     return Settings(mongodb_uri=None, data_dir=tmp_path)
 
 
-@pytest.fixture
-async def stores(settings: Settings) -> AsyncIterator[Stores]:
-    opened = await open_stores(
+async def open_stores_for(settings: Settings) -> Stores:
+    return await open_stores(
         mongodb_uri=settings.mongodb_uri,
         mongodb_database=settings.mongodb_database,
         data_dir=settings.data_dir,
     )
+
+
+@pytest.fixture
+async def stores(settings: Settings) -> AsyncIterator[Stores]:
+    opened = await open_stores_for(settings)
     try:
         yield opened
     finally:

@@ -18,8 +18,9 @@ from domain.events import (
     ProductCreated,
     ProductPriceChanged,
 )
-from store.connect import Stores, open_stores
+from store.connect import Stores
 from store.events import RecordedEvent, StreamVersionConflict
+from tests.conftest import open_stores_for
 
 META = {"correlationId": "c-1", "actor": "tester"}
 
@@ -174,17 +175,10 @@ async def test_read_streams_returns_many_streams_at_once(stores: Stores) -> None
 async def test_data_survives_reopening(settings: Settings) -> None:
     stream = uuid.uuid4()
 
-    async def reopen() -> Stores:
-        return await open_stores(
-            mongodb_uri=settings.mongodb_uri,
-            mongodb_database=settings.mongodb_database,
-            data_dir=settings.data_dir,
-        )
-
-    first = await reopen()
+    first = await open_stores_for(settings)
     recorded: list[RecordedEvent] = await first.events.append(stream, 0, [registered()], META)
     await first.close()
-    second = await reopen()
+    second = await open_stores_for(settings)
     try:
         assert await second.events.read_stream(stream) == recorded
         [next_one] = await second.events.append(uuid.uuid4(), 0, [registered("Bob")], META)
@@ -195,3 +189,22 @@ async def test_data_survives_reopening(settings: Settings) -> None:
 
 async def test_ping_answers_while_the_database_is_up(stores: Stores) -> None:
     await stores.events.ping()
+
+
+async def test_two_writers_on_one_database_interleave_without_losing_or_reusing_positions(
+    stores: Stores, settings: Settings
+) -> None:
+    """Two processes (here: two independently opened stores) share one log."""
+    other = await open_stores_for(settings)
+    try:
+        writers = [stores, other] * 10
+        streams = [uuid.uuid4() for _ in writers]
+        await asyncio.gather(
+            *(w.events.append(s, 0, [registered()], META) for w, s in zip(writers, streams, strict=True))
+        )
+    finally:
+        await other.close()
+
+    log = await stores.events.read_all(limit=100)
+    assert sorted(r.stream_id for r in log) == sorted(streams)
+    assert [r.position for r in log] == list(range(log[0].position, log[0].position + 20))
