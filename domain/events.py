@@ -87,8 +87,12 @@ class PlacedLine(Value):
 
 
 class OrderPlaced(OrderEvent):
+    """Who ordered what at which price, as they were at that moment (the bill-to and the prices)."""
+
     type_name = "OrderPlaced"
     customer_id: UUID
+    customer_name: str
+    customer_email: str
     lines: tuple[PlacedLine, ...]
     total: Decimal
     idempotency_key: str | None = None
@@ -101,8 +105,13 @@ class OrderShipped(OrderEvent):
 
 
 class OrderCancelled(OrderEvent):
+    """Also what was cancelled, so that a sales report can take it back out without a lookup."""
+
     type_name = "OrderCancelled"
     reason: str
+    customer_id: UUID
+    lines: tuple[PlacedLine, ...]
+    total: Decimal
 
 
 EVENT_TYPES: dict[str, type[Event]] = {

@@ -29,24 +29,15 @@ class OrderStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
-@dataclass(frozen=True, slots=True)
-class OrderLine:
-    product_id: UUID
-    sku: str
-    name: str
-    quantity: int
-    unit_price: Decimal
-
-    @property
-    def line_total(self) -> Decimal:
-        return cents(self.unit_price * self.quantity)
+def line_total(line: PlacedLine) -> Decimal:
+    return cents(line.unit_price * line.quantity)
 
 
 @dataclass(frozen=True, slots=True)
 class Order:
     id: UUID
     customer_id: UUID
-    lines: tuple[OrderLine, ...]
+    lines: tuple[PlacedLine, ...]
     total: Decimal
     status: OrderStatus
     placed_at: datetime
@@ -64,16 +55,7 @@ def evolve(state: Order | None, event: OrderEvent, stream_id: UUID, at: datetime
         return Order(
             id=stream_id,
             customer_id=event.customer_id,
-            lines=tuple(
-                OrderLine(
-                    product_id=line.product_id,
-                    sku=line.sku,
-                    name=line.name,
-                    quantity=line.quantity,
-                    unit_price=cents(line.unit_price),
-                )
-                for line in event.lines
-            ),
+            lines=event.lines,
             total=cents(event.total),
             status=OrderStatus.PLACED,
             placed_at=at,
@@ -128,6 +110,8 @@ def place(
     return [
         OrderPlaced(
             customer_id=customer.id,
+            customer_name=customer.name,
+            customer_email=customer.email,
             lines=tuple(lines),
             total=total,
             idempotency_key=command.idempotency_key,
@@ -143,4 +127,11 @@ def decide(command: ShipOrder | CancelOrder, state: Order | None) -> list[OrderE
         raise InvalidState(f"order {state.id} is {state.status.value}; only a PLACED order can be {verb}")
     if isinstance(command, ShipOrder):
         return [OrderShipped(carrier=command.carrier, tracking_number=command.tracking_number)]
-    return [OrderCancelled(reason=command.reason)]
+    return [
+        OrderCancelled(
+            reason=command.reason,
+            customer_id=state.customer_id,
+            lines=state.lines,
+            total=state.total,
+        )
+    ]

@@ -13,6 +13,7 @@ from domain import customer as customer_state
 from domain import order as order_state
 from domain import product as product_state
 from domain.values import Address as AddressValue
+from domain.values import cents
 from schema.command_handler import Outcome
 from store.events import RecordedEvent
 
@@ -127,8 +128,8 @@ class Order:
                     sku=line.sku,
                     name=line.name,
                     quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    line_total=line.line_total,
+                    unit_price=cents(line.unit_price),
+                    line_total=order_state.line_total(line),
                 )
                 for line in state.lines
             ],

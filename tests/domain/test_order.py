@@ -31,6 +31,8 @@ PLACE = PlaceOrder(
 )
 PLACED = OrderPlaced(
     customer_id=CUSTOMER,
+    customer_name="Ann",
+    customer_email="ann@example.com",
     lines=(
         PlacedLine(product_id=WIDGET, sku="W-1", name="Widget", quantity=3, unit_price=Decimal("19.90")),
         PlacedLine(product_id=GADGET, sku="G-1", name="Gadget", quantity=2, unit_price=Decimal("5.25")),
@@ -95,7 +97,9 @@ def test_ship_a_placed_order() -> None:
 def test_cancel_a_placed_order() -> None:
     state = given(order.evolve, ORDER, PLACED)
     decided = order.decide(CancelOrder(order_id=ORDER, reason="changed my mind"), state)
-    assert decided == [OrderCancelled(reason="changed my mind")]
+    assert decided == [
+        OrderCancelled(reason="changed my mind", customer_id=CUSTOMER, lines=PLACED.lines, total=PLACED.total)
+    ]
     cancelled = given(order.evolve, ORDER, PLACED, *decided)
     assert cancelled is not None
     assert (cancelled.status, cancelled.cancel_reason) == (order.OrderStatus.CANCELLED, "changed my mind")
@@ -105,7 +109,7 @@ def test_cancel_a_placed_order() -> None:
     "history",
     [
         (PLACED, OrderShipped(carrier="DHL", tracking_number="1")),
-        (PLACED, OrderCancelled(reason="no")),
+        (PLACED, OrderCancelled(reason="no", customer_id=CUSTOMER, lines=PLACED.lines, total=PLACED.total)),
     ],
 )
 @pytest.mark.parametrize(
@@ -131,5 +135,5 @@ def test_shipping_an_unknown_order_is_not_found() -> None:
 def test_line_totals_and_total_are_in_cents() -> None:
     state = given(order.evolve, ORDER, PLACED)
     assert state is not None
-    assert [line.line_total for line in state.lines] == [Decimal("59.70"), Decimal("10.50")]
+    assert [order.line_total(line) for line in state.lines] == [Decimal("59.70"), Decimal("10.50")]
     assert state.total == Decimal("70.20")

@@ -33,7 +33,13 @@ def placed(customer_id: uuid.UUID) -> OrderPlaced:
     line = PlacedLine(
         product_id=uuid.uuid4(), sku="SKU-1", name="Widget", quantity=3, unit_price=Decimal("19.90")
     )
-    return OrderPlaced(customer_id=customer_id, lines=(line,), total=Decimal("59.70"))
+    return OrderPlaced(
+        customer_id=customer_id,
+        customer_name="Ann",
+        customer_email="ann@example.com",
+        lines=(line,),
+        total=Decimal("59.70"),
+    )
 
 
 async def test_append_then_read_round_trips_every_field(stores: Stores) -> None:
@@ -154,7 +160,13 @@ async def test_a_multi_event_append_that_conflicts_lands_not_at_all(stores: Stor
     # Versions 2 and 3: version 2 is taken, so version 3 must not land either.
     with pytest.raises(StreamVersionConflict):
         await stores.events.append(
-            stream, 1, [OrderCancelled(reason="x"), OrderShipped(carrier="UPS", tracking_number="2")], META
+            stream,
+            1,
+            [
+                OrderCancelled(reason="x", customer_id=uuid.uuid4(), lines=(), total=Decimal(0)),
+                OrderShipped(carrier="UPS", tracking_number="2"),
+            ],
+            META,
         )
     assert await stores.events.read_all() == before
 
