@@ -1,0 +1,69 @@
+"""The document store port: the materialized collections that read models keep.
+
+A document is a dict with a string `_id`. Values may be str, int, float, bool, None, lists, dicts,
+`Decimal` and tz-aware `datetime`; each backend gives back the same Python values it was given
+(datetimes in UTC; MongoDB keeps milliseconds). Every document also carries `_position`, the global
+position of the last event applied to it: a write never replaces a document with one of a lower
+`_position`, so a redelivered or stale batch cannot move a read model backwards.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+Document = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """A materialized collection as its read model declares it."""
+
+    name: str
+    indexes: tuple[tuple[str, ...], ...] = ()
+    """Ascending compound indexes on top-level fields (each query's equality fields, then its sort)."""
+    text_fields: tuple[str, ...] = ()
+    """Top-level fields (strings, or lists of strings) that text search covers."""
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """`gte <= document[field] <= lte`, either bound optional (datetime, int or str fields)."""
+
+    field: str
+    gte: Any = None
+    lte: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    equals: Mapping[str, Any] = field(default_factory=dict)
+    range: Range | None = None
+    sort: str = "_id"
+    """Results are ordered by (sort, _id), both ascending or both descending."""
+    descending: bool = False
+    after: tuple[Any, str] | None = None
+    """Keyset cursor: the (sort value, _id) of the last document of the previous page."""
+    limit: int = 20
+    text: str | None = None
+    """Words that must all appear, whole and case-insensitive, in the collection's text fields."""
+
+
+class DocumentStore(Protocol):
+    async def ensure(self, collection: Collection) -> None:
+        """Create the collection and its indexes if they are missing (idempotent)."""
+        ...
+
+    async def get_many(self, collection: str, ids: Sequence[str]) -> dict[str, Document]:
+        """The documents with these ids that exist, in one round trip."""
+        ...
+
+    async def find(self, collection: str, query: Query) -> list[Document]: ...
+
+    async def bulk_upsert(self, collection: str, documents: Sequence[Document]) -> None:
+        """Insert or replace whole documents in one round trip, except where the stored one has a
+        higher `_position` (that one is kept)."""
+        ...
+
+    async def delete(self, collection: str, ids: Sequence[str]) -> None: ...
+
+    async def drop(self, collection: str) -> None: ...
