@@ -1,34 +1,108 @@
 """The `eventfold` command."""
 
 import argparse
+import asyncio
 import logging
 import sys
+from collections.abc import Callable
+from typing import Never
 
 import uvicorn
+from tqdm import tqdm
 
 from app.settings import Settings
+from app.stores import open_from, projector_for
 from app.web import create_app
+from projections.catalogue import ALL
+from projections.progress import Progress
+from projections.rebuild import rebuild
 from schema import build_schema
 
+PROJECTIONS = {projection.name: projection for projection in ALL}
 
-def _serve(settings: Settings) -> None:
+
+def _configure_logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level)
+
+
+async def _project(settings: Settings) -> None:
+    stores = await open_from(settings)
+    logging.getLogger("eventfold").info(
+        "projector on %s at %s, fed by %s", stores.backend, stores.location, stores.feed.kind
+    )
+    try:
+        progress = Progress(PROJECTIONS, stores.states, local=True)
+        await projector_for(settings, stores, progress).run()
+    finally:
+        await stores.close()
+
+
+def _shown_on(bar: "tqdm[Never]") -> Callable[[int, int], None]:
+    """Progress of a rebuild as a bar with events/s and time left."""
+
+    def show(position: int, head: int) -> None:
+        bar.total = head
+        bar.update(position - bar.n)
+
+    return show
+
+
+async def _rebuild(settings: Settings, names: list[str]) -> None:
+    stores = await open_from(settings)
+    try:
+        for name in names:
+            with tqdm(desc=name, unit=" events", dynamic_ncols=True) as bar:
+                state = await rebuild(
+                    PROJECTIONS[name], stores.events, stores.documents, stores.states, _shown_on(bar)
+                )
+            print(f"{name}: rebuilt into {state.collection} up to position {state.checkpoint.position}")
+    finally:
+        await stores.close()
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="eventfold", description="GraphQL API for orders, event-sourced.")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the API server (GraphiQL at /graphql)")
+    serve = commands.add_parser("serve", help="run the API server (GraphiQL at /graphql) and the projector")
     serve.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    serve.add_argument(
+        "--no-projector",
+        dest="projector",
+        action="store_false",
+        default=None,
+        help="serve only; run `eventfold project` apart to keep the read models current",
+    )
+    commands.add_parser("project", help="run only the projector (one leads, others stand by)")
+    rebuild_parser = commands.add_parser(
+        "rebuild", help="replay the events into fresh read models and swap them in, while the API serves"
+    )
+    rebuild_parser.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help=f"read models to rebuild (default: all): {', '.join(PROJECTIONS)}",
+    )
     commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     args = parser.parse_args(argv)
 
+    if args.command == "rebuild" and (unknown := set(args.names) - set(PROJECTIONS)):
+        parser.error(f"no read model named {', '.join(sorted(unknown))}; there are {', '.join(PROJECTIONS)}")
     if args.command == "schema":
         sys.stdout.write(build_schema().as_str() + "\n")
         return
-    overrides = {key: value for key in ("host", "port") if (value := getattr(args, key)) is not None}
-    _serve(Settings(**overrides))
+    overrides = {
+        key: value for key in ("host", "port", "projector") if (value := getattr(args, key, None)) is not None
+    }
+    settings = Settings(**overrides)
+    _configure_logging(settings)
+    if args.command == "serve":
+        uvicorn.run(
+            create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level
+        )
+    elif args.command == "project":
+        asyncio.run(_project(settings))
+    else:
+        asyncio.run(_rebuild(settings, args.names or list(PROJECTIONS)))

@@ -1,6 +1,7 @@
 """Settings from the environment (prefix EVENTFOLD_), with defaults that need no setup."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -16,3 +17,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    feed: Literal["auto", "change_stream", "tail"] = "auto"
+    """What drives projections on MongoDB: a change stream where the server has them, else a tail."""
+    projector: bool = True
+    """Run the projector inside `serve` (set false when `eventfold project` runs apart)."""
+    read_your_writes_seconds: float = 2.0
+    """How long a request with X-Eventfold-Position waits for projections at most."""
+    lease_seconds: float = 10.0
+    """How long the projector lease lasts unless renewed: how soon a standby takes over."""

@@ -1,5 +1,6 @@
-"""The composition root: `create_app(settings)` wires stores, schema and HTTP routes."""
+"""The composition root: `create_app(settings)` wires stores, projector, schema and HTTP routes."""
 
+import asyncio
 import contextlib
 import logging
 import uuid
@@ -14,11 +15,16 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from app.read_your_writes import ReadYourWrites
 from app.settings import Settings
+from app.stores import open_from, projector_for
+from projections.catalogue import ALL
+from projections.collections import CollectionNames
+from projections.progress import Progress
 from schema import build_schema
 from schema.command_handler import CommandHandler
 from schema.context import Context
-from store.connect import Stores, open_stores
+from store.connect import Stores
 
 logger = logging.getLogger("eventfold")
 
@@ -27,12 +33,17 @@ CORRELATION_HEADER = "x-correlation-id"
 
 class EventfoldGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        stores: Stores = request.app.state.stores
+        state = request.app.state
+        stores: Stores = state.stores
         # A caller's correlation id is kept (bounded) so one trace can span several services.
         correlation_id = request.headers.get(CORRELATION_HEADER, "")[:100] or str(uuid.uuid4())
         return Context(
             events=stores.events,
-            commands=request.app.state.commands,
+            commands=state.commands,
+            documents=stores.documents,
+            collections=state.collections,
+            states=stores.states,
+            progress=state.progress,
             correlation_id=correlation_id,
         )
 
@@ -42,18 +53,27 @@ def create_app(settings: Settings, *, command_listeners: tuple[CommandListener, 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        stores = await open_stores(
-            mongodb_uri=settings.mongodb_uri,
-            mongodb_database=settings.mongodb_database,
-            data_dir=settings.data_dir,
-            command_listeners=command_listeners,
+        stores = await open_from(settings, command_listeners)
+        logger.info(
+            "backend: %s at %s; projections fed by %s", stores.backend, stores.location, stores.feed.kind
         )
-        logger.info("backend: %s at %s", stores.backend, stores.location)
         app.state.stores = stores
         app.state.commands = CommandHandler(stores.events)
+        app.state.collections = CollectionNames(ALL, stores.states)
+        app.state.progress = Progress((p.name for p in ALL), stores.states, local=settings.projector)
+        projector = None
+        if settings.projector:
+            projector = asyncio.create_task(projector_for(settings, stores, app.state.progress).run())
+        else:
+            logger.info("projector not started here: run `eventfold project` beside this server")
         try:
-            yield
+            async with app.state.collections.kept_fresh():
+                yield
         finally:
+            if projector is not None:
+                projector.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await projector
             await stores.close()
 
     async def healthz(request: Request) -> JSONResponse:
@@ -71,7 +91,11 @@ def create_app(settings: Settings, *, command_listeners: tuple[CommandListener, 
     graphql: Any = EventfoldGraphQL(build_schema())
     return Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                ReadYourWrites(graphql, settings.read_your_writes_seconds),
+                methods=["GET", "POST"],
+            ),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),

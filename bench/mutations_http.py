@@ -9,6 +9,7 @@ throughput and latency percentiles.
 
 import argparse
 import asyncio
+import contextlib
 import os
 import socket
 import statistics
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -82,6 +84,32 @@ async def run(base: str, clients: int, seconds: float, max_requests: int) -> Non
     print(f"latency p99        {quantiles[98] * 1000:.1f} ms")
 
 
+@contextlib.contextmanager
+def running_server(data_dir: str) -> Iterator[str]:
+    """`eventfold serve` on SQLite in `data_dir`, on a free loopback port; yields its base URL."""
+    port = free_port()
+    env = {**os.environ, "EVENTFOLD_DATA_DIR": data_dir, "EVENTFOLD_LOG_LEVEL": "warning"}
+    env.pop("EVENTFOLD_MONGODB_URI", None)
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "eventfold"), "serve", "--port", str(port)], env=env
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{base}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -90,29 +118,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--max-requests", type=int, default=20_000)
     args = parser.parse_args()
-
-    port = free_port()
-    with tempfile.TemporaryDirectory() as data_dir:
-        env = {**os.environ, "EVENTFOLD_DATA_DIR": data_dir, "EVENTFOLD_LOG_LEVEL": "warning"}
-        env.pop("EVENTFOLD_MONGODB_URI", None)
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "eventfold"), "serve", "--port", str(port)], env=env
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(f"{base}/healthz", timeout=1)
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)
-            asyncio.run(run(base, args.clients, args.seconds, args.max_requests))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with tempfile.TemporaryDirectory() as data_dir, running_server(data_dir) as base:
+        asyncio.run(run(base, args.clients, args.seconds, args.max_requests))
 
 
 if __name__ == "__main__":

@@ -134,9 +134,18 @@ class UnknownEventType(Exception):
     pass
 
 
-def event_from_data(type_name: str, schema_version: int, data: dict[str, Any]) -> Event:
-    """Rebuild a stored event. Older schema versions would be upcast here; there is only v1 so far."""
+def event_type(type_name: str, schema_version: int) -> type[Event]:
+    """The class of a stored event. Older schema versions would be upcast here; there is only v1 so far."""
     cls = EVENT_TYPES.get(type_name)
     if cls is None or schema_version != cls.schema_version:
         raise UnknownEventType(f"no event type {type_name!r} at schema version {schema_version}")
-    return cls.model_validate(data)
+    return cls
+
+
+def event_from_data(type_name: str, schema_version: int, data: dict[str, Any]) -> Event:
+    return event_type(type_name, schema_version).model_validate(data)
+
+
+def event_from_json(type_name: str, schema_version: int, data: str | bytes) -> Event:
+    # pydantic parses and validates in one pass, much faster than json.loads and then validating.
+    return event_type(type_name, schema_version).model_validate_json(data)

@@ -4,11 +4,13 @@ from decimal import Decimal
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema.errors import ErrorCodes, log_unexpected
 from schema.mutations import Mutation
-from schema.queries import Query
+from schema.queries import AuditQuery
+from schema.read_queries import ReadModelQuery
 from schema.scalars import DecimalScalar
 
 
@@ -22,7 +24,7 @@ class EventfoldSchema(strawberry.Schema):
 
 def build_schema() -> strawberry.Schema:
     return EventfoldSchema(
-        query=Query,
+        query=merge_types("Query", (ReadModelQuery, AuditQuery)),
         mutation=Mutation,
         extensions=[ErrorCodes],
         scalar_overrides={Decimal: DecimalScalar},

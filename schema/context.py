@@ -1,28 +1,35 @@
 """What every resolver can reach for one request."""
 
 from dataclasses import dataclass, field
-from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
-from domain import customer
-from schema.command_handler import CommandHandler, fold
+from projections.collections import CollectionNames
+from projections.progress import Progress
+from schema.command_handler import CommandHandler
+from store.documents import Document, DocumentStore
 from store.events import EventStore
+from store.projection_state import ProjectionStates
 
 
 @dataclass
 class Context:
     events: EventStore
     commands: CommandHandler
+    documents: DocumentStore
+    collections: CollectionNames
+    states: ProjectionStates
+    progress: Progress
     correlation_id: str
-    customers: DataLoader[UUID, customer.Customer | None] = field(init=False)
+    customers: DataLoader[str, Document | None] = field(init=False)
 
     def __post_init__(self) -> None:
+        # One read for all the customers of a page of orders, however many orders name them.
         self.customers = DataLoader(self._load_customers)
 
     def metadata(self) -> dict[str, str]:
         return {"correlationId": self.correlation_id}
 
-    async def _load_customers(self, ids: list[UUID]) -> list[customer.Customer | None]:
-        streams = await self.events.read_streams(ids)
-        return [fold(customer.evolve, streams.get(customer_id, [])) for customer_id in ids]
+    async def _load_customers(self, ids: list[str]) -> list[Document | None]:
+        found = await self.documents.get_many(self.collections["customer_profiles"], ids)
+        return [found.get(customer_id) for customer_id in ids]

@@ -1,8 +1,11 @@
 """GraphQL input types, named as Relay code generators expect."""
 
+from datetime import datetime
 from decimal import Decimal
 
 import strawberry
+
+from schema.types import OrderStatus
 
 
 @strawberry.input
@@ -83,3 +86,11 @@ class CancelOrderInput:
     order_id: strawberry.ID
     reason: str
     expected_version: int | None = None
+
+
+@strawberry.input
+class OrderFilter:
+    status: OrderStatus | None = None
+    customer_id: strawberry.ID | None = None
+    placed_from: datetime | None = strawberry.field(default=None, description="Inclusive.")
+    placed_to: datetime | None = strawberry.field(default=None, description="Inclusive.")

@@ -6,6 +6,7 @@ import binascii
 from domain.errors import InvalidInput
 
 MAX_PAGE_SIZE = 100
+SEPARATOR = "|"
 
 
 def page_size(first: int, field: str = "first") -> int:
@@ -14,15 +15,17 @@ def page_size(first: int, field: str = "first") -> int:
     return first
 
 
-def encode_cursor(kind: str, value: int) -> str:
-    return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode()
+def encode_cursor(kind: str, *parts: object) -> str:
+    text = SEPARATOR.join([kind, *(str(part) for part in parts)])
+    return base64.urlsafe_b64encode(text.encode()).decode()
 
 
-def decode_cursor(cursor: str, kind: str, field: str = "after") -> int:
+def decode_cursor(cursor: str, kind: str, parts: int, field: str = "after") -> list[str]:
+    """The parts of a cursor this field gave out; anything else is BAD_USER_INPUT."""
     try:
-        found_kind, value = base64.urlsafe_b64decode(cursor.encode()).decode().split(":", 1)
-        if found_kind == kind:
-            return int(value)
+        found_kind, *values = base64.urlsafe_b64decode(cursor.encode()).decode().split(SEPARATOR)
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise InvalidInput(field, f"{cursor!r} is not a cursor this field gave out")
+        found_kind, values = "", []
+    if found_kind != kind or len(values) != parts:
+        raise InvalidInput(field, f"{cursor!r} is not a cursor this field gave out")
+    return values

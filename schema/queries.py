@@ -24,14 +24,14 @@ def _connection(events: list[Event], size: int, cursor_kind: str, cursor_of: str
 
 
 @strawberry.type
-class Query:
+class AuditQuery:
     @strawberry.field(description="The audit trail of one customer, product or order, in version order.")
     async def history(
         self, info: ContextInfo, id: strawberry.ID, first: int = 20, after: str | None = None
     ) -> EventConnection:
         stream_id = parse_id(id, "id")
         size = page_size(first)
-        after_version = decode_cursor(after, "version") if after else 0
+        after_version = _int(decode_cursor(after, "version", 1)[0]) if after else 0
         recorded = await info.context.events.read_stream(
             stream_id, after_version=after_version, limit=size + 1
         )
@@ -44,3 +44,10 @@ class Query:
         size = page_size(first)
         recorded = await info.context.events.read_all(after_position, limit=size + 1)
         return _connection([Event.from_recorded(r) for r in recorded], size, "position", "position")
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidInput("after", "is not a cursor this field gave out") from None

@@ -4,7 +4,6 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 from typing import Self
-from uuid import UUID
 
 import strawberry
 from strawberry.scalars import JSON
@@ -15,6 +14,7 @@ from domain import product as product_state
 from domain.values import Address as AddressValue
 from domain.values import cents
 from schema.command_handler import Outcome
+from store.documents import Document
 from store.events import RecordedEvent
 
 
@@ -37,6 +37,17 @@ class Address:
         if value is None:
             return None
         return cls(street=value.street, city=value.city, postal_code=value.postal_code, country=value.country)
+
+    @classmethod
+    def from_document(cls, document: Document | None) -> Self | None:
+        if document is None:
+            return None
+        return cls(
+            street=document["street"],
+            city=document["city"],
+            postal_code=document["postalCode"],
+            country=document["country"],
+        )
 
 
 @strawberry.type
@@ -63,6 +74,19 @@ class Customer:
             updated_at=state.updated_at,
         )
 
+    @classmethod
+    def from_document(cls, document: Document) -> Self:
+        return cls(
+            id=strawberry.ID(document["_id"]),
+            name=document["name"],
+            email=document["email"],
+            email_verified=document["emailVerified"],
+            address=Address.from_document(document["address"]),
+            version=document["version"],
+            created_at=document["createdAt"],
+            updated_at=document["updatedAt"],
+        )
+
 
 @strawberry.type
 class Product:
@@ -84,6 +108,18 @@ class Product:
             version=state.version,
             created_at=state.created_at,
             updated_at=state.updated_at,
+        )
+
+    @classmethod
+    def from_document(cls, document: Document) -> Self:
+        return cls(
+            id=strawberry.ID(document["_id"]),
+            sku=document["sku"],
+            name=document["name"],
+            price=document["price"],
+            version=document["version"],
+            created_at=document["createdAt"],
+            updated_at=document["updatedAt"],
         )
 
 
@@ -114,8 +150,8 @@ class Order:
 
     @strawberry.field
     async def customer(self, info: strawberry.Info) -> Customer | None:
-        state = await info.context.customers.load(UUID(self.customer_id))
-        return Customer.from_state(state) if state else None
+        document = await info.context.customers.load(str(self.customer_id))
+        return Customer.from_document(document) if document else None
 
     @classmethod
     def from_state(cls, state: order_state.Order) -> Self:
@@ -142,6 +178,33 @@ class Order:
             cancelled_at=state.cancelled_at,
             cancel_reason=state.cancel_reason,
             version=state.version,
+        )
+
+    @classmethod
+    def from_document(cls, document: Document) -> Self:
+        return cls(
+            id=strawberry.ID(document["_id"]),
+            customer_id=strawberry.ID(document["customerId"]),
+            lines=[
+                OrderLine(
+                    product_id=strawberry.ID(line["productId"]),
+                    sku=line["sku"],
+                    name=line["name"],
+                    quantity=line["quantity"],
+                    unit_price=line["unitPrice"],
+                    line_total=line["lineTotal"],
+                )
+                for line in document["lines"]
+            ],
+            total=document["total"],
+            status=OrderStatus(document["status"]),
+            placed_at=document["placedAt"],
+            shipped_at=document["shippedAt"],
+            carrier=document["carrier"],
+            tracking_number=document["trackingNumber"],
+            cancelled_at=document["cancelledAt"],
+            cancel_reason=document["cancelReason"],
+            version=document["version"],
         )
 
 
@@ -222,3 +285,59 @@ class OrderPayload:
     @classmethod
     def from_outcome(cls, outcome: Outcome[order_state.Order]) -> Self:
         return cls(order=Order.from_state(outcome.state), events=_events(outcome))
+
+
+@strawberry.type
+class OrderEdge:
+    node: Order
+    cursor: str
+
+
+@strawberry.type
+class OrderConnection:
+    edges: list[OrderEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class ProductEdge:
+    node: Product
+    cursor: str
+
+
+@strawberry.type
+class ProductConnection:
+    edges: list[ProductEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class ProductSales:
+    product_id: strawberry.ID
+    name: str
+    quantity: int
+    revenue: Decimal
+
+
+@strawberry.type
+class SalesReport:
+    from_: datetime | None = strawberry.field(
+        name="from", description="Start of the first UTC day counted (the report counts whole days)."
+    )
+    to: datetime | None = strawberry.field(description="End of the last UTC day counted (exclusive).")
+    orders_placed: int
+    orders_shipped: int
+    orders_cancelled: int
+    revenue: Decimal = strawberry.field(description="Placed minus cancelled, in the window.")
+    top_products: list[ProductSales]
+
+
+@strawberry.type
+class ProjectionStatus:
+    name: str
+    position: int = strawberry.field(description="The position of the last event applied.")
+    lag: int = strawberry.field(description="Events recorded but not applied yet.")
+    updated_at: datetime | None
+    feed: str | None = strawberry.field(description='"change_stream" or "tail".')
+    error: str | None = strawberry.field(description="Why the projection stopped, if it did.")
+    collection: str

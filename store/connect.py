@@ -1,27 +1,50 @@
 """Open the backend the settings name: MongoDB when a URI is given, else SQLite under the data dir."""
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pymongo.monitoring import CommandListener
 from pymongo.uri_parser import parse_uri
 
+from store.documents import DocumentStore
 from store.events import EventStore
+from store.feeds import Feed, TailFeed
+from store.mongo.change_stream_feed import ChangeStreamFeed, supports_change_streams
 from store.mongo.client import connect
+from store.mongo.document_store import MongoDocumentStore
 from store.mongo.event_store import MongoEventStore
+from store.mongo.projection_state import MongoProjectionState
+from store.projection_state import Leases, ProjectionStates
+from store.signal import AppendSignal
+from store.sqlite.document_store import SqliteDocumentStore
 from store.sqlite.event_store import SqliteEventStore
+from store.sqlite.projection_state import SqliteProjectionState
 
 DEFAULT_MONGODB_DATABASE = "eventfold"
+
+FeedChoice = Literal["auto", "change_stream", "tail"]
+
+
+class FeedUnavailable(Exception):
+    pass
 
 
 @dataclass(frozen=True, slots=True)
 class Stores:
-    events: EventStore
     backend: str
     location: str
+    events: EventStore
+    documents: DocumentStore
+    states: ProjectionStates
+    leases: Leases
+    feed: Feed
+    closers: tuple[Callable[[], Awaitable[None]], ...]
 
     async def close(self) -> None:
-        await self.events.close()
+        for close in self.closers:
+            await close()
 
 
 async def open_stores(
@@ -29,14 +52,51 @@ async def open_stores(
     mongodb_uri: str | None,
     data_dir: Path,
     mongodb_database: str | None = None,
+    feed: FeedChoice = "auto",
     command_listeners: tuple[CommandListener, ...] = (),
 ) -> Stores:
+    appended = AppendSignal()
     if mongodb_uri:
         parsed = parse_uri(mongodb_uri)
         database = mongodb_database or parsed["database"] or DEFAULT_MONGODB_DATABASE
         hosts = ",".join(f"{host}:{port}" for host, port in parsed["nodelist"])
         client = connect(mongodb_uri, command_listeners)
-        events = await MongoEventStore.open(client, database)
-        return Stores(events=events, backend="mongodb", location=f"{hosts}/{database}")
+        events = await MongoEventStore.open(client, database, appended)
+        state = MongoProjectionState(client, database)
+        return Stores(
+            backend="mongodb",
+            location=f"{hosts}/{database}",
+            events=events,
+            documents=await MongoDocumentStore.open(client, database),
+            states=state,
+            leases=state,
+            feed=await _mongodb_feed(events, appended, feed),
+            # One client serves every port; closing the event store closes it.
+            closers=(events.close,),
+        )
+    if feed == "change_stream":
+        raise FeedUnavailable("SQLite has no change streams; use the tail feed")
     path = (data_dir / "eventfold.db").resolve()
-    return Stores(events=await SqliteEventStore.open(path), backend="sqlite", location=str(path))
+    events_on_file = await SqliteEventStore.open(path, appended)
+    state_on_file = await SqliteProjectionState.open(path)
+    documents = await SqliteDocumentStore.open(path)
+    return Stores(
+        backend="sqlite",
+        location=str(path),
+        events=events_on_file,
+        documents=documents,
+        states=state_on_file,
+        leases=state_on_file,
+        feed=TailFeed(events_on_file, appended),
+        closers=(events_on_file.close, state_on_file.close, documents.close),
+    )
+
+
+async def _mongodb_feed(events: MongoEventStore, appended: AppendSignal, choice: FeedChoice) -> Feed:
+    if choice == "tail":
+        return TailFeed(events, appended)
+    if await supports_change_streams(events.collection):
+        return ChangeStreamFeed(events.collection, events)
+    if choice == "change_stream":
+        raise FeedUnavailable("this MongoDB server has no change streams (a replica set has)")
+    return TailFeed(events, appended)

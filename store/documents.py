@@ -7,6 +7,7 @@ position of the last event applied to it: a write never replaces a document with
 `_position`, so a redelivered or stale batch cannot move a read model backwards.
 """
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -67,3 +68,36 @@ class DocumentStore(Protocol):
     async def delete(self, collection: str, ids: Sequence[str]) -> None: ...
 
     async def drop(self, collection: str) -> None: ...
+
+
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
+FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+RESERVED = frozenset({"events", "projection_state", "leases"})
+"""The collections of the other ports on MongoDB: refused on both backends, so that a read model that
+runs on one runs on the other."""
+WORD = re.compile(r'\w(?:[^\s"]*\w)?')
+"""A word of a search: from its first to its last letter or digit, never across a quote."""
+
+
+def collection_name(name: str) -> str:
+    # Names end up in SQL text and MongoDB namespaces, so only plain identifiers get there.
+    if not NAME.fullmatch(name) or name in RESERVED:
+        raise ValueError(f"invalid collection name {name!r}")
+    return name
+
+
+def field_name(field: str) -> str:
+    # Names starting with $ or holding dots would be read as operators or paths.
+    if not FIELD.fullmatch(field):
+        raise ValueError(f"invalid field name {field!r}")
+    return field
+
+
+def quoted_words(text: str) -> str | None:
+    """Every word of a search as a quoted phrase (both backends AND them); None when there is none.
+
+    Quotes never reach the search engine from the user's text, so none of it is read as syntax
+    (OR, NEAR, *, ^, negation).
+    """
+    words = WORD.findall(text)
+    return " ".join(f'"{word}"' for word in words) if words else None

@@ -68,6 +68,10 @@ class EventStore(Protocol):
         """The global log in position order."""
         ...
 
+    async def head(self) -> int:
+        """The position of the last recorded event (0 when there is none)."""
+        ...
+
     async def ping(self) -> None:
         """Raise unless the database answers."""
         ...

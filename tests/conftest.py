@@ -72,16 +72,36 @@ async def stores(settings: Settings) -> AsyncIterator[Stores]:
         await opened.close()
 
 
-class GraphQLClient:
-    """Posts GraphQL over HTTP to the app, as a frontend would."""
+def highest_position(value: Any) -> int:
+    """The highest `position` of the events a mutation's answer lists."""
+    if isinstance(value, dict):
+        events = value.get("events")
+        own = max((e.get("position", 0) for e in events), default=0) if isinstance(events, list) else 0
+        return max([own, *(highest_position(v) for v in value.values())])
+    if isinstance(value, list):
+        return max((highest_position(item) for item in value), default=0)
+    return 0
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+
+class GraphQLClient:
+    """Posts GraphQL over HTTP to the app, as a frontend would. It reads its own writes: each request
+    names the highest event position its earlier mutations returned, so queries see them."""
+
+    def __init__(self, http: httpx.AsyncClient, read_own_writes: bool = True) -> None:
         self.http = http
+        self.read_own_writes = read_own_writes
+        self.position = 0
 
     async def execute(self, query: str, **variables: Any) -> dict[str, Any]:
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables})
+        headers = {"X-Eventfold-Position": str(self.position)} if self.read_own_writes else {}
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=headers
+        )
         assert response.status_code == 200, response.text
+        if self.read_own_writes:
+            assert response.headers.get("X-Eventfold-Caught-Up") == "true", "projections did not catch up"
         body: dict[str, Any] = response.json()
+        self.position = max(self.position, highest_position(body.get("data")))
         return body
 
     async def data(self, query: str, **variables: Any) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from domain.events import Event, event_from_data
 from store.events import RecordedEvent, StreamVersionConflict
+from store.signal import AppendSignal
 
 POSITION_INDEX = "position_unique"
 STREAM_VERSION_INDEX = "stream_version_unique"
@@ -33,7 +34,7 @@ MAX_POSITION_RETRIES = 50
 Document = dict[str, Any]
 
 
-def _decode(document: Document) -> RecordedEvent:
+def decode_event(document: Document) -> RecordedEvent:
     return RecordedEvent(
         id=document["_id"],
         stream_id=document["streamId"],
@@ -57,16 +58,21 @@ def _clashes_on_position(error: DuplicateKeyError | BulkWriteError) -> bool:
 
 
 class MongoEventStore:
-    def __init__(self, client: AsyncMongoClient[Document], database: str) -> None:
+    def __init__(self, client: AsyncMongoClient[Document], database: str, appended: AppendSignal) -> None:
         self._client = client
+        self._appended = appended
         self._events: AsyncCollection[Document] = client[database]["events"]
         self._append_lock = asyncio.Lock()
         self._next_position: int | None = None
         self._last_recorded_at = datetime.min.replace(tzinfo=UTC)
 
+    @property
+    def collection(self) -> AsyncCollection[Document]:
+        return self._events
+
     @classmethod
-    async def open(cls, client: AsyncMongoClient[Document], database: str) -> Self:
-        store = cls(client, database)
+    async def open(cls, client: AsyncMongoClient[Document], database: str, appended: AppendSignal) -> Self:
+        store = cls(client, database, appended)
         await store._events.create_indexes(
             [
                 IndexModel(
@@ -125,6 +131,7 @@ class MongoEventStore:
                     continue
                 self._next_position = position + len(documents)
                 self._last_recorded_at = recorded_at
+                self._appended.notify()
                 return [
                     RecordedEvent(
                         id=document["_id"],
@@ -142,11 +149,12 @@ class MongoEventStore:
 
     async def _take_next_position(self) -> int:
         if self._next_position is None:
-            last = await self._events.find_one(
-                {}, projection={"position": 1}, sort=[("position", DESCENDING)]
-            )
-            self._next_position = (last["position"] if last else 0) + 1
+            self._next_position = await self.head() + 1
         return self._next_position
+
+    async def head(self) -> int:
+        last = await self._events.find_one({}, projection={"position": 1}, sort=[("position", DESCENDING)])
+        return int(last["position"]) if last else 0
 
     async def _insert(self, documents: list[Document]) -> None:
         if len(documents) == 1:
@@ -175,7 +183,7 @@ class MongoEventStore:
         if as_of is not None:
             query["recordedAt"] = {"$lte": as_of}
         cursor = self._events.find(query, sort=[("version", ASCENDING)], limit=limit or 0)
-        return [_decode(document) async for document in cursor]
+        return [decode_event(document) async for document in cursor]
 
     async def read_streams(self, stream_ids: Sequence[UUID]) -> dict[UUID, list[RecordedEvent]]:
         ids = list(set(stream_ids))
@@ -189,7 +197,7 @@ class MongoEventStore:
         )
         streams: dict[UUID, list[RecordedEvent]] = {}
         async for document in cursor:
-            recorded = _decode(document)
+            recorded = decode_event(document)
             streams.setdefault(recorded.stream_id, []).append(recorded)
         return streams
 
@@ -197,7 +205,7 @@ class MongoEventStore:
         cursor = self._events.find(
             {"position": {"$gt": after_position}}, sort=[("position", ASCENDING)], limit=limit
         )
-        return [_decode(document) async for document in cursor]
+        return [decode_event(document) async for document in cursor]
 
     async def ping(self) -> None:
         await self._client.admin.command("ping")

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Self
 from uuid import UUID
 
-from domain.events import Event, event_from_data
+from domain.events import Event, event_from_json
 from store.events import RecordedEvent, StreamVersionConflict
+from store.signal import AppendSignal
 from store.sqlite.connection import SqliteConnection, transaction
 
 SCHEMA = """
@@ -59,21 +60,22 @@ def _decode(row: Row) -> RecordedEvent:
         version=version,
         position=position,
         recorded_at=_from_micros(recorded_at),
-        event=event_from_data(type_name, schema_version, json.loads(data)),
+        event=event_from_json(type_name, schema_version, data),
         metadata=json.loads(metadata),
     )
 
 
 class SqliteEventStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, appended: AppendSignal) -> None:
         self.path = path
+        self._appended = appended
         self._writer = SqliteConnection(path, "writer")
         self._reader = SqliteConnection(path, "reader")
 
     @classmethod
-    async def open(cls, path: Path) -> Self:
+    async def open(cls, path: Path, appended: AppendSignal) -> Self:
         path.parent.mkdir(parents=True, exist_ok=True)
-        store = cls(path)
+        store = cls(path, appended)
         await store._writer.run(lambda connection: connection.executescript(SCHEMA))
         return store
 
@@ -134,7 +136,9 @@ class SqliteEventStore:
                 )
             return recorded
 
-        return await self._writer.run(transaction(write))
+        recorded = await self._writer.run(transaction(write))
+        self._appended.notify()
+        return recorded
 
     async def read_stream(
         self,
@@ -179,6 +183,12 @@ class SqliteEventStore:
             lambda connection: connection.execute(sql, (after_position, limit)).fetchall()
         )
         return [_decode(row) for row in rows]
+
+    async def head(self) -> int:
+        row = await self._reader.run(
+            lambda connection: connection.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()
+        )
+        return int(row[0])
 
     async def ping(self) -> None:
         await self._reader.run(lambda connection: connection.execute("SELECT 1").fetchone())

@@ -89,3 +89,75 @@ def test_the_sqlite_default_keeps_its_data_under_the_data_dir(
     base, _ = server
     httpx.post(f"{base}/graphql", json={"query": REGISTER})
     assert (settings.data_dir / "eventfold.db").is_file()
+
+
+def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("w") as output:
+        return subprocess.Popen([EVENTFOLD, *command], env=env, stdout=output, stderr=subprocess.STDOUT)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_api_and_the_projector_run_as_separate_processes(settings: Settings, tmp_path: Path) -> None:
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("EVENTFOLD_")}
+    env["EVENTFOLD_DATA_DIR"] = str(settings.data_dir)
+    api = start(["serve", "--no-projector", "--port", str(port)], env, tmp_path / "api.log")
+    projector = start(["project"], env, tmp_path / "projector.log")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{base}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, (tmp_path / "api.log").read_text()
+                time.sleep(0.1)
+        registered = httpx.post(
+            f"{base}/graphql", json={"query": REGISTER.replace("version", "version } events { position")}
+        ).json()["data"]["registerCustomer"]
+        position = registered["events"][0]["position"]
+
+        answer = httpx.post(
+            f"{base}/graphql",
+            json={
+                "query": "query($id: ID!) { customer(id: $id) { name } }",
+                "variables": {"id": registered["customer"]["id"]},
+            },
+            headers={"X-Eventfold-Position": str(position)},
+            timeout=10,
+        )
+        assert answer.headers["X-Eventfold-Caught-Up"] == "true"
+        assert answer.json()["data"]["customer"] == {"name": "Ann"}
+        assert "projector not started here" in (tmp_path / "api.log").read_text()
+        assert "is leading" in (tmp_path / "projector.log").read_text()
+    finally:
+        for process in (api, projector):
+            process.terminate()
+            process.wait(timeout=30)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_rebuild_replays_the_events_into_a_fresh_read_model(
+    server: tuple[str, Path], settings: Settings
+) -> None:
+    base, _ = server
+    httpx.post(f"{base}/graphql", json={"query": REGISTER})
+    env = {key: value for key, value in os.environ.items() if not key.startswith("EVENTFOLD_")}
+    env["EVENTFOLD_DATA_DIR"] = str(settings.data_dir)
+
+    rebuilt = subprocess.run(
+        [EVENTFOLD, "rebuild", "customer_profiles"], env=env, capture_output=True, text=True
+    )
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "customer_profiles: rebuilt into customer_profiles_v2 up to position 1" in rebuilt.stdout
+    assert "events" in rebuilt.stderr
+
+    statuses = httpx.post(f"{base}/graphql", json={"query": "{ projections { name collection } }"}).json()
+    assert {"name": "customer_profiles", "collection": "customer_profiles_v2"} in statuses["data"][
+        "projections"
+    ]
+
+    unknown = subprocess.run([EVENTFOLD, "rebuild", "orderz"], env=env, capture_output=True, text=True)
+    assert unknown.returncode == 2
+    assert "no read model named orderz" in unknown.stderr

@@ -1,0 +1,37 @@
+"""Opening the backend and the projector from settings, shared by the server and the CLI."""
+
+import os
+import socket
+import uuid
+
+from pymongo.monitoring import CommandListener
+
+from app.settings import Settings
+from projections.catalogue import ALL
+from projections.progress import Progress
+from projections.projector import Projector
+from store.connect import Stores, open_stores
+
+
+async def open_from(settings: Settings, command_listeners: tuple[CommandListener, ...] = ()) -> Stores:
+    return await open_stores(
+        mongodb_uri=settings.mongodb_uri,
+        mongodb_database=settings.mongodb_database,
+        data_dir=settings.data_dir,
+        feed=settings.feed,
+        command_listeners=command_listeners,
+    )
+
+
+def projector_for(settings: Settings, stores: Stores, progress: Progress) -> Projector:
+    return Projector(
+        ALL,
+        stores.documents,
+        stores.states,
+        stores.leases,
+        stores.feed,
+        progress,
+        # Names the process in the lease, so an operator can tell who leads.
+        owner=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}",
+        lease_seconds=settings.lease_seconds,
+    )

@@ -1,0 +1,146 @@
+"""Projection catch-up on SQLite, against raw bulk inserts of the same documents into the same file.
+
+    uv run python -m bench.projection_catch_up [--events 100000]
+
+Records a history of about `--events` events (customers, products, orders shipped or cancelled),
+then runs the projector (every read model at once, as `serve` does) from position 0 until caught up,
+keeping each document written. Then it inserts exactly those documents again with plain `executemany` into a
+scratch table of the same file. The ratio is raw insert time / catch-up time (target: >= 0.5).
+"""
+
+import argparse
+import asyncio
+import json
+import sqlite3
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from domain.events import (
+    CustomerRegistered,
+    OrderCancelled,
+    OrderPlaced,
+    OrderShipped,
+    PlacedLine,
+    ProductCreated,
+)
+from projections.catalogue import ALL
+from projections.progress import Progress
+from projections.projector import Projector
+from store.connect import Stores, open_stores
+from store.documents import Document, DocumentStore
+
+META = {"correlationId": "bench"}
+
+
+class CountingDocuments:
+    """Passes everything through and keeps what was written, for the raw baseline."""
+
+    def __init__(self, inner: DocumentStore) -> None:
+        self._inner = inner
+        self.written: list[Document] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def bulk_upsert(self, collection: str, documents: Sequence[Document]) -> None:
+        self.written.extend(documents)
+        await self._inner.bulk_upsert(collection, documents)
+
+
+async def record_history(stores: Stores, events: int) -> int:
+    customers = [uuid.uuid4() for _ in range(max(events // 50, 1))]
+    for n, customer in enumerate(customers):
+        await stores.events.append(
+            customer, 0, [CustomerRegistered(name=f"C {n}", email=f"c{n}@example.com")], META
+        )
+    products = [(uuid.uuid4(), f"P-{n}", Decimal(n % 50 + 1)) for n in range(100)]
+    for product_id, sku, price in products:
+        await stores.events.append(
+            product_id, 0, [ProductCreated(sku=sku, name=f"Product {sku}", price=price)], META
+        )
+    n = 0
+    while await stores.events.head() < events:
+        order, customer = uuid.uuid4(), customers[n % len(customers)]
+        product_id, sku, price = products[n % len(products)]
+        lines = (
+            PlacedLine(
+                product_id=product_id, sku=sku, name=f"Product {sku}", quantity=n % 5 + 1, unit_price=price
+            ),
+        )
+        total = price * lines[0].quantity
+        placed = OrderPlaced(
+            customer_id=customer, customer_name="C", customer_email="c@example.com", lines=lines, total=total
+        )
+        follow = (
+            OrderShipped(carrier="DHL", tracking_number=f"T{n}")
+            if n % 3
+            else OrderCancelled(reason="no", customer_id=customer, lines=lines, total=total)
+        )
+        await stores.events.append(order, 0, [placed], META)
+        await stores.events.append(order, 1, [follow], META)
+        n += 1
+    return await stores.events.head()
+
+
+def encode(document: Document) -> str:
+    return json.dumps({k: v for k, v in document.items() if k not in ("_id", "_position")}, default=str)
+
+
+def raw_insert_seconds(path: Path, documents: list[Document]) -> float:
+    rows = [
+        (f"{document['_id']}:{n}", document["_position"], encode(document))
+        for n, document in enumerate(documents)
+    ]
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute(
+        "CREATE TABLE raw (id TEXT PRIMARY KEY, position INTEGER NOT NULL, body TEXT NOT NULL)"
+    )
+    started = time.perf_counter()
+    for start in range(0, len(rows), 500):
+        connection.execute("BEGIN")
+        connection.executemany("INSERT INTO raw VALUES (?, ?, ?)", rows[start : start + 500])
+        connection.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return elapsed
+
+
+async def main(events: int) -> None:
+    with tempfile.TemporaryDirectory() as data_dir:
+        stores = await open_stores(mongodb_uri=None, data_dir=Path(data_dir))
+        started = time.perf_counter()
+        head = await record_history(stores, events)
+        print(f"recorded {head:,} events in {time.perf_counter() - started:.1f} s")
+        counting = CountingDocuments(stores.documents)
+        names = [projection.name for projection in ALL]
+        progress = Progress(names, stores.states, local=True)
+        projector = Projector(
+            ALL, counting, stores.states, stores.leases, stores.feed, progress, owner="bench"
+        )
+        started = time.perf_counter()
+        task = asyncio.create_task(projector.run())
+        await progress.wait_for(head, seconds=3600)
+        total = time.perf_counter() - started
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        print(f"all {len(names)} read models, as the projector runs them: {total:.2f} s")
+        print(f"catch-up rate: {head / total:,.0f} events/s")
+        await stores.close()
+        raw = raw_insert_seconds(Path(data_dir) / "eventfold.db", counting.written)
+        print(f"raw executemany of the same {len(counting.written):,} documents: {raw:.2f} s")
+        print(f"ratio raw / catch-up: {raw / total:.2f} (target >= 0.5)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=100_000)
+    asyncio.run(main(parser.parse_args().events))

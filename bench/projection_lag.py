@@ -1,0 +1,89 @@
+"""End-to-end lag from mutation to query on the SQLite default, under a steady write load.
+
+    uv run python -m bench.projection_lag [--rate 100] [--seconds 10]
+
+Starts `eventfold serve`; background clients place orders at `--rate` per second in total, while a
+probe places an order and at once asks for it with `X-Eventfold-Position` (read your writes): the
+time that query takes is how long the projections needed to apply the write. Prints percentiles.
+"""
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+
+import httpx
+
+from bench.mutations_http import PLACE, running_server, setup
+
+ORDER = "query($id: ID!) { order(id: $id) { id status } }"
+PLACE_WITH_POSITIONS = """mutation($input: PlaceOrderInput!) {
+  placeOrder(input: $input) { order { id } events { position } }
+}"""
+
+
+async def load(base: str, order: dict[str, object], rate: float, deadline: float) -> int:
+    sent = 0
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            await http.post("/graphql", json={"query": PLACE, "variables": {"input": order}})
+            sent += 1
+            await asyncio.sleep(max(0.0, 1 / rate - (time.monotonic() - started)))
+    return sent
+
+
+async def probe(base: str, order: dict[str, object], deadline: float) -> list[float]:
+    lags = []
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        while time.monotonic() < deadline:
+            placed = (
+                await http.post(
+                    "/graphql", json={"query": PLACE_WITH_POSITIONS, "variables": {"input": order}}
+                )
+            ).json()
+            payload = placed["data"]["placeOrder"]
+            position = max(event["position"] for event in payload["events"])
+            started = time.perf_counter()
+            answer = await http.post(
+                "/graphql",
+                json={"query": ORDER, "variables": {"id": payload["order"]["id"]}},
+                headers={"X-Eventfold-Position": str(position)},
+            )
+            lags.append(time.perf_counter() - started)
+            if answer.json()["data"]["order"] is None:
+                raise RuntimeError("the order was not visible after read-your-writes")
+            await asyncio.sleep(0.05)
+    return lags
+
+
+async def run(base: str, rate: float, seconds: float) -> None:
+    async with httpx.AsyncClient(base_url=base) as http:
+        order = await setup(http)
+    deadline = time.monotonic() + seconds
+    clients = 4
+    probing = asyncio.create_task(probe(base, order, deadline))
+    sent = await asyncio.gather(*(load(base, order, rate / clients, deadline) for _ in range(clients)))
+    lags = sorted(await probing)
+    quantiles = statistics.quantiles(lags, n=100)
+    print(f"background load     {sum(sent) / seconds:,.0f} placeOrder/s")
+    print(f"probes              {len(lags)}")
+    print(f"lag p50             {quantiles[49] * 1000:.1f} ms")
+    print(f"lag p99             {quantiles[98] * 1000:.1f} ms")
+    print(f"lag max             {lags[-1] * 1000:.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as data_dir, running_server(data_dir) as base:
+        asyncio.run(run(base, args.rate, args.seconds))
+
+
+if __name__ == "__main__":
+    main()

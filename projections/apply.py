@@ -1,0 +1,91 @@
+"""Apply a batch of events to one read model: one read, pure evolves, one bulk write."""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from projections.projection import Match, Projection
+from store.documents import Document, DocumentStore, Query
+from store.events import RecordedEvent
+
+logger = logging.getLogger("eventfold.projections")
+
+MATCH_PAGE = 1000
+
+
+class ProjectionFailed(Exception):
+    """An event this read model cannot apply. The projection stops before it."""
+
+    def __init__(self, projection: str, event: RecordedEvent, cause: Exception) -> None:
+        super().__init__(
+            f"{projection} cannot apply {event.type} at position {event.position} (event {event.id}): {cause}"
+        )
+        self.event = event
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    position: int | None
+    """The position of the last event applied and written (None: none of the batch)."""
+    failure: ProjectionFailed | None = None
+
+
+async def apply_batch(
+    projection: Projection, documents: DocumentStore, collection: str, events: Sequence[RecordedEvent]
+) -> Applied:
+    """Events are applied in order; a document skips events at or below its `_position`, which makes
+    redelivery harmless. If one event fails, what came before it is still written."""
+    touched = [(event, projection.touches(event)) for event in events]
+    working = await _load(documents, collection, [keys for _, keys in touched])
+    changed: dict[str, Document] = {}
+    applied: int | None = None
+    failure: ProjectionFailed | None = None
+    for event, keys in touched:
+        try:
+            updates = _evolve_all(projection, working, event, keys)
+        except Exception as error:  # noqa: BLE001 - any failure of a read model's code stops it here
+            failure = ProjectionFailed(projection.name, event, error)
+            break
+        working.update(updates)
+        changed.update(updates)
+        applied = event.position
+    if changed:
+        await documents.bulk_upsert(collection, list(changed.values()))
+    return Applied(applied, failure)
+
+
+async def _load(
+    documents: DocumentStore, collection: str, key_lists: Sequence[Sequence[str | Match]]
+) -> dict[str, Document]:
+    ids = {key for keys in key_lists for key in keys if isinstance(key, str)}
+    matches = {key for keys in key_lists for key in keys if isinstance(key, Match)}
+    loaded = await documents.get_many(collection, list(ids)) if ids else {}
+    for match in matches:
+        after: tuple[object, str] | None = None
+        while page := await documents.find(
+            collection, Query(equals={match.field: match.value}, after=after, limit=MATCH_PAGE)
+        ):
+            loaded.update((document["_id"], document) for document in page)
+            after = (page[-1]["_id"], page[-1]["_id"])
+    return loaded
+
+
+def _evolve_all(
+    projection: Projection, working: dict[str, Document], event: RecordedEvent, keys: Sequence[str | Match]
+) -> dict[str, Document]:
+    """Every document the event changes, all or none (a failure leaves `working` untouched)."""
+    updates: dict[str, Document] = {}
+    for key in keys:
+        if isinstance(key, str):
+            targets: list[tuple[str, Document | None]] = [(key, working.get(key))]
+        else:
+            # Documents created earlier in this batch match too, not only those loaded.
+            targets = [(doc_id, doc) for doc_id, doc in working.items() if doc.get(key.field) == key.value]
+        for doc_id, current in targets:
+            current = updates.get(doc_id, current)
+            if current is not None and current["_position"] >= event.position:
+                continue
+            evolved = projection.evolve(current, event)
+            if evolved is not None:
+                updates[doc_id] = {**evolved, "_id": doc_id, "_position": event.position}
+    return updates

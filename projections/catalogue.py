@@ -1,0 +1,12 @@
+"""Every read model, in the order they are set up and reported."""
+
+from projections import customer_profiles, order_search, order_summaries, product_catalogue, sales_report
+from projections.projection import Projection
+
+ALL: tuple[Projection, ...] = (
+    order_summaries.PROJECTION,
+    customer_profiles.PROJECTION,
+    product_catalogue.PROJECTION,
+    sales_report.PROJECTION,
+    order_search.PROJECTION,
+)

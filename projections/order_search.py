@@ -1,0 +1,53 @@
+"""What `searchOrders` matches an order by: who ordered it, what is in it, and how it was shipped.
+
+The customer's name and email are the ones recorded when the order was placed, except that an email
+change is carried over to every order of that customer, so that their current address finds them all.
+"""
+
+from domain.events import CustomerEmailChanged, OrderPlaced, OrderShipped
+from projections.documents import existing
+from projections.projection import Key, Match, Projection
+from store.documents import Collection, Document
+from store.events import RecordedEvent
+
+
+def touches(recorded: RecordedEvent) -> list[Key]:
+    match recorded.event:
+        case OrderPlaced() | OrderShipped():
+            return [str(recorded.stream_id)]
+        case CustomerEmailChanged():
+            return [Match("customerId", str(recorded.stream_id))]
+    return []
+
+
+def evolve(document: Document | None, recorded: RecordedEvent) -> Document:
+    event = recorded.event
+    if isinstance(event, OrderPlaced):
+        return {
+            "customerId": str(event.customer_id),
+            "customerName": event.customer_name,
+            "customerEmail": event.customer_email,
+            # One list for names and SKUs: a text index may cover only one array field on some servers.
+            "products": [text for line in event.lines for text in (line.name, line.sku)],
+            "trackingNumber": None,
+            # Search results come newest first.
+            "placedAt": recorded.recorded_at,
+        }
+    match event:
+        case OrderShipped(tracking_number=tracking_number):
+            return {**existing(document, recorded), "trackingNumber": tracking_number}
+        case CustomerEmailChanged(email=email):
+            return {**existing(document, recorded), "customerEmail": email}
+    raise TypeError(f"unexpected event {recorded.type} for order search")
+
+
+PROJECTION = Projection(
+    name="order_search",
+    collection=Collection(
+        name="order_search",
+        indexes=(("customerId",), ("placedAt",)),
+        text_fields=("customerName", "customerEmail", "products", "trackingNumber"),
+    ),
+    touches=touches,
+    evolve=evolve,
+)

@@ -1,0 +1,34 @@
+"""One document per product, as the `product` and `products` queries show it."""
+
+from domain.events import ProductCreated, ProductPriceChanged
+from domain.values import cents
+from projections.documents import existing, own_stream
+from projections.projection import Projection
+from store.documents import Collection, Document
+from store.events import RecordedEvent
+
+
+def evolve(document: Document | None, recorded: RecordedEvent) -> Document:
+    event, at = recorded.event, recorded.recorded_at
+    if isinstance(event, ProductCreated):
+        return {
+            "sku": event.sku,
+            "name": event.name,
+            "price": cents(event.price),
+            "version": recorded.version,
+            "createdAt": at,
+            "updatedAt": at,
+        }
+    changed = {**existing(document, recorded), "version": recorded.version, "updatedAt": at}
+    if isinstance(event, ProductPriceChanged):
+        return {**changed, "price": cents(event.price)}
+    raise TypeError(f"unexpected event {recorded.type} for the product catalogue")
+
+
+PROJECTION = Projection(
+    name="product_catalogue",
+    # `products` pages through the catalogue in sku order.
+    collection=Collection(name="product_catalogue", indexes=(("sku",),)),
+    touches=own_stream(ProductCreated, ProductPriceChanged),
+    evolve=evolve,
+)

@@ -1,0 +1,229 @@
+"""Queries answered from the read models that projections keep (never by replaying events)."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated
+
+import strawberry
+from strawberry import Info
+
+from domain.errors import InvalidInput
+from domain.values import cents
+from schema.context import Context
+from schema.inputs import OrderFilter
+from schema.pagination import decode_cursor, encode_cursor, page_size
+from schema.types import (
+    Customer,
+    Order,
+    OrderConnection,
+    OrderEdge,
+    PageInfo,
+    Product,
+    ProductConnection,
+    ProductEdge,
+    ProductSales,
+    ProjectionStatus,
+    SalesReport,
+)
+from schema.validation import parse_id
+from store.documents import Document, Query, Range
+
+ContextInfo = Info[Context, None]
+
+MAX_REPORT_DAYS = 100_000
+MAX_TOP_PRODUCTS = 100
+
+
+def aware(value: datetime | None, field: str) -> datetime | None:
+    """Instants must say which offset they are in; they are compared in UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(field, f"{value.isoformat()} has no UTC offset (add Z or +hh:mm)")
+    return value.astimezone(UTC)
+
+
+def _instant(value: str, field: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(field, "is not a cursor this field gave out") from None
+    result = aware(parsed, field)
+    assert result is not None
+    return result
+
+
+async def _one(info: ContextInfo, read_model: str, id: str) -> Document | None:
+    key = str(parse_id(id, "id"))
+    found = await info.context.documents.get_many(info.context.collections[read_model], [key])
+    return found.get(key)
+
+
+def _day(instant: datetime) -> datetime:
+    return instant.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@strawberry.type
+class ReadModelQuery:
+    @strawberry.field(description="One order as the order summaries read model has it.")
+    async def order(self, info: ContextInfo, id: strawberry.ID) -> Order | None:
+        document = await _one(info, "order_summaries", id)
+        return Order.from_document(document) if document else None
+
+    @strawberry.field(description="Orders, newest first; the cursor stays valid while new orders arrive.")
+    async def orders(
+        self,
+        info: ContextInfo,
+        filter: OrderFilter | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> OrderConnection:
+        size = page_size(first)
+        equals: dict[str, object] = {}
+        placed = Range("placedAt")
+        if filter is not None:
+            if filter.status is not None:
+                equals["status"] = filter.status.value
+            if filter.customer_id is not None:
+                equals["customerId"] = str(parse_id(filter.customer_id, "filter.customerId"))
+            placed = Range(
+                "placedAt",
+                gte=aware(filter.placed_from, "filter.placedFrom"),
+                lte=aware(filter.placed_to, "filter.placedTo"),
+            )
+        cursor: tuple[object, str] | None = None
+        if after:
+            placed_at, order_id = decode_cursor(after, "order", 2)
+            cursor = (_instant(placed_at, "after"), order_id)
+        documents = await info.context.documents.find(
+            info.context.collections["order_summaries"],
+            Query(
+                equals=equals,
+                range=placed if placed.gte or placed.lte else None,
+                sort="placedAt",
+                descending=True,
+                after=cursor,
+                limit=size + 1,
+            ),
+        )
+        edges = [
+            OrderEdge(
+                node=Order.from_document(document),
+                cursor=encode_cursor("order", document["placedAt"].isoformat(), document["_id"]),
+            )
+            for document in documents[:size]
+        ]
+        return OrderConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=len(documents) > size, end_cursor=edges[-1].cursor if edges else None
+            ),
+        )
+
+    @strawberry.field(
+        description="Orders whose customer name or email, product names or SKUs, or tracking number "
+        "contain every word of `text` (whole words, any case), newest first."
+    )
+    async def search_orders(self, info: ContextInfo, text: str, first: int = 20) -> list[Order]:
+        size = page_size(first)
+        if not text.strip():
+            raise InvalidInput("text", "must contain a word to search for")
+        if len(text) > 200:
+            raise InvalidInput("text", "must be at most 200 characters")
+        hits = await info.context.documents.find(
+            info.context.collections["order_search"],
+            Query(text=text, sort="placedAt", descending=True, limit=size),
+        )
+        ids = [hit["_id"] for hit in hits]
+        found = await info.context.documents.get_many(info.context.collections["order_summaries"], ids)
+        return [Order.from_document(found[order_id]) for order_id in ids if order_id in found]
+
+    @strawberry.field
+    async def customer(self, info: ContextInfo, id: strawberry.ID) -> Customer | None:
+        document = await _one(info, "customer_profiles", id)
+        return Customer.from_document(document) if document else None
+
+    @strawberry.field
+    async def product(self, info: ContextInfo, id: strawberry.ID) -> Product | None:
+        document = await _one(info, "product_catalogue", id)
+        return Product.from_document(document) if document else None
+
+    @strawberry.field(description="Products in SKU order.")
+    async def products(
+        self, info: ContextInfo, first: int = 20, after: str | None = None
+    ) -> ProductConnection:
+        size = page_size(first)
+        cursor: tuple[object, str] | None = None
+        if after:
+            sku, product_id = decode_cursor(after, "product", 2)
+            cursor = (sku, product_id)
+        documents = await info.context.documents.find(
+            info.context.collections["product_catalogue"], Query(sort="sku", after=cursor, limit=size + 1)
+        )
+        edges = [
+            ProductEdge(node=Product.from_document(d), cursor=encode_cursor("product", d["sku"], d["_id"]))
+            for d in documents[:size]
+        ]
+        return ProductConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=len(documents) > size, end_cursor=edges[-1].cursor if edges else None
+            ),
+        )
+
+    @strawberry.field(description="Sales over whole UTC days: from's day up to the day before `to` ends.")
+    async def sales_report(
+        self,
+        info: ContextInfo,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+        top: int = 10,
+    ) -> SalesReport:
+        start, end = aware(from_, "from"), aware(to, "to")
+        if not 1 <= top <= MAX_TOP_PRODUCTS:
+            raise InvalidInput("top", f"must be between 1 and {MAX_TOP_PRODUCTS}, got {top}")
+        first_day = _day(start) if start else None
+        # `to` is exclusive: a window ending at midnight does not count the day that starts then.
+        last_day = _day(end - timedelta(microseconds=1)) if end else None
+        if first_day and last_day and last_day < first_day:
+            raise InvalidInput("to", "must be after from")
+        buckets = await info.context.documents.find(
+            info.context.collections["sales_report"],
+            Query(range=Range("day", gte=first_day, lte=last_day), sort="day", limit=MAX_REPORT_DAYS),
+        )
+        products: dict[str, ProductSales] = {}
+        for bucket in buckets:
+            for sold in bucket["products"].values():
+                before = products.get(sold["productId"])
+                products[sold["productId"]] = ProductSales(
+                    product_id=strawberry.ID(sold["productId"]),
+                    name=sold["name"],
+                    quantity=sold["quantity"] + (before.quantity if before else 0),
+                    revenue=cents(sold["revenue"] + (before.revenue if before else Decimal(0))),
+                )
+        ranked = sorted(products.values(), key=lambda p: (-p.revenue, -p.quantity, p.product_id))
+        return SalesReport(
+            from_=first_day,
+            to=last_day + timedelta(days=1) if last_day else None,
+            orders_placed=sum(bucket["ordersPlaced"] for bucket in buckets),
+            orders_shipped=sum(bucket["ordersShipped"] for bucket in buckets),
+            orders_cancelled=sum(bucket["ordersCancelled"] for bucket in buckets),
+            revenue=cents(sum((bucket["revenue"] for bucket in buckets), Decimal(0))),
+            top_products=[p for p in ranked[:top] if p.quantity or p.revenue],
+        )
+
+    @strawberry.field(description="Where each read model stands against the event log.")
+    async def projections(self, info: ContextInfo) -> list[ProjectionStatus]:
+        head = await info.context.events.head()
+        return [
+            ProjectionStatus(
+                name=state.name,
+                position=state.checkpoint.position,
+                lag=max(head - state.checkpoint.position, 0),
+                updated_at=state.updated_at,
+                feed=state.feed,
+                error=state.error,
+                collection=state.collection,
+            )
+            for state in await info.context.states.load_all()
+        ]

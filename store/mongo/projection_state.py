@@ -1,0 +1,79 @@
+"""Projection checkpoints and leases on MongoDB: one small document each."""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from store.feeds import Checkpoint
+from store.projection_state import ProjectionState
+
+Document = dict[str, Any]
+
+
+def _decode(document: Document) -> ProjectionState:
+    return ProjectionState(
+        name=document["_id"],
+        collection=document["collection"],
+        generation=document["generation"],
+        checkpoint=Checkpoint(document["position"], document.get("resumeToken")),
+        updated_at=document.get("updatedAt"),
+        feed=document.get("feed"),
+        error=document.get("error"),
+    )
+
+
+class MongoProjectionState:
+    """Implements both ProjectionStates and Leases."""
+
+    def __init__(self, client: AsyncMongoClient[Document], database: str) -> None:
+        self._states: AsyncCollection[Document] = client[database]["projection_state"]
+        self._leases: AsyncCollection[Document] = client[database]["leases"]
+
+    async def load(self, name: str) -> ProjectionState | None:
+        document = await self._states.find_one({"_id": name})
+        return _decode(document) if document else None
+
+    async def load_all(self) -> Sequence[ProjectionState]:
+        return [_decode(document) async for document in self._states.find({}, sort=[("_id", 1)])]
+
+    async def save(self, state: ProjectionState, expected_generation: int | None) -> bool:
+        document = {
+            "collection": state.collection,
+            "generation": state.generation,
+            "position": state.checkpoint.position,
+            "resumeToken": state.checkpoint.resume_token,
+            "updatedAt": state.updated_at,
+            "feed": state.feed,
+            "error": state.error,
+        }
+        if expected_generation is None:
+            try:
+                await self._states.insert_one({"_id": state.name, **document})
+            except DuplicateKeyError:
+                return False
+            return True
+        result = await self._states.update_one(
+            {"_id": state.name, "generation": expected_generation}, {"$set": document}
+        )
+        return result.matched_count == 1
+
+    async def acquire(self, name: str, owner: str, seconds: float) -> bool:
+        now = datetime.now(UTC)
+        try:
+            # The filter matches only a lease we hold or one that expired; otherwise the upsert's
+            # insert collides with the live lease on _id, which is the "no".
+            await self._leases.update_one(
+                {"_id": name, "$or": [{"owner": owner}, {"expiresAt": {"$lt": now}}]},
+                {"$set": {"owner": owner, "expiresAt": now + timedelta(seconds=seconds)}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def release(self, name: str, owner: str) -> None:
+        await self._leases.delete_one({"_id": name, "owner": owner})

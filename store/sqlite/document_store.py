@@ -1,0 +1,285 @@
+"""The document store on SQLite: a table `doc_<name>` per collection, each document a JSON body.
+
+`_id` and `_position` live in columns of their own; everything else is the JSON `body`. JSON has no
+Decimal or datetime, so they are tagged: {"$decimal": "19.90"}, and {"$date": "...+00:00"} with a
+fixed-width UTC ISO string, so that the JSON text of two dates sorts as the instants do. Equality,
+range and sort compare json_extract(body, '$.field'), which is what the declared indexes hold, with
+the query value encoded the same way. Decimals therefore compare as text: equality holds only for
+the same written form ("19.90" is not "19.9"), and sort or range on a Decimal field is not supported.
+
+Text search is an FTS5 table per collection that declares text fields, kept in step with the
+documents by triggers, so that a write and its text index commit together.
+
+As on MongoDB, a collection that does not exist reads as empty and the first write creates it;
+`ensure` adds its indexes and text table.
+"""
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Self
+
+from store.documents import Collection, Document, Query, collection_name, field_name, quoted_words
+from store.sqlite.connection import SqliteConnection, transaction
+
+COLUMNS = {"_id": "id", "_position": "position"}
+IN_IDS = "id IN (SELECT value FROM json_each(?))"
+"""The ids as one JSON array parameter: SQLite caps the number of parameters of a statement."""
+
+TOKENIZER = "unicode61 tokenchars '_'"
+"""Words are runs of letters and digits, case and diacritics folded; `_` joins them, as it does in
+MongoDB's text index."""
+
+Row = tuple[str, int, str]
+
+
+def _table(collection: str) -> str:
+    return f"doc_{collection_name(collection)}"
+
+
+def _text_table(table: str) -> str:
+    # The colon keeps it, and the `_data`, `_idx`... tables FTS5 adds to it, clear of every other name.
+    return f"{table}:text"
+
+
+def _expression(field: str) -> str:
+    return COLUMNS.get(field) or f"json_extract(body, '$.{field_name(field)}')"
+
+
+def _text_of(field: str, row: str) -> str:
+    """The text FTS indexes for a field: the string, or the strings of a list."""
+    path = f"'$.{field_name(field)}'"
+    return f"(SELECT group_concat(value, ' ') FROM json_each({row}body, {path}) WHERE type = 'text')"
+
+
+def _text_trigger(table: str, event: str, fields: tuple[str, ...]) -> str:
+    text = _text_table(table)
+    body = ""
+    if event != "INSERT":
+        body += f'DELETE FROM "{text}" WHERE rowid = old.seq; '
+    if event != "DELETE":
+        values = ", ".join(_text_of(field, "new.") for field in fields)
+        body += f'INSERT INTO "{text}" (rowid, {", ".join(fields)}) VALUES (new.seq, {values}); '
+    return f'CREATE TRIGGER "{text}:{event.lower()}" AFTER {event} ON {table} BEGIN {body}END'
+
+
+def _create_table(table: str) -> str:
+    # An explicit INTEGER PRIMARY KEY: VACUUM may renumber an implicit rowid, and the text index
+    # refers to rows by it.
+    return (
+        f"CREATE TABLE IF NOT EXISTS {table} (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+        " position INTEGER NOT NULL, body TEXT NOT NULL)"
+    )
+
+
+def _ending_with_id(fields: tuple[str, ...]) -> tuple[str, ...]:
+    return fields if "_id" in fields else (*fields, "_id")
+
+
+def _text_index(table: str, fields: tuple[str, ...]) -> list[str]:
+    """A collection's FTS5 table, the triggers that keep it in step, and its first filling."""
+    text = _text_table(table)
+    columns = ", ".join(field_name(field) for field in fields)
+    return [
+        f'CREATE VIRTUAL TABLE "{text}" USING fts5({columns}, tokenize = "{TOKENIZER}")',
+        *(_text_trigger(table, event, fields) for event in ("INSERT", "UPDATE", "DELETE")),
+        # Documents stored before the collection had text fields are searchable too.
+        f'INSERT INTO "{text}" (rowid, {columns})'
+        f" SELECT seq, {', '.join(_text_of(field, '') for field in fields)} FROM {table}",
+    ]
+
+
+def _instant(value: datetime) -> str:
+    if value.utcoffset() is None:
+        raise ValueError(f"datetime {value} has no time zone")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _tag(value: object) -> dict[str, str]:
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, datetime):
+        return {"$date": _instant(value)}
+    raise TypeError(f"a document cannot hold a {type(value).__name__}")
+
+
+def _untag(value: dict[str, Any]) -> Any:
+    if len(value) == 1:
+        if "$decimal" in value:
+            return Decimal(value["$decimal"])
+        if "$date" in value:
+            return datetime.fromisoformat(value["$date"])
+    return value
+
+
+def _encode(value: object) -> str:
+    # Compact, as json_extract renders a tagged value, which a query value must equal as text. NaN is
+    # refused: SQLite's JSON functions would fail on the whole row.
+    return json.dumps(value, default=_tag, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _param(value: object) -> object:
+    return _encode(value) if isinstance(value, Decimal | datetime) else value
+
+
+def _decode(row: Row) -> Document:
+    document_id, position, body = row
+    return {"_id": document_id, "_position": position, **json.loads(body, object_hook=_untag)}
+
+
+def _exists(connection: sqlite3.Connection, table: str) -> bool:
+    return connection.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone() is not None
+
+
+def _on_collection(
+    connection: sqlite3.Connection, table: str, sql: str, params: Sequence[object]
+) -> list[Row]:
+    """Run `sql` on a collection's table: one never created holds nothing, as on MongoDB."""
+    try:
+        rows: list[Row] = connection.execute(sql, params).fetchall()
+    except sqlite3.OperationalError:
+        if _exists(connection, table):
+            raise
+        return []
+    return rows
+
+
+class SqliteDocumentStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer = SqliteConnection(path, "documents-writer")
+        self._reader = SqliteConnection(path, "documents-reader")
+
+    @classmethod
+    async def open(cls, path: Path) -> Self:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return cls(path)
+
+    async def ensure(self, collection: Collection) -> None:
+        table = _table(collection.name)
+        statements = [_create_table(table)]
+        for fields in collection.indexes:
+            # Every query orders by (sort, _id): ending the index with id spares SQLite sorting ties.
+            keys = ", ".join(_expression(field) for field in _ending_with_id(fields))
+            statements.append(f'CREATE INDEX IF NOT EXISTS "{table}.{".".join(fields)}" ON {table} ({keys})')
+        text = _text_table(table)
+        text_index = _text_index(table, collection.text_fields) if collection.text_fields else []
+
+        def create(connection: sqlite3.Connection) -> None:
+            for statement in statements:
+                connection.execute(statement)
+            if text_index and not _exists(connection, text):
+                for statement in text_index:
+                    connection.execute(statement)
+
+        await self._writer.run(transaction(create))
+
+    async def get_many(self, collection: str, ids: Sequence[str]) -> dict[str, Document]:
+        if not ids:
+            return {}
+        table = _table(collection)
+        sql = f"SELECT id, position, body FROM {table} WHERE {IN_IDS}"
+        encoded = json.dumps(list(ids))
+        rows = await self._reader.run(lambda connection: _on_collection(connection, table, sql, [encoded]))
+        return {row[0]: _decode(row) for row in rows}
+
+    async def find(self, collection: str, query: Query) -> list[Document]:
+        table = _table(collection)
+        conditions: list[str] = []
+        params: list[object] = []
+        for field, value in query.equals.items():
+            if value is None:
+                conditions.append(f"{_expression(field)} IS NULL")
+            else:
+                conditions.append(f"{_expression(field)} = ?")
+                params.append(_param(value))
+        if query.range is not None:
+            for bound, operator in ((query.range.gte, ">="), (query.range.lte, "<=")):
+                if bound is not None:
+                    conditions.append(f"{_expression(query.range.field)} {operator} ?")
+                    params.append(_param(bound))
+        sort = _expression(query.sort)
+        direction, beyond, from_ = ("DESC", "<", "<=") if query.descending else ("ASC", ">", ">=")
+        if query.after is not None:
+            value, last_id = query.after
+            if sort == "id":
+                conditions.append(f"id {beyond} ?")
+            else:
+                # The plain bound lets the index seek to the cursor; the row value skips the ties before it.
+                conditions.append(f"{sort} {from_} ? AND ({sort}, id) {beyond} (?, ?)")
+                params += [_param(value), _param(value)]
+            params.append(last_id)
+        text = _text_table(table)
+        if query.text is not None:
+            match = quoted_words(query.text)
+            if match is None:
+                return []
+            conditions.append(f'seq IN (SELECT rowid FROM "{text}" WHERE "{text}" MATCH ?)')
+            params.append(match)
+        order = f"id {direction}" if sort == "id" else f"{sort} {direction}, id {direction}"
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        sql = f"SELECT id, position, body FROM {table}{where} ORDER BY {order} LIMIT ?"
+        params.append(query.limit)
+
+        def read(connection: sqlite3.Connection) -> list[Row]:
+            try:
+                return _on_collection(connection, table, sql, params)
+            except sqlite3.OperationalError as error:
+                if query.text is not None and not _exists(connection, text):
+                    raise ValueError(f"collection {collection!r} has no text fields to search") from error
+                raise
+
+        return [_decode(row) for row in await self._reader.run(read)]
+
+    async def bulk_upsert(self, collection: str, documents: Sequence[Document]) -> None:
+        if not documents:
+            return
+        table = _table(collection)
+        create = _create_table(table)
+        sql = (
+            f"INSERT INTO {table} (id, position, body) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE"
+            " SET position = excluded.position, body = excluded.body"
+            f" WHERE excluded.position >= {table}.position"
+        )
+        rows = [
+            (
+                document["_id"],
+                document["_position"],
+                _encode({key: value for key, value in document.items() if key not in COLUMNS}),
+            )
+            for document in documents
+        ]
+
+        def write(connection: sqlite3.Connection) -> None:
+            # The first write creates the collection, as on MongoDB.
+            connection.execute(create)
+            connection.executemany(sql, rows)
+
+        await self._writer.run(transaction(write))
+
+    async def delete(self, collection: str, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        table = _table(collection)
+        sql = f"DELETE FROM {table} WHERE {IN_IDS}"
+        encoded = json.dumps(list(ids))
+        await self._writer.run(
+            transaction(lambda connection: _on_collection(connection, table, sql, [encoded]))
+        )
+
+    async def drop(self, collection: str) -> None:
+        table = _table(collection)
+
+        def drop(connection: sqlite3.Connection) -> None:
+            # The table takes its indexes and triggers with it; the text table is a table of its own.
+            connection.execute(f'DROP TABLE IF EXISTS "{_text_table(table)}"')
+            connection.execute(f"DROP TABLE IF EXISTS {table}")
+
+        await self._writer.run(transaction(drop))
+
+    async def close(self) -> None:
+        await self._writer.close()
+        await self._reader.close()

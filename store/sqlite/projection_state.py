@@ -1,0 +1,125 @@
+"""Projection checkpoints and leases on SQLite, in the same file as the events."""
+
+import json
+import sqlite3
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Self
+
+from store.feeds import Checkpoint
+from store.projection_state import ProjectionState
+from store.sqlite.connection import SqliteConnection, transaction
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS projection_state (
+    name TEXT PRIMARY KEY,
+    collection TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    resume_token TEXT,
+    updated_at TEXT,
+    feed TEXT,
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS leases (
+    name TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
+"""
+
+Row = tuple[str, str, int, int, str | None, str | None, str | None, str | None]
+COLUMNS = "name, collection, generation, position, resume_token, updated_at, feed, error"
+
+
+def _decode(row: Row) -> ProjectionState:
+    name, collection, generation, position, resume_token, updated_at, feed, error = row
+    return ProjectionState(
+        name=name,
+        collection=collection,
+        generation=generation,
+        checkpoint=Checkpoint(position, json.loads(resume_token) if resume_token else None),
+        updated_at=datetime.fromisoformat(updated_at) if updated_at else None,
+        feed=feed,
+        error=error,
+    )
+
+
+class SqliteProjectionState:
+    """Implements both ProjectionStates and Leases: each is two small statements on one table."""
+
+    def __init__(self, path: Path) -> None:
+        self._connection = SqliteConnection(path, "projection-state")
+
+    @classmethod
+    async def open(cls, path: Path) -> Self:
+        store = cls(path)
+        await store._connection.run(lambda connection: connection.executescript(SCHEMA))
+        return store
+
+    async def load(self, name: str) -> ProjectionState | None:
+        row = await self._connection.run(
+            lambda connection: connection.execute(
+                f"SELECT {COLUMNS} FROM projection_state WHERE name = ?", (name,)
+            ).fetchone()
+        )
+        return _decode(row) if row else None
+
+    async def load_all(self) -> Sequence[ProjectionState]:
+        rows = await self._connection.run(
+            lambda connection: connection.execute(
+                f"SELECT {COLUMNS} FROM projection_state ORDER BY name"
+            ).fetchall()
+        )
+        return [_decode(row) for row in rows]
+
+    async def save(self, state: ProjectionState, expected_generation: int | None) -> bool:
+        token = state.checkpoint.resume_token
+        values = (
+            state.name,
+            state.collection,
+            state.generation,
+            state.checkpoint.position,
+            json.dumps(dict(token)) if token else None,
+            state.updated_at.isoformat() if state.updated_at else None,
+            state.feed,
+            state.error,
+        )
+
+        def write(connection: sqlite3.Connection) -> bool:
+            row = connection.execute(
+                "SELECT generation FROM projection_state WHERE name = ?", (state.name,)
+            ).fetchone()
+            if (row[0] if row else None) != expected_generation:
+                return False
+            connection.execute(
+                f"INSERT OR REPLACE INTO projection_state ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values
+            )
+            return True
+
+        return await self._connection.run(transaction(write))
+
+    async def acquire(self, name: str, owner: str, seconds: float) -> bool:
+        def write(connection: sqlite3.Connection) -> bool:
+            now = time.time()
+            cursor = connection.execute(
+                "INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at"
+                " WHERE leases.owner = excluded.owner OR leases.expires_at < ?",
+                (name, owner, now + seconds, now),
+            )
+            return cursor.rowcount == 1
+
+        return await self._connection.run(transaction(write))
+
+    async def release(self, name: str, owner: str) -> None:
+        await self._connection.run(
+            lambda connection: connection.execute(
+                "DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner)
+            )
+        )
+
+    async def close(self) -> None:
+        await self._connection.close()

@@ -1,0 +1,85 @@
+"""What every read model promises the runner: replays change nothing, inputs stay as they were, events
+it ignores touch nothing, and documents hold only values both backends store."""
+
+import copy
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from projections.catalogue import ALL
+from projections.projection import Projection
+from tests.projections.given import Documents, apply, fold
+from tests.projections.history import HISTORY
+
+HANDLED = {
+    "order_summaries": {"OrderPlaced", "OrderShipped", "OrderCancelled"},
+    "customer_profiles": {
+        "CustomerRegistered",
+        "CustomerAddressChanged",
+        "CustomerEmailChanged",
+        "CustomerEmailVerified",
+    },
+    "product_catalogue": {"ProductCreated", "ProductPriceChanged"},
+    "sales_report": {"OrderPlaced", "OrderShipped", "OrderCancelled"},
+    "order_search": {"OrderPlaced", "OrderShipped", "CustomerEmailChanged"},
+}
+STORABLE = {str, int, bool, type(None), list, dict, Decimal, datetime}
+each_projection = pytest.mark.parametrize("projection", ALL, ids=lambda projection: projection.name)
+
+
+def test_every_read_model_in_a_fixed_order() -> None:
+    assert [projection.name for projection in ALL] == list(HANDLED)
+    assert [projection.collection.name for projection in ALL] == list(HANDLED)
+
+
+@each_projection
+def test_the_history_gives_it_documents(projection: Projection) -> None:
+    assert fold(projection, HISTORY)
+
+
+@each_projection
+def test_replaying_the_history_changes_nothing(projection: Projection) -> None:
+    once = fold(projection, HISTORY)
+
+    assert fold(projection, [*HISTORY, *HISTORY]) == once
+    assert fold(projection, [*HISTORY[:9], *HISTORY[4:]]) == once
+
+
+@each_projection
+def test_evolving_leaves_the_documents_given_as_they_were(projection: Projection) -> None:
+    documents: Documents = {}
+    for recorded in HISTORY:
+        before = copy.deepcopy(documents)
+        after = apply(projection, documents, recorded)
+        assert documents == before, recorded.type
+        documents = after
+
+
+@each_projection
+def test_events_it_ignores_touch_nothing(projection: Projection) -> None:
+    ignored = [recorded for recorded in HISTORY if recorded.type not in HANDLED[projection.name]]
+    handled = [recorded for recorded in HISTORY if recorded.type in HANDLED[projection.name]]
+
+    assert ignored
+    assert [projection.touches(recorded) for recorded in ignored] == [[] for _ in ignored]
+    assert fold(projection, HISTORY) == fold(projection, handled)
+
+
+def stored_types(value: Any) -> set[type]:
+    if isinstance(value, dict):
+        assert all(type(key) is str for key in value)
+        return {dict}.union(*(stored_types(item) for item in value.values()))
+    if isinstance(value, list):
+        return {list}.union(*(stored_types(item) for item in value))
+    if isinstance(value, datetime):
+        assert value.tzinfo is not None
+    return {type(value)}
+
+
+@each_projection
+def test_documents_hold_only_values_every_backend_stores(projection: Projection) -> None:
+    documents = fold(projection, HISTORY)
+
+    assert stored_types(list(documents.values())) <= STORABLE

@@ -1,0 +1,186 @@
+"""The runner, the projector and rebuild against real stores, on both backends."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from domain.events import OrderCancelled
+from projections.catalogue import ALL
+from projections.progress import Progress
+from projections.projection import Projection
+from projections.projector import Projector
+from projections.rebuild import rebuild
+from projections.runner import ProjectionRunner
+from store.connect import Stores
+from store.documents import Document, DocumentStore, Query
+from tests.projections.scenario import write_history
+
+SMALL_BATCH = 7
+
+
+async def everything(documents: DocumentStore, collection: str) -> list[Document]:
+    return await documents.find(collection, Query(limit=100_000))
+
+
+@contextlib.asynccontextmanager
+async def running(*coroutines: Any) -> AsyncIterator[None]:
+    tasks = [asyncio.create_task(coroutine) for coroutine in coroutines]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def runner(
+    stores: Stores, projection: Projection, progress: Progress, documents: DocumentStore | None = None
+) -> ProjectionRunner:
+    return ProjectionRunner(
+        projection,
+        documents or stores.documents,
+        stores.states,
+        stores.feed,
+        progress,
+        batch_size=SMALL_BATCH,
+    )
+
+
+class DiesMidBatch:
+    """A document store whose process dies half-way through its Nth bulk write."""
+
+    def __init__(self, inner: DocumentStore, dies_on_write: int) -> None:
+        self._inner = inner
+        self._dies_on = dies_on_write
+        self.writes = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def bulk_upsert(self, collection: str, documents: Sequence[Document]) -> None:
+        self.writes += 1
+        if self.writes == self._dies_on:
+            await self._inner.bulk_upsert(collection, documents[: len(documents) // 2])
+            raise asyncio.CancelledError
+        await self._inner.bulk_upsert(collection, documents)
+
+
+@pytest.mark.parametrize("projection", ALL, ids=lambda p: p.name)
+async def test_a_projector_killed_mid_batch_resumes_to_what_a_rebuild_gives(
+    stores: Stores, projection: Projection
+) -> None:
+    head = await write_history(stores.events)
+    progress = Progress([projection.name], stores.states, local=True)
+    # Every read model writes at least twice over this history.
+    dying = DiesMidBatch(stores.documents, dies_on_write=2)
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(runner(stores, projection, progress, dying).run_until_stopped(), timeout=30)
+    assert dying.writes == 2
+
+    async with running(runner(stores, projection, progress).run_until_stopped()):
+        assert await progress.wait_for(head, seconds=30)
+    state = await stores.states.load(projection.name)
+    assert state is not None
+    assert state.checkpoint.position == head
+    resumed = await everything(stores.documents, state.collection)
+
+    rebuilt = await rebuild(projection, stores.events, stores.documents, stores.states, settle_seconds=0)
+    assert rebuilt.collection != state.collection
+    assert resumed
+    assert await everything(stores.documents, rebuilt.collection) == resumed
+
+
+async def test_an_event_a_read_model_cannot_apply_stops_it_just_before_that_event(stores: Stores) -> None:
+    head = await write_history(stores.events, orders=6)
+    summaries = next(p for p in ALL if p.name == "order_summaries")
+
+    def evolve(document: Document | None, recorded: Any) -> Document | None:
+        if isinstance(recorded.event, OrderCancelled):
+            raise ValueError("cannot cancel here")
+        return summaries.evolve(document, recorded)
+
+    broken = replace(summaries, evolve=evolve)
+    progress = Progress([broken.name], stores.states, local=True)
+    await asyncio.wait_for(runner(stores, broken, progress).run_until_stopped(), timeout=30)
+
+    first_cancel = next(
+        r for r in await stores.events.read_all(limit=head) if isinstance(r.event, OrderCancelled)
+    )
+    state = await stores.states.load(broken.name)
+    assert state is not None
+    assert state.checkpoint.position == first_cancel.position - 1
+    assert state.error is not None
+    assert f"position {first_cancel.position}" in state.error
+    assert str(first_cancel.id) in state.error
+    written = await everything(stores.documents, state.collection)
+    assert written
+    assert max(document["_position"] for document in written) < first_cancel.position
+    # Waiting for the stopped projection would never end; it is not waited for.
+    assert await progress.wait_for(head, seconds=1)
+
+
+class DiesWithoutReleasing:
+    """Leases of a process that dies: it never gets to release its lease."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    async def acquire(self, name: str, owner: str, seconds: float) -> bool:
+        held: bool = await self._inner.acquire(name, owner, seconds)
+        return held
+
+    async def release(self, name: str, owner: str) -> None:
+        pass
+
+
+async def test_a_standby_projector_takes_over_when_the_leader_dies(stores: Stores) -> None:
+    head = await write_history(stores.events, orders=3)
+    names = [p.name for p in ALL]
+
+    def projector(owner: str, progress: Progress) -> Projector:
+        return Projector(
+            ALL,
+            stores.documents,
+            stores.states,
+            DiesWithoutReleasing(stores.leases),
+            stores.feed,
+            progress,
+            owner=owner,
+            lease_seconds=0.6,
+        )
+
+    leader_progress = Progress(names, stores.states, local=True)
+    standby_progress = Progress(names, stores.states, local=True)
+    leader = asyncio.create_task(projector("leader", leader_progress).run())
+    async with running(projector("standby", standby_progress).run()):
+        assert await leader_progress.wait_for(head, seconds=30)
+        assert not await standby_progress.wait_for(1, seconds=0.3)
+
+        leader.cancel()
+        await asyncio.gather(leader, return_exceptions=True)
+        more = await write_history(stores.events, orders=2)
+        assert await standby_progress.wait_for(more, seconds=30)
+
+
+async def test_rebuild_swaps_in_while_a_projector_runs_and_the_projector_follows(stores: Stores) -> None:
+    head = await write_history(stores.events, orders=5)
+    profiles = next(p for p in ALL if p.name == "customer_profiles")
+    progress = Progress([profiles.name], stores.states, local=True)
+    async with running(runner(stores, profiles, progress).run_until_stopped()):
+        assert await progress.wait_for(head, seconds=30)
+        before = await stores.states.load(profiles.name)
+        assert before is not None
+
+        swapped = await rebuild(profiles, stores.events, stores.documents, stores.states, settle_seconds=0)
+        more = await write_history(stores.events, orders=1)
+        assert await progress.wait_for(more, seconds=30)
+
+    after = await stores.states.load(profiles.name)
+    assert after is not None
+    assert (after.collection, after.generation) == (swapped.collection, before.generation + 1)
+    assert after.checkpoint.position == more
+    assert len(await everything(stores.documents, after.collection)) == 8

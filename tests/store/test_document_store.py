@@ -1,0 +1,464 @@
+"""The document store contract. Every test runs on SQLite and on MongoDB (through PyMongo)."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from app.settings import Settings
+from store.documents import Collection, Document, DocumentStore, Query, Range
+from store.mongo.client import connect
+from store.mongo.document_store import MongoDocumentStore
+from store.sqlite.document_store import SqliteDocumentStore
+
+ORDERS = Collection(
+    name="orders",
+    indexes=(("status", "placedAt"), ("customerId", "placedAt")),
+    text_fields=("customerName", "customerEmail", "trackingNumber", "skus"),
+)
+NOTES = Collection(name="notes")
+# Milliseconds: what MongoDB keeps.
+T0 = datetime(2026, 11, 26, 10, 0, 0, 123000, tzinfo=UTC)
+
+
+def at(seconds: int) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def doc(document_id: str, position: int = 1, **fields: Any) -> Document:
+    return {"_id": document_id, "_position": position, **fields}
+
+
+def ids(documents: list[Document]) -> list[str]:
+    return [document["_id"] for document in documents]
+
+
+@asynccontextmanager
+async def opened(settings: Settings) -> AsyncIterator[DocumentStore]:
+    """The settings' backend, on the database file or MongoDB database the event store uses."""
+    if settings.mongodb_uri:
+        assert settings.mongodb_database
+        client = connect(settings.mongodb_uri)
+        try:
+            yield await MongoDocumentStore.open(client, settings.mongodb_database)
+        finally:
+            await client.close()
+        return
+    store = await SqliteDocumentStore.open(settings.data_dir / "eventfold.db")
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+async def documents(settings: Settings) -> AsyncIterator[DocumentStore]:
+    """A document store with the `orders` collection ensured."""
+    async with opened(settings) as store:
+        await store.ensure(ORDERS)
+        yield store
+
+
+async def test_every_value_type_comes_back_as_it_was_stored(documents: DocumentStore) -> None:
+    stored = doc(
+        "o-1",
+        3,
+        text="Zoë ✓",
+        count=2**40,
+        ratio=0.1,
+        flag=True,
+        nothing=None,
+        price=Decimal("19.90"),
+        when=datetime(2026, 11, 26, 11, 0, 0, 123000, tzinfo=timezone(timedelta(hours=1))),
+        mixed=["a", 1, None, Decimal("2.50")],
+        nested={"when": T0, "amount": Decimal("59.70"), "inner": {"ok": False}, "empty": []},
+    )
+    await documents.bulk_upsert("orders", [stored])
+
+    got = (await documents.get_many("orders", ["o-1"]))["o-1"]
+    [found] = await documents.find("orders", Query())
+    for document in (got, found):
+        assert document == stored
+        assert str(document["price"]) == "19.90"
+        assert str(document["nested"]["amount"]) == "59.70"
+        assert str(document["mixed"][3]) == "2.50"
+        assert document["when"] == T0
+        assert document["when"].utcoffset() == timedelta(0)
+        assert document["nested"]["when"].utcoffset() == timedelta(0)
+        assert document["flag"] is True
+        assert document["nested"]["inner"]["ok"] is False
+        assert isinstance(document["count"], int)
+        assert isinstance(document["ratio"], float)
+
+
+async def test_get_many_returns_only_the_ids_that_exist(documents: DocumentStore) -> None:
+    await documents.bulk_upsert("orders", [doc("a", status="PLACED"), doc("b")])
+
+    found = await documents.get_many("orders", ["a", "missing", "b", "a"])
+
+    assert found == {"a": doc("a", status="PLACED"), "b": doc("b")}
+    assert await documents.get_many("orders", ["missing"]) == {}
+    assert await documents.get_many("orders", []) == {}
+
+
+async def test_an_upsert_replaces_the_whole_document(documents: DocumentStore) -> None:
+    await documents.bulk_upsert("orders", [doc("a", 1, status="PLACED", carrier=None)])
+    await documents.bulk_upsert("orders", [doc("a", 2, status="SHIPPED")])
+    assert await documents.get_many("orders", ["a"]) == {"a": doc("a", 2, status="SHIPPED")}
+
+    # The same position again (a redelivered batch) is no conflict.
+    await documents.bulk_upsert("orders", [doc("a", 2, status="SHIPPED", carrier="DHL")])
+    assert await documents.get_many("orders", ["a"]) == {"a": doc("a", 2, status="SHIPPED", carrier="DHL")}
+
+
+async def test_a_lower_position_never_replaces_a_higher_one(documents: DocumentStore) -> None:
+    await documents.bulk_upsert("orders", [doc("a", 5, status="SHIPPED")])
+
+    await documents.bulk_upsert("orders", [doc("a", 3, status="PLACED"), doc("b", 4, status="PLACED")])
+    await documents.bulk_upsert(
+        "orders",
+        [doc("c", 7, v="new"), doc("c", 6, v="old"), doc("d", 1, v="old"), doc("d", 2, v="new")],
+    )
+
+    assert await documents.get_many("orders", ["a", "b", "c", "d"]) == {
+        "a": doc("a", 5, status="SHIPPED"),
+        "b": doc("b", 4, status="PLACED"),
+        "c": doc("c", 7, v="new"),
+        "d": doc("d", 2, v="new"),
+    }
+
+
+LISTED = [
+    doc("o1", 1, status="PLACED", customerId="c1", placedAt=at(0), total=10, sku="A-1", paid=True),
+    doc("o2", 2, status="SHIPPED", customerId="c1", placedAt=at(1), total=20, sku="B-1", carrier="DHL"),
+    doc("o3", 3, status="PLACED", customerId="c2", placedAt=at(2), total=30, sku="B-2", paid=False),
+    doc("o4", 4, status="PLACED", customerId="c1", placedAt=at(3), total=40, sku="C-1", carrier=None),
+]
+
+
+async def test_equality_filters_and_sorting_either_way(documents: DocumentStore) -> None:
+    await documents.bulk_upsert("orders", LISTED[::-1])
+
+    async def found(query: Query) -> list[str]:
+        return ids(await documents.find("orders", query))
+
+    placed = {"status": "PLACED"}
+    assert await found(Query(equals=placed, sort="placedAt")) == ["o1", "o3", "o4"]
+    assert await found(Query(equals=placed, sort="placedAt", descending=True)) == ["o4", "o3", "o1"]
+    assert await found(Query(equals={**placed, "customerId": "c1"}, sort="placedAt")) == ["o1", "o4"]
+    assert await found(Query(equals={"placedAt": at(2)})) == ["o3"]
+    assert await found(Query(equals={"paid": True})) == ["o1"]
+    assert await found(Query(equals={"total": 20})) == ["o2"]
+    assert await found(Query(equals={"carrier": None})) == ["o1", "o3", "o4"]
+    assert await found(Query(equals={"status": "LOST"})) == []
+    assert await found(Query(descending=True)) == ["o4", "o3", "o2", "o1"]
+    assert await found(Query(sort="placedAt", limit=2)) == ["o1", "o2"]
+    assert await found(Query(sort="_position", descending=True, limit=1)) == ["o4"]
+
+
+async def test_ranges_are_inclusive_and_either_bound_is_optional(documents: DocumentStore) -> None:
+    await documents.bulk_upsert("orders", LISTED)
+
+    async def found(range_: Range, **query: Any) -> list[str]:
+        return ids(await documents.find("orders", Query(range=range_, sort=range_.field, **query)))
+
+    assert await found(Range("placedAt", gte=at(1), lte=at(2))) == ["o2", "o3"]
+    assert await found(Range("placedAt", gte=at(2))) == ["o3", "o4"]
+    assert await found(Range("placedAt", lte=at(1) - timedelta(milliseconds=1))) == ["o1"]
+    since = Range("placedAt", gte=at(1))
+    assert await found(since, equals={"status": "PLACED"}, descending=True) == ["o4", "o3"]
+    assert await found(Range("total", gte=20, lte=30)) == ["o2", "o3"]
+    assert await found(Range("total", lte=10)) == ["o1"]
+    assert await found(Range("sku", gte="B", lte="B-2")) == ["o2", "o3"]
+
+
+async def pages(documents: DocumentStore, query: Query) -> list[list[str]]:
+    """Every page of the query, each one after the last document of the one before."""
+    walked: list[list[str]] = []
+    after: tuple[Any, str] | None = None
+    for _ in range(10):
+        page = await documents.find("orders", replace(query, after=after))
+        if not page:
+            return walked
+        walked.append(ids(page))
+        after = (page[-1][query.sort], page[-1]["_id"])
+    raise AssertionError(f"the cursor does not move on: {walked}")
+
+
+async def test_keyset_pages_split_ties_in_the_sort_field_without_losing_or_repeating(
+    documents: DocumentStore,
+) -> None:
+    # Three placed at the same instant, told apart by their ids; one filtered out.
+    await documents.bulk_upsert(
+        "orders",
+        [
+            doc("e4", status="PLACED", placedAt=at(1)),
+            doc("e1", status="PLACED", placedAt=at(0)),
+            doc("e3", status="PLACED", placedAt=at(1)),
+            doc("e5", status="PLACED", placedAt=at(2)),
+            doc("e2", status="PLACED", placedAt=at(1)),
+            doc("x1", status="SHIPPED", placedAt=at(1)),
+        ],
+    )
+    placed = Query(equals={"status": "PLACED"}, sort="placedAt", limit=2)
+
+    assert await pages(documents, placed) == [["e1", "e2"], ["e3", "e4"], ["e5"]]
+    assert await pages(documents, replace(placed, descending=True)) == [["e5", "e4"], ["e3", "e2"], ["e1"]]
+    assert await pages(documents, replace(placed, limit=3, range=Range("placedAt", lte=at(1)))) == [
+        ["e1", "e2", "e3"],
+        ["e4"],
+    ]
+    assert await pages(documents, Query(sort="_id", descending=True, limit=4)) == [
+        ["x1", "e5", "e4", "e3"],
+        ["e2", "e1"],
+    ]
+
+
+SEARCHABLE = [
+    doc(
+        "s1",
+        1,
+        status="PLACED",
+        placedAt=at(0),
+        customerName="Ann Lee",
+        customerEmail="ann@example.com",
+        trackingNumber="JD014600",
+        skus=["W-1", "GADGET-9"],
+    ),
+    doc(
+        "s2",
+        2,
+        status="SHIPPED",
+        placedAt=at(1),
+        customerName="Ann Smith",
+        customerEmail="ann.smith@example.org",
+        trackingNumber=None,
+        skus=["W-2"],
+    ),
+    doc(
+        "s3",
+        3,
+        status="PLACED",
+        placedAt=at(2),
+        customerName="Bob Lee",
+        customerEmail="bob@example.com",
+        skus=[],
+    ),
+]
+
+
+async def searched(documents: DocumentStore, text: str, **query: Any) -> list[str]:
+    return ids(await documents.find("orders", Query(text=text, **query)))
+
+
+async def test_text_search_finds_whole_words_in_any_case(documents: DocumentStore) -> None:
+    await documents.bulk_upsert("orders", SEARCHABLE)
+
+    assert await searched(documents, "ann") == ["s1", "s2"]
+    assert await searched(documents, "ANN") == ["s1", "s2"]
+    assert await searched(documents, "an") == []
+    assert await searched(documents, "Lee") == ["s1", "s3"]
+    assert await searched(documents, "nobody") == []
+
+
+async def test_every_word_of_a_text_search_must_appear_somewhere(documents: DocumentStore) -> None:
+    await documents.bulk_upsert("orders", SEARCHABLE)
+
+    assert await searched(documents, "ann lee") == ["s1"]
+    assert await searched(documents, "  lee   ANN ") == ["s1"]
+    assert await searched(documents, "ann w-2") == ["s2"]
+    assert await searched(documents, "bob ann") == []
+
+
+async def test_emails_tracking_numbers_and_skus_are_found_typed_whole(documents: DocumentStore) -> None:
+    await documents.bulk_upsert("orders", SEARCHABLE)
+
+    assert await searched(documents, "ann@example.com") == ["s1"]
+    assert await searched(documents, "bob@example.com") == ["s3"]
+    assert await searched(documents, "JD014600") == ["s1"]
+    assert await searched(documents, "jd014600") == ["s1"]
+    assert await searched(documents, "014600") == []
+    assert await searched(documents, "gadget-9") == ["s1"]
+    assert await searched(documents, "W-2") == ["s2"]
+
+
+async def test_text_search_combines_with_filters_sort_and_limit(documents: DocumentStore) -> None:
+    await documents.bulk_upsert("orders", SEARCHABLE)
+
+    assert await searched(documents, "example") == ["s1", "s2", "s3"]
+    assert await searched(documents, "example", equals={"status": "SHIPPED"}) == ["s2"]
+    newest_first = {"sort": "placedAt", "descending": True}
+    assert await searched(documents, "lee", equals={"status": "PLACED"}, **newest_first) == ["s3", "s1"]
+    assert await searched(documents, "example", limit=1, **newest_first) == ["s3"]
+    until = Range("placedAt", lte=at(1))
+    assert await searched(documents, "example", range=until, **newest_first) == ["s2", "s1"]
+    assert await searched(documents, "example", sort="placedAt", limit=2, after=(at(0), "s1")) == ["s2", "s3"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('"', []),
+        ('""', []),
+        ("*", []),
+        ("(", []),
+        ("", []),
+        ("   ", []),
+        ('"ann', ["s1", "s2"]),
+        ('ann"', ["s1", "s2"]),
+        ('ann"lee', ["s1"]),
+        ("ann*", ["s1", "s2"]),
+        ("-ann", ["s1", "s2"]),
+        ("^ann", ["s1", "s2"]),
+        ("OR", []),
+        ("ann OR bob", []),
+        ("ann AND lee", []),
+        ("NEAR(", []),
+        ("NEAR(ann lee)", []),
+        ("customerName:ann", []),
+        ("a' OR 1=1 --", []),
+        ("\\", []),
+    ],
+)
+async def test_text_search_reads_no_syntax_from_what_is_typed(
+    documents: DocumentStore, text: str, expected: list[str]
+) -> None:
+    await documents.bulk_upsert("orders", SEARCHABLE)
+
+    assert await searched(documents, text) == expected
+
+
+async def test_text_search_follows_replacements_and_deletes(documents: DocumentStore) -> None:
+    await documents.bulk_upsert("orders", SEARCHABLE)
+
+    moved = doc("s1", 4, customerName="Ann Lee", customerEmail="lee@example.net")
+    await documents.bulk_upsert("orders", [moved])
+    await documents.bulk_upsert("orders", [doc("s1", 3, customerName="Stale Write")])
+    assert await searched(documents, "ann@example.com") == []
+    assert await searched(documents, "lee@example.net") == ["s1"]
+    assert await searched(documents, "stale") == []
+    assert await searched(documents, "JD014600") == []
+
+    await documents.delete("orders", ["s1"])
+    assert await searched(documents, "lee") == ["s3"]
+
+
+async def test_a_field_named_language_is_a_field_like_any_other(documents: DocumentStore) -> None:
+    await documents.bulk_upsert("orders", [doc("k1", customerName="Worf", language="klingon")])
+
+    assert ids(await documents.find("orders", Query(text="worf", equals={"language": "klingon"}))) == ["k1"]
+
+
+async def test_text_search_on_a_collection_without_text_fields_is_an_error(documents: DocumentStore) -> None:
+    await documents.ensure(NOTES)
+    await documents.bulk_upsert("notes", [doc("n1", body="hello")])
+
+    with pytest.raises(ValueError, match="text"):
+        await documents.find("notes", Query(text="hello"))
+
+
+async def test_text_fields_declared_later_cover_what_is_already_stored(documents: DocumentStore) -> None:
+    await documents.ensure(Collection(name="later"))
+    await documents.bulk_upsert("later", [doc("l1", title="Blue Widget"), doc("l2", title="Red Gadget")])
+
+    await documents.ensure(Collection(name="later", text_fields=("title",)))
+
+    assert ids(await documents.find("later", Query(text="widget"))) == ["l1"]
+
+
+async def test_ensure_is_idempotent_and_keeps_what_is_stored(documents: DocumentStore) -> None:
+    await documents.bulk_upsert("orders", SEARCHABLE)
+
+    await documents.ensure(ORDERS)
+    await documents.ensure(ORDERS)
+
+    assert len(await documents.get_many("orders", ["s1", "s2", "s3"])) == 3
+    assert await searched(documents, "JD014600") == ["s1"]
+    await documents.bulk_upsert("orders", [doc("s4", 4, customerName="Cy Lee")])
+    assert await searched(documents, "lee") == ["s1", "s3", "s4"]
+
+
+async def test_delete_removes_the_documents_that_exist(documents: DocumentStore) -> None:
+    await documents.bulk_upsert("orders", [doc("a"), doc("b"), doc("c")])
+
+    await documents.delete("orders", ["a", "missing", "c"])
+    await documents.delete("orders", [])
+
+    assert await documents.get_many("orders", ["a", "b", "c"]) == {"b": doc("b")}
+    assert ids(await documents.find("orders", Query())) == ["b"]
+
+
+async def test_drop_removes_the_collection_and_ensure_brings_it_back_empty(documents: DocumentStore) -> None:
+    await documents.bulk_upsert("orders", SEARCHABLE)
+
+    await documents.drop("orders")
+    await documents.drop("orders")
+    await documents.ensure(ORDERS)
+
+    assert await documents.find("orders", Query()) == []
+    assert await searched(documents, "ann") == []
+    await documents.bulk_upsert("orders", [doc("s9", customerName="Ann")])
+    assert await searched(documents, "ann") == ["s9"]
+
+
+async def test_a_collection_never_created_reads_as_empty(documents: DocumentStore) -> None:
+    assert await documents.get_many("never_made", ["a"]) == {}
+    assert await documents.find("never_made", Query(equals={"status": "PLACED"}, sort="placedAt")) == []
+    assert await documents.find("never_made", Query(text="ann")) == []
+    await documents.delete("never_made", ["a"])
+    await documents.drop("never_made")
+
+
+async def test_a_write_creates_the_collection_it_lands_in(documents: DocumentStore) -> None:
+    await documents.bulk_upsert("unannounced", [doc("u1", title="Blue Widget")])
+
+    assert await documents.get_many("unannounced", ["u1"]) == {"u1": doc("u1", title="Blue Widget")}
+    await documents.ensure(Collection(name="unannounced", indexes=(("title",),), text_fields=("title",)))
+    assert ids(await documents.find("unannounced", Query(text="widget", sort="title"))) == ["u1"]
+
+
+async def test_data_survives_reopening(settings: Settings) -> None:
+    async with opened(settings) as first:
+        await first.ensure(ORDERS)
+        await first.bulk_upsert("orders", SEARCHABLE)
+
+    async with opened(settings) as second:
+        await second.ensure(ORDERS)
+        assert await second.get_many("orders", ["s1", "s2", "s3"]) == {
+            document["_id"]: document for document in SEARCHABLE
+        }
+        assert await searched(second, "ann lee") == ["s1"]
+
+
+SYNTAX_NAMES = ["", "bad-name", "x; DROP TABLE y", "1st", "a.b", "$cmd"]
+"""Names that SQL or MongoDB would read as more than a name."""
+RESERVED_NAMES = ["events", "leases", "projection_state"]
+"""The collections of the other ports on MongoDB."""
+
+
+async def test_names_that_could_be_read_as_syntax_or_clash_are_refused(documents: DocumentStore) -> None:
+    for name in SYNTAX_NAMES + RESERVED_NAMES:
+        with pytest.raises(ValueError, match="collection name"):
+            await documents.ensure(Collection(name=name))
+        with pytest.raises(ValueError, match="collection name"):
+            await documents.find(name, Query())
+
+    for query in [
+        Query(equals={"a.b": 1}),
+        Query(equals={"$where": "1"}),
+        Query(sort="x') DESC; DROP TABLE doc_orders; --"),
+        Query(range=Range("a b", gte=1)),
+    ]:
+        with pytest.raises(ValueError, match="field name"):
+            await documents.find("orders", query)
+    for collection in (
+        Collection(name="bad", indexes=(("a.b",),)),
+        Collection(name="bad", text_fields=("$x",)),
+    ):
+        with pytest.raises(ValueError, match="field name"):
+            await documents.ensure(collection)
+    assert await documents.find("orders", Query()) == []
