@@ -11,10 +11,14 @@ from projections.catalogue import ALL
 from projections.progress import Progress
 from projections.projector import Projector
 from store.connect import Stores, open_stores
+from store.events import Clock, system_clock
 
 
-async def open_from(settings: Settings, command_listeners: tuple[CommandListener, ...] = ()) -> Stores:
+async def open_from(
+    settings: Settings, command_listeners: tuple[CommandListener, ...] = (), clock: Clock = system_clock
+) -> Stores:
     return await open_stores(
+        clock=clock,
         mongodb_uri=settings.mongodb_uri,
         mongodb_database=settings.mongodb_database,
         data_dir=settings.data_dir,

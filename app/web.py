@@ -25,6 +25,7 @@ from schema import build_schema
 from schema.command_handler import CommandHandler
 from schema.context import Context
 from store.connect import Stores
+from store.events import Clock, system_clock
 
 logger = logging.getLogger("eventfold")
 
@@ -48,12 +49,18 @@ class EventfoldGraphQL(GraphQL[Context, None]):
         )
 
 
-def create_app(settings: Settings, *, command_listeners: tuple[CommandListener, ...] = ()) -> Starlette:
-    """`command_listeners` observe every MongoDB command (used to count round trips)."""
+def create_app(
+    settings: Settings,
+    *,
+    command_listeners: tuple[CommandListener, ...] = (),
+    clock: Clock = system_clock,
+) -> Starlette:
+    """`command_listeners` observe every MongoDB command (used to count round trips); `clock` is the
+    time events are recorded at."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        stores = await open_from(settings, command_listeners)
+        stores = await open_from(settings, command_listeners, clock)
         logger.info(
             "backend: %s at %s; projections fed by %s", stores.backend, stores.location, stores.feed.kind
         )

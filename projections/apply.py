@@ -1,11 +1,11 @@
-"""Apply a batch of events to one read model: one read, pure evolves, one bulk write."""
+"""Apply a batch of events to one read model: one read, pure evolves, one bulk write (two with history)."""
 
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from projections.projection import Match, Projection
-from store.documents import Document, DocumentStore, Query
+from projections.projection import ENTITY, FOREVER, HISTORY_SUFFIX, Match, Projection
+from store.documents import VALID_FROM, VALID_TO, Document, DocumentStore, Query
 from store.events import RecordedEvent
 
 logger = logging.getLogger("eventfold.projections")
@@ -38,6 +38,7 @@ async def apply_batch(
     touched = [(event, projection.touches(event)) for event in events]
     working = await _load(documents, collection, [keys for _, keys in touched])
     changed: dict[str, Document] = {}
+    versions: dict[str, Document] = {}
     applied: int | None = None
     failure: ProjectionFailed | None = None
     for event, keys in touched:
@@ -46,12 +47,32 @@ async def apply_batch(
         except Exception as error:  # noqa: BLE001 - any failure of a read model's code stops it here
             failure = ProjectionFailed(projection.name, event, error)
             break
+        if projection.history is not None:
+            versions.update(_versions(working, updates, event))
         working.update(updates)
         changed.update(updates)
         applied = event.position
+    # History first: if the process dies in between, the events are applied again and write the same.
+    if versions:
+        await documents.bulk_upsert(collection + HISTORY_SUFFIX, list(versions.values()))
     if changed:
         await documents.bulk_upsert(collection, list(changed.values()))
     return Applied(applied, failure)
+
+
+def _versions(
+    working: dict[str, Document], updates: dict[str, Document], event: RecordedEvent
+) -> dict[str, Document]:
+    """The version each update closes (valid until this event) and the one it opens."""
+    versions: dict[str, Document] = {}
+    for doc_id, document in updates.items():
+        previous = working.get(doc_id)
+        if previous is not None:
+            closed = {**previous, "_id": f"{doc_id}@{previous['_position']}", VALID_TO: event.recorded_at}
+            versions[closed["_id"]] = {**closed, ENTITY: doc_id, "_position": event.position}
+        opened = {**document, "_id": f"{doc_id}@{event.position}", ENTITY: doc_id, VALID_TO: FOREVER}
+        versions[opened["_id"]] = opened
+    return versions
 
 
 async def _load(
@@ -87,5 +108,10 @@ def _evolve_all(
                 continue
             evolved = projection.evolve(current, event)
             if evolved is not None:
-                updates[doc_id] = {**evolved, "_id": doc_id, "_position": event.position}
+                updates[doc_id] = {
+                    **evolved,
+                    "_id": doc_id,
+                    "_position": event.position,
+                    VALID_FROM: event.recorded_at,
+                }
     return updates

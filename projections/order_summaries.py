@@ -65,4 +65,10 @@ PROJECTION = Projection(
     ),
     touches=own_stream(OrderPlaced, OrderShipped, OrderCancelled),
     evolve=evolve,
+    # `orders(asOf:)` reads the versions valid then, by the same filters and order as `orders`.
+    history=(
+        ("status", "placedAt", "_validTo"),
+        ("customerId", "placedAt", "_validTo"),
+        ("placedAt", "_validTo"),
+    ),
 )

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from store.documents import Collection, Document
@@ -29,3 +30,18 @@ class Projection:
     evolve: Callable[[Document | None, RecordedEvent], Document | None]
     """Pure: the document after the event, or None when the event changes nothing. Never mutates its
     input. The runner sets `_id` (the key it loaded) and `_position` (the event's position) itself."""
+    history: tuple[tuple[str, ...], ...] | None = None
+    """Keep every version of every document, valid from the event that made it until the next one,
+    in `<collection>_history` with these indexes (None: no history). This is what `asOf` lists read."""
+
+
+HISTORY_SUFFIX = "_history"
+FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
+"""`_validTo` of a version that is still current."""
+ENTITY = "_entity"
+"""The id of the document a history version is a version of."""
+
+
+def history_collection(projection: Projection, collection: str) -> Collection:
+    """The history collection beside `collection` (the physical name the read model lives in now)."""
+    return Collection(name=collection + HISTORY_SUFFIX, indexes=projection.history or ())

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from projections.apply import apply_batch
-from projections.projection import Projection
+from projections.projection import Projection, history_collection
 from store.documents import DocumentStore
 from store.events import EventStore
 from store.feeds import Checkpoint
@@ -35,8 +35,10 @@ async def rebuild(
     current = await states.load(projection.name)
     generation = (current.generation if current else 0) + 1
     target = replace(projection.collection, name=f"{projection.collection.name}_v{generation}")
-    await documents.drop(target.name)
-    await documents.ensure(target)
+    history = history_collection(projection, target.name)
+    for collection in (target, history) if projection.history is not None else (target,):
+        await documents.drop(collection.name)
+        await documents.ensure(collection)
     position = 0
     while True:
         batch = await events.read_all(position, limit=batch_size)
@@ -44,6 +46,7 @@ async def rebuild(
             applied = await apply_batch(projection, documents, target.name, batch)
             if applied.failure is not None:
                 await documents.drop(target.name)
+                await documents.drop(history.name)
                 raise applied.failure
             position = batch[-1].position
             on_progress(position, max(position, await events.head()))
@@ -64,4 +67,5 @@ async def rebuild(
     if current is not None and current.collection != target.name:
         await asyncio.sleep(settle_seconds)
         await documents.drop(current.collection)
+        await documents.drop(history_collection(projection, current.collection).name)
     return swapped

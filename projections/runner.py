@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from projections.apply import apply_batch
 from projections.progress import Progress
-from projections.projection import Projection
+from projections.projection import Projection, history_collection
 from store.documents import DocumentStore
 from store.feeds import Checkpoint, Feed
 from store.projection_state import ProjectionState, ProjectionStates
@@ -105,4 +105,6 @@ class ProjectionRunner:
             state = replace(state, feed=self._feed.kind)
             await self._states.save(state, expected_generation=state.generation)
         await self._documents.ensure(replace(self._projection.collection, name=state.collection))
+        if self._projection.history is not None:
+            await self._documents.ensure(history_collection(self._projection, state.collection))
         return state

@@ -86,4 +86,7 @@ PROJECTION = Projection(
     collection=Collection(name="sales_report", indexes=(("day",),)),
     touches=touches,
     evolve=evolve,
+    # A day's bucket changes only during that day, so `salesReport(asOf:)` needs the version of one
+    # bucket only: the latest of the day of asOf that was valid then.
+    history=(("day", "_validFrom"),),
 )

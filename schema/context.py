@@ -1,12 +1,15 @@
 """What every resolver can reach for one request."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
+from domain import customer
 from projections.collections import CollectionNames
 from projections.progress import Progress
-from schema.command_handler import CommandHandler
+from schema.command_handler import CommandHandler, fold
 from store.documents import Document, DocumentStore
 from store.events import EventStore
 from store.projection_state import ProjectionStates
@@ -26,6 +29,9 @@ class Context:
     def __post_init__(self) -> None:
         # One read for all the customers of a page of orders, however many orders name them.
         self.customers = DataLoader(self._load_customers)
+
+    async def customer_as_of(self, customer_id: UUID, instant: datetime) -> customer.Customer | None:
+        return fold(customer.evolve, await self.events.read_stream(customer_id, as_of=instant))
 
     def metadata(self) -> dict[str, str]:
         return {"correlationId": self.correlation_id}

@@ -7,8 +7,11 @@ from typing import Annotated
 import strawberry
 from strawberry import Info
 
+from domain import customer, order, product
 from domain.errors import InvalidInput
 from domain.values import cents
+from projections.projection import HISTORY_SUFFIX
+from schema.command_handler import Evolve, fold
 from schema.context import Context
 from schema.inputs import OrderFilter
 from schema.pagination import decode_cursor, encode_cursor, page_size
@@ -26,7 +29,7 @@ from schema.types import (
     SalesReport,
 )
 from schema.validation import parse_id
-from store.documents import Document, Query, Range
+from store.documents import VALID_FROM, Document, Query, Range
 
 ContextInfo = Info[Context, None]
 
@@ -59,14 +62,66 @@ async def _one(info: ContextInfo, read_model: str, id: str) -> Document | None:
     return found.get(key)
 
 
+async def _fold_as_of[S](info: ContextInfo, evolve: Evolve[S], id: str, instant: datetime) -> S | None:
+    """The entity folded from exactly its events recorded at or before `instant` (one indexed read)."""
+    return fold(evolve, await info.context.events.read_stream(parse_id(id, "id"), as_of=instant))
+
+
+def _in_the_past(instant: datetime | None) -> datetime | None:
+    """`asOf` in the past reads history; at or after now, the current read models are the answer."""
+    return instant if instant is not None and instant < datetime.now(UTC) else None
+
+
 def _day(instant: datetime) -> datetime:
     return instant.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+async def _sales_buckets(
+    info: ContextInfo, first_day: datetime | None, last_day: datetime | None, past: datetime | None
+) -> list[Document]:
+    collection = info.context.collections["sales_report"]
+    if past is None:
+        return await info.context.documents.find(
+            collection,
+            Query(range=Range("day", gte=first_day, lte=last_day), sort="day", limit=MAX_REPORT_DAYS),
+        )
+    # A day's bucket changes only during that day: the days before asOf's are final as they are
+    # now, and of asOf's own day the version valid then is the answer.
+    day = _day(past)
+    closed = day - timedelta(days=1)
+    buckets = []
+    if first_day is None or first_day <= closed:
+        buckets = await info.context.documents.find(
+            collection,
+            Query(
+                range=Range("day", gte=first_day, lte=min(last_day, closed) if last_day else closed),
+                sort="day",
+                limit=MAX_REPORT_DAYS,
+            ),
+        )
+    if (first_day is None or first_day <= day) and (last_day is None or day <= last_day):
+        buckets += await info.context.documents.find(
+            collection + HISTORY_SUFFIX,
+            Query(
+                equals={"day": day},
+                range=Range(VALID_FROM, lte=past),
+                sort=VALID_FROM,
+                descending=True,
+                limit=1,
+            ),
+        )
+    return buckets
+
+
 @strawberry.type
 class ReadModelQuery:
-    @strawberry.field(description="One order as the order summaries read model has it.")
-    async def order(self, info: ContextInfo, id: strawberry.ID) -> Order | None:
+    @strawberry.field(description="One order; with `asOf`, as it was then (null if it did not exist yet).")
+    async def order(
+        self, info: ContextInfo, id: strawberry.ID, as_of: datetime | None = None
+    ) -> Order | None:
+        if (instant := aware(as_of, "asOf")) is not None:
+            state = await _fold_as_of(info, order.evolve, id, instant)
+            return Order.from_state(state, as_of=instant) if state else None
         document = await _one(info, "order_summaries", id)
         return Order.from_document(document) if document else None
 
@@ -77,8 +132,10 @@ class ReadModelQuery:
         filter: OrderFilter | None = None,
         first: int = 20,
         after: str | None = None,
+        as_of: datetime | None = None,
     ) -> OrderConnection:
         size = page_size(first)
+        past = _in_the_past(aware(as_of, "asOf"))
         equals: dict[str, object] = {}
         placed = Range("placedAt")
         if filter is not None:
@@ -91,12 +148,17 @@ class ReadModelQuery:
                 gte=aware(filter.placed_from, "filter.placedFrom"),
                 lte=aware(filter.placed_to, "filter.placedTo"),
             )
+        collection = info.context.collections["order_summaries"]
+        if past is not None:
+            # The versions valid then; none of an order placed later, so the scan starts at asOf.
+            collection += HISTORY_SUFFIX
+            placed = Range("placedAt", gte=placed.gte, lte=min(placed.lte, past) if placed.lte else past)
         cursor: tuple[object, str] | None = None
         if after:
             placed_at, order_id = decode_cursor(after, "order", 2)
             cursor = (_instant(placed_at, "after"), order_id)
         documents = await info.context.documents.find(
-            info.context.collections["order_summaries"],
+            collection,
             Query(
                 equals=equals,
                 range=placed if placed.gte or placed.lte else None,
@@ -104,11 +166,12 @@ class ReadModelQuery:
                 descending=True,
                 after=cursor,
                 limit=size + 1,
+                valid_at=past,
             ),
         )
         edges = [
             OrderEdge(
-                node=Order.from_document(document),
+                node=Order.from_document(document, as_of=past),
                 cursor=encode_cursor("order", document["placedAt"].isoformat(), document["_id"]),
             )
             for document in documents[:size]
@@ -138,13 +201,23 @@ class ReadModelQuery:
         found = await info.context.documents.get_many(info.context.collections["order_summaries"], ids)
         return [Order.from_document(found[order_id]) for order_id in ids if order_id in found]
 
-    @strawberry.field
-    async def customer(self, info: ContextInfo, id: strawberry.ID) -> Customer | None:
+    @strawberry.field(description="One customer; with `asOf`, as they were then.")
+    async def customer(
+        self, info: ContextInfo, id: strawberry.ID, as_of: datetime | None = None
+    ) -> Customer | None:
+        if (instant := aware(as_of, "asOf")) is not None:
+            state = await _fold_as_of(info, customer.evolve, id, instant)
+            return Customer.from_state(state) if state else None
         document = await _one(info, "customer_profiles", id)
         return Customer.from_document(document) if document else None
 
-    @strawberry.field
-    async def product(self, info: ContextInfo, id: strawberry.ID) -> Product | None:
+    @strawberry.field(description="One product; with `asOf`, as it was then.")
+    async def product(
+        self, info: ContextInfo, id: strawberry.ID, as_of: datetime | None = None
+    ) -> Product | None:
+        if (instant := aware(as_of, "asOf")) is not None:
+            state = await _fold_as_of(info, product.evolve, id, instant)
+            return Product.from_state(state) if state else None
         document = await _one(info, "product_catalogue", id)
         return Product.from_document(document) if document else None
 
@@ -178,8 +251,9 @@ class ReadModelQuery:
         from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
         to: datetime | None = None,
         top: int = 10,
+        as_of: datetime | None = None,
     ) -> SalesReport:
-        start, end = aware(from_, "from"), aware(to, "to")
+        start, end, past = aware(from_, "from"), aware(to, "to"), _in_the_past(aware(as_of, "asOf"))
         if not 1 <= top <= MAX_TOP_PRODUCTS:
             raise InvalidInput("top", f"must be between 1 and {MAX_TOP_PRODUCTS}, got {top}")
         first_day = _day(start) if start else None
@@ -187,10 +261,7 @@ class ReadModelQuery:
         last_day = _day(end - timedelta(microseconds=1)) if end else None
         if first_day and last_day and last_day < first_day:
             raise InvalidInput("to", "must be after from")
-        buckets = await info.context.documents.find(
-            info.context.collections["sales_report"],
-            Query(range=Range("day", gte=first_day, lte=last_day), sort="day", limit=MAX_REPORT_DAYS),
-        )
+        buckets = await _sales_buckets(info, first_day, last_day, past)
         products: dict[str, ProductSales] = {}
         for bucket in buckets:
             for sold in bucket["products"].values():

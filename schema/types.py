@@ -4,6 +4,7 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 from typing import Self
+from uuid import UUID
 
 import strawberry
 from strawberry.scalars import JSON
@@ -13,6 +14,7 @@ from domain import order as order_state
 from domain import product as product_state
 from domain.values import Address as AddressValue
 from domain.values import cents
+from projections.projection import ENTITY
 from schema.command_handler import Outcome
 from store.documents import Document
 from store.events import RecordedEvent
@@ -147,15 +149,21 @@ class Order:
     cancelled_at: datetime | None
     cancel_reason: str | None
     version: int
+    as_of: strawberry.Private[datetime | None] = None
+    """The instant this order is shown as of, so that its customer is shown as of then too."""
 
     @strawberry.field
     async def customer(self, info: strawberry.Info) -> Customer | None:
+        if self.as_of is not None:
+            state = await info.context.customer_as_of(UUID(self.customer_id), self.as_of)
+            return Customer.from_state(state) if state else None
         document = await info.context.customers.load(str(self.customer_id))
         return Customer.from_document(document) if document else None
 
     @classmethod
-    def from_state(cls, state: order_state.Order) -> Self:
+    def from_state(cls, state: order_state.Order, as_of: datetime | None = None) -> Self:
         return cls(
+            as_of=as_of,
             id=strawberry.ID(str(state.id)),
             customer_id=strawberry.ID(str(state.customer_id)),
             lines=[
@@ -181,9 +189,11 @@ class Order:
         )
 
     @classmethod
-    def from_document(cls, document: Document) -> Self:
+    def from_document(cls, document: Document, as_of: datetime | None = None) -> Self:
         return cls(
-            id=strawberry.ID(document["_id"]),
+            as_of=as_of,
+            # A version from a history collection names the order it is a version of.
+            id=strawberry.ID(document.get(ENTITY) or document["_id"]),
             customer_id=strawberry.ID(document["customerId"]),
             lines=[
                 OrderLine(

@@ -9,7 +9,7 @@ from pymongo.monitoring import CommandListener
 from pymongo.uri_parser import parse_uri
 
 from store.documents import DocumentStore
-from store.events import EventStore
+from store.events import Clock, EventStore, system_clock
 from store.feeds import Feed, TailFeed
 from store.mongo.change_stream_feed import ChangeStreamFeed, supports_change_streams
 from store.mongo.client import connect
@@ -54,6 +54,7 @@ async def open_stores(
     mongodb_database: str | None = None,
     feed: FeedChoice = "auto",
     command_listeners: tuple[CommandListener, ...] = (),
+    clock: Clock = system_clock,
 ) -> Stores:
     appended = AppendSignal()
     if mongodb_uri:
@@ -61,7 +62,7 @@ async def open_stores(
         database = mongodb_database or parsed["database"] or DEFAULT_MONGODB_DATABASE
         hosts = ",".join(f"{host}:{port}" for host, port in parsed["nodelist"])
         client = connect(mongodb_uri, command_listeners)
-        events = await MongoEventStore.open(client, database, appended)
+        events = await MongoEventStore.open(client, database, appended, clock)
         state = MongoProjectionState(client, database)
         return Stores(
             backend="mongodb",
@@ -77,7 +78,7 @@ async def open_stores(
     if feed == "change_stream":
         raise FeedUnavailable("SQLite has no change streams; use the tail feed")
     path = (data_dir / "eventfold.db").resolve()
-    events_on_file = await SqliteEventStore.open(path, appended)
+    events_on_file = await SqliteEventStore.open(path, appended, clock)
     state_on_file = await SqliteProjectionState.open(path)
     documents = await SqliteDocumentStore.open(path)
     return Stores(

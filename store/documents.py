@@ -10,9 +10,13 @@ position of the last event applied to it: a write never replaces a document with
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 Document = dict[str, Any]
+
+VALID_FROM = "_validFrom"
+VALID_TO = "_validTo"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +51,8 @@ class Query:
     limit: int = 20
     text: str | None = None
     """Words that must all appear, whole and case-insensitive, in the collection's text fields."""
+    valid_at: datetime | None = None
+    """Only versions valid then: `_validFrom <= valid_at < _validTo` (history collections)."""
 
 
 class DocumentStore(Protocol):

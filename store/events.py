@@ -1,8 +1,8 @@
 """The event store port: what every backend must do with recorded events."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -23,6 +23,14 @@ class RecordedEvent:
     @property
     def type(self) -> str:
         return self.event.type_name
+
+
+Clock = Callable[[], datetime]
+"""Where event stores read the time an event is recorded at (tests travel in time with their own)."""
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 class StreamVersionConflict(Exception):

@@ -1,5 +1,6 @@
 """Fixtures shared by every test: the two backends, the app, and a GraphQL client against it."""
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -9,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from pymongo import MongoClient
+from starlette.applications import Starlette
 
 from app.settings import Settings
 from app.web import create_app
@@ -124,10 +126,16 @@ class GraphQLClient:
         return errors[0]
 
 
-@pytest.fixture
-async def graphql(settings: Settings) -> AsyncIterator[GraphQLClient]:
-    app = create_app(settings)
+@contextlib.asynccontextmanager
+async def serving(app: Starlette, read_own_writes: bool = True) -> AsyncIterator[GraphQLClient]:
+    """The app started (lifespan and all) with a GraphQL client talking HTTP to it."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://eventfold.test") as http:
-            yield GraphQLClient(http)
+            yield GraphQLClient(http, read_own_writes)
+
+
+@pytest.fixture
+async def graphql(settings: Settings) -> AsyncIterator[GraphQLClient]:
+    async with serving(create_app(settings)) as client:
+        yield client

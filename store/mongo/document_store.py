@@ -23,7 +23,16 @@ from pymongo import ASCENDING, DESCENDING, TEXT, AsyncMongoClient, IndexModel, R
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, OperationFailure
 
-from store.documents import Collection, Document, Query, collection_name, field_name, quoted_words
+from store.documents import (
+    VALID_FROM,
+    VALID_TO,
+    Collection,
+    Document,
+    Query,
+    collection_name,
+    field_name,
+    quoted_words,
+)
 
 DUPLICATE_KEY = 11000
 
@@ -89,6 +98,8 @@ class MongoDocumentStore:
             }
             if bounds:
                 clauses.append({field_name(query.range.field): bounds})
+        if query.valid_at is not None:
+            clauses += [{VALID_FROM: {"$lte": query.valid_at}}, {VALID_TO: {"$gt": query.valid_at}}]
         sort = field_name(query.sort)
         direction, beyond, from_ = (
             (DESCENDING, "$lt", "$lte") if query.descending else (ASCENDING, "$gt", "$gte")

@@ -24,7 +24,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from domain.events import Event, event_from_data
-from store.events import RecordedEvent, StreamVersionConflict
+from store.events import Clock, RecordedEvent, StreamVersionConflict, system_clock
 from store.signal import AppendSignal
 
 POSITION_INDEX = "position_unique"
@@ -58,9 +58,16 @@ def _clashes_on_position(error: DuplicateKeyError | BulkWriteError) -> bool:
 
 
 class MongoEventStore:
-    def __init__(self, client: AsyncMongoClient[Document], database: str, appended: AppendSignal) -> None:
+    def __init__(
+        self,
+        client: AsyncMongoClient[Document],
+        database: str,
+        appended: AppendSignal,
+        clock: Clock = system_clock,
+    ) -> None:
         self._client = client
         self._appended = appended
+        self._clock = clock
         self._events: AsyncCollection[Document] = client[database]["events"]
         self._append_lock = asyncio.Lock()
         self._next_position: int | None = None
@@ -71,8 +78,14 @@ class MongoEventStore:
         return self._events
 
     @classmethod
-    async def open(cls, client: AsyncMongoClient[Document], database: str, appended: AppendSignal) -> Self:
-        store = cls(client, database, appended)
+    async def open(
+        cls,
+        client: AsyncMongoClient[Document],
+        database: str,
+        appended: AppendSignal,
+        clock: Clock = system_clock,
+    ) -> Self:
+        store = cls(client, database, appended, clock)
         await store._events.create_indexes(
             [
                 IndexModel(
@@ -102,7 +115,7 @@ class MongoEventStore:
         async with self._append_lock:
             for _ in range(MAX_POSITION_RETRIES):
                 position = await self._take_next_position()
-                now = datetime.now(UTC)
+                now = self._clock().astimezone(UTC)
                 # BSON keeps milliseconds: truncate now so that what we return is what is read back.
                 recorded_at = max(
                     now.replace(microsecond=now.microsecond // 1000 * 1000), self._last_recorded_at

@@ -22,7 +22,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Self
 
-from store.documents import Collection, Document, Query, collection_name, field_name, quoted_words
+from store.documents import (
+    VALID_FROM,
+    VALID_TO,
+    Collection,
+    Document,
+    Query,
+    collection_name,
+    field_name,
+    quoted_words,
+)
 from store.sqlite.connection import SqliteConnection, transaction
 
 COLUMNS = {"_id": "id", "_position": "position"}
@@ -201,6 +210,9 @@ class SqliteDocumentStore:
                 if bound is not None:
                     conditions.append(f"{_expression(query.range.field)} {operator} ?")
                     params.append(_param(bound))
+        if query.valid_at is not None:
+            conditions.append(f"{_expression(VALID_FROM)} <= ? AND {_expression(VALID_TO)} > ?")
+            params += [_param(query.valid_at), _param(query.valid_at)]
         sort = _expression(query.sort)
         direction, beyond, from_ = ("DESC", "<", "<=") if query.descending else ("ASC", ">", ">=")
         if query.after is not None:

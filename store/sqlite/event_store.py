@@ -2,7 +2,6 @@
 
 import json
 import sqlite3
-import time
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -11,7 +10,7 @@ from typing import Self
 from uuid import UUID
 
 from domain.events import Event, event_from_json
-from store.events import RecordedEvent, StreamVersionConflict
+from store.events import Clock, RecordedEvent, StreamVersionConflict, system_clock
 from store.signal import AppendSignal
 from store.sqlite.connection import SqliteConnection, transaction
 
@@ -66,16 +65,17 @@ def _decode(row: Row) -> RecordedEvent:
 
 
 class SqliteEventStore:
-    def __init__(self, path: Path, appended: AppendSignal) -> None:
+    def __init__(self, path: Path, appended: AppendSignal, clock: Clock = system_clock) -> None:
         self.path = path
         self._appended = appended
+        self._clock = clock
         self._writer = SqliteConnection(path, "writer")
         self._reader = SqliteConnection(path, "reader")
 
     @classmethod
-    async def open(cls, path: Path, appended: AppendSignal) -> Self:
+    async def open(cls, path: Path, appended: AppendSignal, clock: Clock = system_clock) -> Self:
         path.parent.mkdir(parents=True, exist_ok=True)
-        store = cls(path, appended)
+        store = cls(path, appended, clock)
         await store._writer.run(lambda connection: connection.executescript(SCHEMA))
         return store
 
@@ -102,7 +102,7 @@ class SqliteEventStore:
             last = connection.execute(
                 "SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1"
             ).fetchone()
-            recorded_at = max(time.time_ns() // 1000, last[0] if last else 0)
+            recorded_at = max(_to_micros(self._clock()), last[0] if last else 0)
             recorded = []
             for offset, event in enumerate(events, start=1):
                 event_id = uuid.uuid4()

@@ -7,6 +7,7 @@ import pytest
 
 from app.settings import Settings
 from app.web import create_app
+from tests.conftest import serving
 
 QUERY = {"query": "{ orders { edges { node { id } } } }"}
 
@@ -19,10 +20,8 @@ def backend() -> str:
 @pytest.fixture
 async def http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings.model_copy(update={"read_your_writes_seconds": 0.3}))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://eventfold.test") as client:
-            yield client
+    async with serving(app, read_own_writes=False) as client:
+        yield client.http
 
 
 async def test_a_position_already_applied_answers_at_once(http: httpx.AsyncClient) -> None:

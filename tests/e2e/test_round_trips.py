@@ -7,13 +7,12 @@ of lines; every other mutation <= 3.
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 from pymongo import monitoring
 
 from app.settings import Settings
 from app.web import create_app
-from tests.conftest import GraphQLClient
+from tests.conftest import GraphQLClient, serving
 from tests.e2e.operations import (
     CHANGE_CUSTOMER_ADDRESS,
     CHANGE_CUSTOMER_EMAIL,
@@ -70,10 +69,8 @@ def counter() -> CommandCounter:
 async def counted(settings: Settings, counter: CommandCounter) -> AsyncIterator[GraphQLClient]:
     """The app without a projector, so that every command counted was sent for a request."""
     app = create_app(settings.model_copy(update={"projector": False}), command_listeners=(counter,))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://eventfold.test") as http:
-            yield GraphQLClient(http, read_own_writes=False)
+    async with serving(app, read_own_writes=False) as client:
+        yield client
 
 
 async def round_trips(

@@ -1,0 +1,109 @@
+"""asOf latency on SQLite with a small and a large history (same page size): cost must not grow.
+
+    uv run python -m bench.time_travel [--small 1000] [--large 100000] [--repeat 200]
+
+For each history size: records the events through the event store with a clock spread over 60 days,
+runs the projector until caught up, then times `orders(asOf:)` (a page of 20 PLACED orders) and
+`order(id, asOf:)` through the whole app (in process, no network), at instants spread over the history.
+"""
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+
+from app.settings import Settings
+from app.web import create_app
+from domain.events import CustomerRegistered, OrderPlaced, OrderShipped, PlacedLine, ProductCreated
+from store.connect import open_stores
+
+START = datetime(2026, 9, 1, tzinfo=UTC)
+SPAN = timedelta(days=60)
+META = {"correlationId": "bench"}
+ORDERS = """query($asOf: DateTime) {
+  orders(asOf: $asOf, filter: {status: PLACED}, first: 20) { edges { node { id total } } }
+}"""
+ORDER = "query($id: ID!, $asOf: DateTime) { order(id: $id, asOf: $asOf) { id status total } }"
+
+
+class SpreadClock:
+    def __init__(self, events: int) -> None:
+        self.step = SPAN / events
+        self.now = START
+
+    def __call__(self) -> datetime:
+        self.now += self.step
+        return self.now
+
+
+async def record(data_dir: Path, events: int) -> list[str]:
+    stores = await open_stores(mongodb_uri=None, data_dir=data_dir, clock=SpreadClock(events))
+    customer, product = uuid.uuid4(), uuid.uuid4()
+    await stores.events.append(customer, 0, [CustomerRegistered(name="Ann", email="a@example.com")], META)
+    await stores.events.append(product, 0, [ProductCreated(sku="P-1", name="P", price=Decimal(5))], META)
+    line = PlacedLine(product_id=product, sku="P-1", name="P", quantity=1, unit_price=Decimal(5))
+    orders = []
+    while await stores.events.head() < events:
+        order = uuid.uuid4()
+        placed = OrderPlaced(
+            customer_id=customer,
+            customer_name="Ann",
+            customer_email="a@example.com",
+            lines=(line,),
+            total=Decimal(5),
+        )
+        await stores.events.append(order, 0, [placed], META)
+        await stores.events.append(order, 1, [OrderShipped(carrier="DHL", tracking_number="1")], META)
+        orders.append(str(order))
+    await stores.close()
+    return orders
+
+
+async def measure(events: int, repeat: int) -> tuple[float, float]:
+    with tempfile.TemporaryDirectory() as data_dir:
+        orders = await record(Path(data_dir), events)
+        app = create_app(Settings(mongodb_uri=None, data_dir=Path(data_dir), log_level="warning"))
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+                head = await app.state.stores.events.head()
+                await app.state.progress.wait_for(head, seconds=3600)
+                list_times, one_times = [], []
+                for n in range(repeat):
+                    instant = (START + SPAN * ((n % 97) / 97)).isoformat()
+                    started = time.perf_counter()
+                    await http.post("/graphql", json={"query": ORDERS, "variables": {"asOf": instant}})
+                    list_times.append(time.perf_counter() - started)
+                    started = time.perf_counter()
+                    variables = {"id": orders[n * 7919 % len(orders)], "asOf": instant}
+                    await http.post("/graphql", json={"query": ORDER, "variables": variables})
+                    one_times.append(time.perf_counter() - started)
+        return statistics.median(list_times), statistics.median(one_times)
+
+
+async def main(small: int, large: int, repeat: int) -> None:
+    results = {size: await measure(size, repeat) for size in (small, large)}
+    print(f"{'events':>10}{'orders(asOf:) p50':>22}{'order(id, asOf:) p50':>24}")
+    for size, (listed, one) in results.items():
+        print(f"{size:>10,}{listed * 1000:>19.2f} ms{one * 1000:>21.2f} ms")
+    (small_list, small_one), (large_list, large_one) = results[small], results[large]
+    print(f"ratio large/small: orders {large_list / small_list:.2f}, order {large_one / small_one:.2f}")
+    print("target: <= 1.5 each")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--large", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=200)
+    args = parser.parse_args()
+    asyncio.run(main(args.small, args.large, args.repeat))
