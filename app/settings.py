@@ -23,5 +23,9 @@ class Settings(BaseSettings):
     """Run the projector inside `serve` (set false when `eventfold project` runs apart)."""
     read_your_writes_seconds: float = 2.0
     """How long a request with X-Eventfold-Position waits for projections at most."""
+    keep_alive_seconds: float = 15.0
+    """How often subscriptions over the legacy graphql-ws protocol get a keep-alive message."""
+    connection_init_seconds: float = 10.0
+    """How long a WebSocket may stay open without `connection_init` before it is closed."""
     lease_seconds: float = 10.0
     """How long the projector lease lasts unless renewed: how soon a standby takes over."""

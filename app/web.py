@@ -5,6 +5,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 from pymongo.monitoring import CommandListener
@@ -18,6 +19,7 @@ from strawberry.asgi import GraphQL
 from app.read_your_writes import ReadYourWrites
 from app.settings import Settings
 from app.stores import open_from, projector_for
+from projections.broadcast import Broadcaster
 from projections.catalogue import ALL
 from projections.collections import CollectionNames
 from projections.progress import Progress
@@ -45,6 +47,7 @@ class EventfoldGraphQL(GraphQL[Context, None]):
             collections=state.collections,
             states=stores.states,
             progress=state.progress,
+            broadcaster=state.broadcaster,
             correlation_id=correlation_id,
         )
 
@@ -68,6 +71,7 @@ def create_app(
         app.state.commands = CommandHandler(stores.events)
         app.state.collections = CollectionNames(ALL, stores.states)
         app.state.progress = Progress((p.name for p in ALL), stores.states, local=settings.projector)
+        app.state.broadcaster = Broadcaster(stores.events, stores.feed)
         projector = None
         if settings.projector:
             projector = asyncio.create_task(projector_for(settings, stores, app.state.progress).run())
@@ -77,6 +81,7 @@ def create_app(
             async with app.state.collections.kept_fresh():
                 yield
         finally:
+            await app.state.broadcaster.close()
             if projector is not None:
                 projector.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -95,7 +100,12 @@ def create_app(
             return JSONResponse({"status": "unavailable", "backend": stores.backend}, status_code=503)
         return JSONResponse({"status": "ok", "backend": stores.backend})
 
-    graphql: Any = EventfoldGraphQL(build_schema())
+    graphql: Any = EventfoldGraphQL(
+        build_schema(),
+        keep_alive=True,
+        keep_alive_interval=settings.keep_alive_seconds,
+        connection_init_wait_timeout=timedelta(seconds=settings.connection_init_seconds),
+    )
     return Starlette(
         routes=[
             Route(

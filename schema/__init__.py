@@ -12,6 +12,7 @@ from schema.mutations import Mutation
 from schema.queries import AuditQuery
 from schema.read_queries import ReadModelQuery
 from schema.scalars import DecimalScalar
+from schema.subscriptions import Subscription
 
 
 class EventfoldSchema(strawberry.Schema):
@@ -26,6 +27,7 @@ def build_schema() -> strawberry.Schema:
     return EventfoldSchema(
         query=merge_types("Query", (ReadModelQuery, AuditQuery)),
         mutation=Mutation,
+        subscription=Subscription,
         extensions=[ErrorCodes],
         scalar_overrides={Decimal: DecimalScalar},
     )

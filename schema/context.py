@@ -7,6 +7,7 @@ from uuid import UUID
 from strawberry.dataloader import DataLoader
 
 from domain import customer
+from projections.broadcast import Broadcaster
 from projections.collections import CollectionNames
 from projections.progress import Progress
 from schema.command_handler import CommandHandler, fold
@@ -23,6 +24,7 @@ class Context:
     collections: CollectionNames
     states: ProjectionStates
     progress: Progress
+    broadcaster: Broadcaster
     correlation_id: str
     customers: DataLoader[str, Document | None] = field(init=False)
 

@@ -24,12 +24,23 @@ def is_unexpected(error: GraphQLError) -> bool:
     )
 
 
+def domain_extensions(error: DomainError) -> dict[str, object]:
+    extensions: dict[str, object] = {"code": error.code}
+    if isinstance(error, InvalidInput):
+        extensions["field"] = error.field
+    return extensions
+
+
+def coded(error: DomainError) -> GraphQLError:
+    """A domain error as a GraphQL error that already carries its code (for results streamed by
+    subscriptions, which the ErrorCodes extension does not see)."""
+    return GraphQLError(error.message, extensions=domain_extensions(error))
+
+
 def with_code(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if isinstance(original, DomainError):
-        extensions: dict[str, object] = {"code": original.code}
-        if isinstance(original, InvalidInput):
-            extensions["field"] = original.field
+        extensions = domain_extensions(original)
         message = original.message
     elif is_unexpected(error):
         extensions, message = {"code": "INTERNAL_SERVER_ERROR"}, INTERNAL_MESSAGE

@@ -1,0 +1,103 @@
+"""Subscriptions: live order events and the order read model after each change, over WebSocket."""
+
+from collections.abc import AsyncGenerator, Callable
+
+import strawberry
+from strawberry import Info
+
+from domain import order
+from domain.errors import DomainError, InvalidInput
+from domain.events import EVENT_TYPES
+from projections.broadcast import BroadcastClosed, SubscriberTooSlow
+from schema.command_handler import fold
+from schema.context import Context
+from schema.errors import coded
+from schema.types import Event, Order
+from schema.validation import parse_id
+from store.events import RecordedEvent
+
+ContextInfo = Info[Context, None]
+
+ORDER_EVENT_TYPES = frozenset(name for name, cls in EVENT_TYPES.items() if cls.stream_type == "Order")
+
+
+def _order_filter(
+    order_id: strawberry.ID | None, field: str, types: list[str] | None = None
+) -> Callable[[RecordedEvent], bool]:
+    stream = parse_id(order_id, field) if order_id is not None else None
+    wanted = ORDER_EVENT_TYPES
+    if types is not None:
+        unknown = sorted(set(types) - ORDER_EVENT_TYPES)
+        if unknown:
+            raise InvalidInput(
+                "types",
+                f"{', '.join(unknown)} is not an order event type ({', '.join(sorted(ORDER_EVENT_TYPES))})",
+            )
+        wanted = frozenset(types)
+
+    def accepts(recorded: RecordedEvent) -> bool:
+        return recorded.type in wanted and (stream is None or recorded.stream_id == stream)
+
+    return accepts
+
+
+async def _events(
+    info: ContextInfo, accepts: Callable[[RecordedEvent], bool], after_position: int | None
+) -> AsyncGenerator[RecordedEvent]:
+    try:
+        async for recorded in info.context.broadcaster.events(accepts, after_position):
+            yield recorded
+    except BroadcastClosed:
+        # The server is shutting down: the subscription completes.
+        return
+    except SubscriberTooSlow as error:
+        raise coded(InvalidInput("afterPosition", str(error))) from None
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Order events as they are recorded; `afterPosition` first replays those after it."
+    )
+    async def order_events(
+        self,
+        info: ContextInfo,
+        order_id: strawberry.ID | None = None,
+        types: list[str] | None = None,
+        after_position: int | None = None,
+    ) -> AsyncGenerator[Event]:
+        try:
+            accepts = _order_filter(order_id, "orderId", types)
+            if after_position is not None and after_position < 0:
+                raise InvalidInput("afterPosition", f"must be 0 or more, got {after_position}")
+            async for recorded in _events(info, accepts, after_position):
+                yield Event.from_recorded(recorded)
+        except DomainError as error:
+            raise coded(error) from None
+
+    @strawberry.subscription(description="The order read model after each change (of one order, or of all).")
+    async def order_changed(
+        self, info: ContextInfo, id: strawberry.ID | None = None
+    ) -> AsyncGenerator[Order]:
+        try:
+            accepts = _order_filter(id, "id")
+        except DomainError as error:
+            raise coded(error) from None
+        context = info.context
+        async for recorded in _events(info, accepts, None):
+            # The read model once it has applied this event; if it has not within the bound, the order
+            # folded from its own events up to this one, which is what the read model will say.
+            await context.progress.wait_for(recorded.position, seconds=2)
+            found = await context.documents.get_many(
+                context.collections["order_summaries"], [str(recorded.stream_id)]
+            )
+            document = found.get(str(recorded.stream_id))
+            if document is not None and document["_position"] == recorded.position:
+                yield Order.from_document(document)
+                continue
+            state = fold(
+                order.evolve,
+                await context.events.read_stream(recorded.stream_id, to_version=recorded.version),
+            )
+            if state is not None:
+                yield Order.from_state(state)
