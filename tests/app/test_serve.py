@@ -1,7 +1,6 @@
 """`eventfold serve` as a user starts it: a real process, real HTTP, on both backends."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ import httpx
 import pytest
 
 from app.settings import Settings
+from tests.live_server import free_port
 
 EVENTFOLD = str(Path(sys.executable).parent / "eventfold")
 REGISTER = """
@@ -19,38 +19,42 @@ mutation { registerCustomer(input: {name: "Ann", email: "ann@example.com"}) { cu
 """
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def server(settings: Settings, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    port = free_port()
+def environment(settings: Settings) -> dict[str, str]:
+    """This process's environment without its EVENTFOLD_ settings, plus those of `settings`' backend."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("EVENTFOLD_")}
     env["EVENTFOLD_DATA_DIR"] = str(settings.data_dir)
     if settings.mongodb_uri:
         env["EVENTFOLD_MONGODB_URI"] = settings.mongodb_uri
         env["EVENTFOLD_MONGODB_DATABASE"] = settings.mongodb_database or ""
-    log = tmp_path / "server.log"
+    return env
+
+
+def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("w") as output:
-        process = subprocess.Popen(
-            [EVENTFOLD, "serve", "--port", str(port)], env=env, stdout=output, stderr=subprocess.STDOUT
-        )
+        return subprocess.Popen([EVENTFOLD, *command], env=env, stdout=output, stderr=subprocess.STDOUT)
+
+
+def wait_until_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def server(settings: Settings, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    port = free_port()
+    log = tmp_path / "server.log"
+    process = start(["serve", "--port", str(port)], environment(settings), log)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
+        wait_until_healthy(base, process, log)
         yield base, log
     finally:
         process.terminate()
@@ -91,28 +95,15 @@ def test_the_sqlite_default_keeps_its_data_under_the_data_dir(
     assert (settings.data_dir / "eventfold.db").is_file()
 
 
-def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("w") as output:
-        return subprocess.Popen([EVENTFOLD, *command], env=env, stdout=output, stderr=subprocess.STDOUT)
-
-
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_the_api_and_the_projector_run_as_separate_processes(settings: Settings, tmp_path: Path) -> None:
     port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("EVENTFOLD_")}
-    env["EVENTFOLD_DATA_DIR"] = str(settings.data_dir)
+    env = environment(settings)
     api = start(["serve", "--no-projector", "--port", str(port)], env, tmp_path / "api.log")
     projector = start(["project"], env, tmp_path / "projector.log")
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, (tmp_path / "api.log").read_text()
-                time.sleep(0.1)
+        wait_until_healthy(base, api, tmp_path / "api.log")
         registered = httpx.post(
             f"{base}/graphql", json={"query": REGISTER.replace("version", "version } events { position")}
         ).json()["data"]["registerCustomer"]
@@ -143,8 +134,7 @@ def test_rebuild_replays_the_events_into_a_fresh_read_model(
 ) -> None:
     base, _ = server
     httpx.post(f"{base}/graphql", json={"query": REGISTER})
-    env = {key: value for key, value in os.environ.items() if not key.startswith("EVENTFOLD_")}
-    env["EVENTFOLD_DATA_DIR"] = str(settings.data_dir)
+    env = environment(settings)
 
     rebuilt = subprocess.run(
         [EVENTFOLD, "rebuild", "customer_profiles"], env=env, capture_output=True, text=True
