@@ -33,7 +33,7 @@ async def _project(settings: Settings) -> None:
         "projector on %s at %s, fed by %s", stores.backend, stores.location, stores.feed.kind
     )
     try:
-        progress = Progress(PROJECTIONS, stores.states, local=True)
+        progress = Progress(PROJECTIONS, stores.states)
         await projector_for(settings, stores, progress).run()
     finally:
         await stores.close()

@@ -70,7 +70,7 @@ def create_app(
         app.state.stores = stores
         app.state.commands = CommandHandler(stores.events)
         app.state.collections = CollectionNames(ALL, stores.states)
-        app.state.progress = Progress((p.name for p in ALL), stores.states, local=settings.projector)
+        app.state.progress = Progress((p.name for p in ALL), stores.states)
         app.state.broadcaster = Broadcaster(stores.events, stores.feed)
         projector = None
         if settings.projector:

@@ -120,7 +120,7 @@ async def main(events: int) -> None:
         print(f"recorded {head:,} events in {time.perf_counter() - started:.1f} s")
         counting = CountingDocuments(stores.documents)
         names = [projection.name for projection in ALL]
-        progress = Progress(names, stores.states, local=True)
+        progress = Progress(names, stores.states)
         projector = Projector(
             ALL, counting, stores.states, stores.leases, stores.feed, progress, owner="bench"
         )

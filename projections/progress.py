@@ -1,6 +1,7 @@
 """How far each projection has got, and waiting for a position ("read your writes")."""
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Iterable
 
@@ -10,20 +11,20 @@ POLL_SECONDS = 0.05
 
 
 class Progress:
-    """Positions reached by projections. With a projector in this process, it reports each batch here
-    and waiters wake at once; without one (`serve --no-projector`), waiters poll the stored states."""
+    """Positions reached by projections. A projector in this process reports each batch here and
+    waiters wake at once; while it does not lead (another process does, or `serve --no-projector`),
+    waiters also read the stored checkpoints every 50 ms."""
 
-    def __init__(self, names: Iterable[str], states: ProjectionStates, local: bool) -> None:
+    def __init__(self, names: Iterable[str], states: ProjectionStates) -> None:
         self._names = tuple(names)
         self._states = states
-        self._local = local
         self._positions: dict[str, int] = {}
         self._failed: set[str] = set()
         self._changed = asyncio.Condition()
 
     async def advance(self, name: str, position: int) -> None:
         async with self._changed:
-            self._positions[name] = position
+            self._positions[name] = max(position, self._positions.get(name, 0))
             self._failed.discard(name)
             self._changed.notify_all()
 
@@ -41,20 +42,24 @@ class Progress:
     async def wait_for(self, position: int, seconds: float) -> bool:
         """True once every running projection has applied `position`; False after `seconds`."""
         deadline = time.monotonic() + seconds
-        if not self._local:
-            while True:
-                for state in await self._states.load_all():
-                    self._positions[state.name] = state.checkpoint.position
-                    if state.error:
-                        self._failed.add(state.name)
-                if self._reached(position):
-                    return True
-                if time.monotonic() >= deadline:
-                    return False
-                await asyncio.sleep(POLL_SECONDS)
-        async with self._changed:
-            try:
-                await asyncio.wait_for(self._changed.wait_for(lambda: self._reached(position)), seconds)
-            except TimeoutError:
+        while not self._reached(position):
+            left = deadline - time.monotonic()
+            if left <= 0:
                 return False
+            async with self._changed:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._changed.wait_for(lambda: self._reached(position)), min(left, POLL_SECONDS)
+                    )
+            if not self._reached(position):
+                await self._read_stored()
         return True
+
+    async def _read_stored(self) -> None:
+        for state in await self._states.load_all():
+            if state.name in self._names:
+                self._positions[state.name] = max(
+                    state.checkpoint.position, self._positions.get(state.name, 0)
+                )
+                if state.error:
+                    self._failed.add(state.name)

@@ -8,6 +8,7 @@ import pytest
 from app.settings import Settings
 from app.web import create_app
 from tests.conftest import serving
+from tests.e2e.operations import register_customer
 
 QUERY = {"query": "{ orders { edges { node { id } } } }"}
 
@@ -46,3 +47,13 @@ async def test_a_malformed_position_is_bad_user_input(http: httpx.AsyncClient, v
     [error] = response.json()["errors"]
     assert error["extensions"] == {"code": "BAD_USER_INPUT"}
     assert "X-Eventfold-Position" in error["message"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "mongodb"])
+async def test_a_server_whose_projector_stands_by_still_reads_its_writes(settings: Settings) -> None:
+    """Two servers on one database: one projector leads, the other's waits; both read their writes."""
+    async with serving(create_app(settings)) as leader, serving(create_app(settings)) as standby:
+        await register_customer(leader)
+        customer = await register_customer(standby, "Bob Roe")
+        found = await standby.data("query($id: ID!) { customer(id: $id) { name } }", id=customer["id"])
+        assert found["customer"] == {"name": "Bob Roe"}

@@ -74,7 +74,7 @@ async def test_a_projector_killed_mid_batch_resumes_to_what_a_rebuild_gives(
     stores: Stores, projection: Projection
 ) -> None:
     head = await write_history(stores.events)
-    progress = Progress([projection.name], stores.states, local=True)
+    progress = Progress([projection.name], stores.states)
     # Every read model writes at least twice over this history.
     dying = DiesMidBatch(stores.documents, dies_on_write=2)
     with pytest.raises(asyncio.CancelledError):
@@ -104,7 +104,7 @@ async def test_an_event_a_read_model_cannot_apply_stops_it_just_before_that_even
         return summaries.evolve(document, recorded)
 
     broken = replace(summaries, evolve=evolve)
-    progress = Progress([broken.name], stores.states, local=True)
+    progress = Progress([broken.name], stores.states)
     await asyncio.wait_for(runner(stores, broken, progress).run_until_stopped(), timeout=30)
 
     first_cancel = next(
@@ -153,12 +153,12 @@ async def test_a_standby_projector_takes_over_when_the_leader_dies(stores: Store
             lease_seconds=0.6,
         )
 
-    leader_progress = Progress(names, stores.states, local=True)
-    standby_progress = Progress(names, stores.states, local=True)
+    leader_progress = Progress(names, stores.states)
+    standby_progress = Progress(names, stores.states)
     leader = asyncio.create_task(projector("leader", leader_progress).run())
     async with running(projector("standby", standby_progress).run()):
         assert await leader_progress.wait_for(head, seconds=30)
-        assert not await standby_progress.wait_for(1, seconds=0.3)
+        assert not await stores.leases.acquire("projector", "standby", 0.6)
 
         leader.cancel()
         await asyncio.gather(leader, return_exceptions=True)
@@ -169,7 +169,7 @@ async def test_a_standby_projector_takes_over_when_the_leader_dies(stores: Store
 async def test_rebuild_swaps_in_while_a_projector_runs_and_the_projector_follows(stores: Stores) -> None:
     head = await write_history(stores.events, orders=5)
     profiles = next(p for p in ALL if p.name == "customer_profiles")
-    progress = Progress([profiles.name], stores.states, local=True)
+    progress = Progress([profiles.name], stores.states)
     async with running(runner(stores, profiles, progress).run_until_stopped()):
         assert await progress.wait_for(head, seconds=30)
         before = await stores.states.load(profiles.name)
