@@ -20,8 +20,6 @@ from domain.events import (
 from domain.product import Product
 from domain.values import cents
 
-OrderCommand = PlaceOrder | ShipOrder | CancelOrder
-
 
 class OrderStatus(StrEnum):
     PLACED = "PLACED"
