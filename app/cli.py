@@ -100,7 +100,11 @@ def main(argv: list[str] | None = None) -> None:
     _configure_logging(settings)
     if args.command == "serve":
         uvicorn.run(
-            create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            ws_per_message_deflate=settings.websocket_compression,
         )
     elif args.command == "project":
         asyncio.run(_project(settings))

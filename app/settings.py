@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     """Run the projector inside `serve` (set false when `eventfold project` runs apart)."""
     read_your_writes_seconds: float = 2.0
     """How long a request with X-Eventfold-Position waits for projections at most."""
+    websocket_compression: bool = False
+    """permessage-deflate on WebSockets: small JSON events gain little from it, and it costs CPU and
+    a compressor per connection."""
     keep_alive_seconds: float = 15.0
     """How often subscriptions over the legacy graphql-ws protocol get a keep-alive message."""
     connection_init_seconds: float = 10.0
