@@ -200,3 +200,16 @@ async def test_the_legacy_graphql_ws_protocol_works_too(server: str, http: Graph
             pass
         assert message["type"] == "data"
         assert message["payload"]["data"]["orderEvents"]["streamId"] == order["id"]
+
+
+async def test_a_clean_shutdown_closes_every_subscription_with_a_proper_close_code(
+    settings: Settings,
+) -> None:
+    with live_server(create_app(settings)) as address:
+        subscribers = [await Subscriber.open(address, ORDER_EVENTS) for _ in range(3)]
+    for subscriber in subscribers:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await subscriber.message()
+        assert closed.value.rcvd is not None
+        # 1012: the server is restarting; clients reconnect (with afterPosition) once it is back.
+        assert closed.value.rcvd.code == 1012
