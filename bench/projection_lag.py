@@ -15,7 +15,9 @@ import time
 
 import httpx
 
-from bench.mutations_http import PLACE, running_server, setup
+from bench.servers import running_server, setup
+
+PLACE = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id } } }"
 
 ORDER = "query($id: ID!) { order(id: $id) { id status } }"
 PLACE_WITH_POSITIONS = """mutation($input: PlaceOrderInput!) {

@@ -22,7 +22,9 @@ import httpx
 import websockets
 from websockets.typing import Subprotocol
 
-from bench.mutations_http import PLACE, running_server, setup
+from bench.servers import running_server, setup
+
+PLACE = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id } } }"
 
 SUBSCRIBE = {
     "id": "1",

@@ -1,0 +1,70 @@
+"""GraphQL overhead: a typical `order(id)` through the whole app, against a bare Strawberry schema that
+answers the same query with a constant, under the same load generator in the same run.
+
+    uv run python -m bench.graphql_overhead [--clients 8] [--seconds 8]
+
+Both servers run as their own processes on loopback ports; the ratio of their throughputs is the
+figure (target >= 0.6). The load generator shares the machine's cores with the server under test.
+"""
+
+import argparse
+import asyncio
+import tempfile
+
+import httpx
+
+from bench.load import Load, post_load
+from bench.servers import running_server, running_uvicorn, setup
+
+ORDER = """query($id: ID!) {
+  order(id: $id) { id status total placedAt lines { sku quantity unitPrice } customer { id name } }
+}"""
+PLACE = (
+    "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id } events { position } } }"
+)
+
+
+async def order_id(base: str) -> str:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        order = await setup(http)
+        placed = (await http.post("/graphql", json={"query": PLACE, "variables": {"input": order}})).json()
+        identifier: str = placed["data"]["placeOrder"]["order"]["id"]
+        # Read our write once, so that the load measures answers, not misses.
+        position = str(placed["data"]["placeOrder"]["events"][0]["position"])
+        await http.post(
+            "/graphql",
+            json={"query": ORDER, "variables": {"id": identifier}},
+            headers={"X-Eventfold-Position": position},
+        )
+        return identifier
+
+
+def row(name: str, load: Load) -> str:
+    return (
+        f"{name:<22}{load.per_second:>10,.0f}/s{load.quantile(50) * 1000:>10.2f} ms"
+        f"{load.quantile(99) * 1000:>10.2f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--max-requests", type=int, default=50_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as data_dir, running_server(data_dir) as ours:
+        identifier = asyncio.run(order_id(ours))
+        payload = {"query": ORDER, "variables": {"id": identifier}}
+        eventfold = asyncio.run(post_load(ours, payload, args.clients, args.seconds, args.max_requests))
+    with running_uvicorn("bench.bare_app:app") as bare:
+        baseline = asyncio.run(post_load(bare, payload, args.clients, args.seconds, args.max_requests))
+    print(f"{'order(id)':<22}{'throughput':>12}{'p50':>13}{'p99':>13}")
+    print(row("eventfold", eventfold))
+    print(row("bare Strawberry", baseline))
+    print(f"ratio eventfold / bare: {eventfold.per_second / baseline.per_second:.2f} (target >= 0.6)")
+
+
+if __name__ == "__main__":
+    main()
