@@ -13,7 +13,8 @@ import tempfile
 
 import httpx
 
-from bench.load import Load, post_load
+from bench.load import post_load
+from bench.report import Figures, show
 from bench.servers import running_server, running_uvicorn, setup
 
 ORDER = """query($id: ID!) {
@@ -39,32 +40,29 @@ async def order_id(base: str) -> str:
         return identifier
 
 
-def row(name: str, load: Load) -> str:
-    return (
-        f"{name:<22}{load.per_second:>10,.0f}/s{load.quantile(50) * 1000:>10.2f} ms"
-        f"{load.quantile(99) * 1000:>10.2f} ms"
-    )
+def measure(clients: int, seconds: float, max_requests: int = 50_000) -> Figures:
+    with tempfile.TemporaryDirectory() as data_dir, running_server(data_dir) as ours:
+        identifier = asyncio.run(order_id(ours))
+        payload = {"query": ORDER, "variables": {"id": identifier}}
+        eventfold = asyncio.run(post_load(ours, payload, clients, seconds, max_requests))
+    with running_uvicorn("bench.bare_app:app") as bare:
+        baseline = asyncio.run(post_load(bare, payload, clients, seconds, max_requests))
+    return {
+        "order(id) eventfold requests/s": eventfold.per_second,
+        "order(id) eventfold p50 ms": eventfold.quantile(50) * 1000,
+        "order(id) eventfold p99 ms": eventfold.quantile(99) * 1000,
+        "order(id) bare Strawberry requests/s": baseline.per_second,
+        "order(id) bare Strawberry p50 ms": baseline.quantile(50) * 1000,
+        "order(id) bare Strawberry p99 ms": baseline.quantile(99) * 1000,
+        "order(id) ratio eventfold / bare (target >= 0.6)": eventfold.per_second / baseline.per_second,
+    }
 
 
-def main() -> None:
+if __name__ == "__main__":
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--max-requests", type=int, default=50_000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as data_dir, running_server(data_dir) as ours:
-        identifier = asyncio.run(order_id(ours))
-        payload = {"query": ORDER, "variables": {"id": identifier}}
-        eventfold = asyncio.run(post_load(ours, payload, args.clients, args.seconds, args.max_requests))
-    with running_uvicorn("bench.bare_app:app") as bare:
-        baseline = asyncio.run(post_load(bare, payload, args.clients, args.seconds, args.max_requests))
-    print(f"{'order(id)':<22}{'throughput':>12}{'p50':>13}{'p99':>13}")
-    print(row("eventfold", eventfold))
-    print(row("bare Strawberry", baseline))
-    print(f"ratio eventfold / bare: {eventfold.per_second / baseline.per_second:.2f} (target >= 0.6)")
-
-
-if __name__ == "__main__":
-    main()
+    show(measure(args.clients, args.seconds))

@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from bench.report import Figures, show
 from domain.events import (
     CustomerRegistered,
     OrderCancelled,
@@ -112,12 +113,10 @@ def raw_insert_seconds(path: Path, documents: list[Document]) -> float:
     return elapsed
 
 
-async def main(events: int) -> None:
+async def measure(events: int) -> Figures:
     with tempfile.TemporaryDirectory() as data_dir:
         stores = await open_stores(mongodb_uri=None, data_dir=Path(data_dir))
-        started = time.perf_counter()
         head = await record_history(stores, events)
-        print(f"recorded {head:,} events in {time.perf_counter() - started:.1f} s")
         counting = CountingDocuments(stores.documents)
         names = [projection.name for projection in ALL]
         progress = Progress(names, stores.states)
@@ -130,12 +129,16 @@ async def main(events: int) -> None:
         total = time.perf_counter() - started
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        print(f"all {len(names)} read models, as the projector runs them: {total:.2f} s")
-        print(f"catch-up rate: {head / total:,.0f} events/s")
         await stores.close()
         raw = raw_insert_seconds(Path(data_dir) / "eventfold.db", counting.written)
-        print(f"raw executemany of the same {len(counting.written):,} documents: {raw:.2f} s")
-        print(f"ratio raw / catch-up: {raw / total:.2f} (target >= 0.5)")
+    return {
+        "events": head,
+        "catch-up seconds": total,
+        "catch-up events/s": head / total,
+        "documents written": len(counting.written),
+        "raw executemany seconds": raw,
+        "ratio raw / catch-up (target >= 0.5)": raw / total,
+    }
 
 
 if __name__ == "__main__":
@@ -143,4 +146,4 @@ if __name__ == "__main__":
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--events", type=int, default=100_000)
-    asyncio.run(main(parser.parse_args().events))
+    show(asyncio.run(measure(parser.parse_args().events)))

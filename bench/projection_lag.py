@@ -15,6 +15,7 @@ import time
 
 import httpx
 
+from bench.report import Figures, show
 from bench.servers import running_server, setup
 
 PLACE = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id } } }"
@@ -60,7 +61,7 @@ async def probe(base: str, order: dict[str, object], deadline: float) -> list[fl
     return lags
 
 
-async def run(base: str, rate: float, seconds: float) -> None:
+async def run(base: str, rate: float, seconds: float) -> Figures:
     async with httpx.AsyncClient(base_url=base) as http:
         order = await setup(http)
     deadline = time.monotonic() + seconds
@@ -69,11 +70,18 @@ async def run(base: str, rate: float, seconds: float) -> None:
     sent = await asyncio.gather(*(load(base, order, rate / clients, deadline) for _ in range(clients)))
     lags = sorted(await probing)
     quantiles = statistics.quantiles(lags, n=100)
-    print(f"background load     {sum(sent) / seconds:,.0f} placeOrder/s")
-    print(f"probes              {len(lags)}")
-    print(f"lag p50             {quantiles[49] * 1000:.1f} ms")
-    print(f"lag p99             {quantiles[98] * 1000:.1f} ms")
-    print(f"lag max             {lags[-1] * 1000:.1f} ms")
+    return {
+        "background placeOrder/s": sum(sent) / seconds,
+        "probes": len(lags),
+        "lag p50 ms": quantiles[49] * 1000,
+        "lag p99 ms": quantiles[98] * 1000,
+        "lag max ms": lags[-1] * 1000,
+    }
+
+
+def measure(rate: float, seconds: float) -> Figures:
+    with tempfile.TemporaryDirectory() as data_dir, running_server(data_dir) as base:
+        return asyncio.run(run(base, rate, seconds))
 
 
 def main() -> None:
@@ -83,8 +91,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as data_dir, running_server(data_dir) as base:
-        asyncio.run(run(base, args.rate, args.seconds))
+    show(measure(args.rate, args.seconds))
 
 
 if __name__ == "__main__":

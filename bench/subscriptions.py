@@ -22,6 +22,7 @@ import httpx
 import websockets
 from websockets.typing import Subprotocol
 
+from bench.report import Figures, show
 from bench.servers import running_server, setup
 
 PLACE = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id } } }"
@@ -87,7 +88,7 @@ async def subscriber(
                 received += 1
 
 
-async def run(address: str, count: int, orders: int, rate: float) -> None:
+async def run(address: str, count: int, orders: int, rate: float) -> Figures:
     base = f"http://{address}"
     pid = server_pid(int(address.rsplit(":", 1)[1]))
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
@@ -113,11 +114,21 @@ async def run(address: str, count: int, orders: int, rate: float) -> None:
         cpu = cpu_seconds(pid) - cpu_before
     latencies.sort()
     quantiles = statistics.quantiles(latencies, n=100)
-    p50, p99 = quantiles[49] * 1000, quantiles[98] * 1000
-    print(
-        f"{count:>12,}{len(latencies):>12,}/{count * orders:<10,}{p50:>9.1f} ms{p99:>9.1f} ms"
-        f"{memory / count:>10.1f} KiB{cpu:>9.1f} s"
-    )
+    return {
+        f"{count:,} subscribers: delivered": len(latencies) / (count * orders),
+        f"{count:,} subscribers: p50 ms": quantiles[49] * 1000,
+        f"{count:,} subscribers: p99 ms (target < 500)": quantiles[98] * 1000,
+        f"{count:,} subscribers: server KiB each": memory / count,
+        f"{count:,} subscribers: server CPU s": cpu,
+    }
+
+
+def measure(counts: list[int], orders: int, rate: float) -> Figures:
+    figures: Figures = {}
+    for count in counts:
+        with tempfile.TemporaryDirectory() as data_dir, running_server(data_dir) as base:
+            figures.update(asyncio.run(run(base.removeprefix("http://"), count, orders, rate)))
+    return figures
 
 
 def main() -> None:
@@ -128,10 +139,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=40)
     parser.add_argument("--rate", type=float, default=10.0)
     args = parser.parse_args()
-    print(f"{'subscribers':>12}{'delivered':>23}{'p50':>12}{'p99':>12}{'memory/sub':>14}{'server CPU':>11}")
-    for count in args.subscribers:
-        with tempfile.TemporaryDirectory() as data_dir, running_server(data_dir) as base:
-            asyncio.run(run(base.removeprefix("http://"), count, args.orders, args.rate))
+    show(measure(args.subscribers, args.orders, args.rate))
 
 
 if __name__ == "__main__":

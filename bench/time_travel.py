@@ -22,6 +22,7 @@ import httpx
 
 from app.settings import Settings
 from app.web import create_app
+from bench.report import Figures, show
 from domain.events import CustomerRegistered, OrderPlaced, OrderShipped, PlacedLine, ProductCreated
 from store.connect import open_stores
 
@@ -95,13 +96,14 @@ async def measure(events: int, repeat: int) -> tuple[float, float, float]:
         return statistics.median(list_times), statistics.median(placed_times), statistics.median(one_times)
 
 
-async def main(small: int, large: int, repeat: int) -> None:
+async def compare(small: int, large: int, repeat: int) -> Figures:
     results = {size: await measure(size, repeat) for size in (small, large)}
-    print(f"{'events':>10}{'orders(asOf:)':>16}{'orders(asOf:, PLACED)':>24}{'order(id, asOf:)':>20}  (p50)")
-    for size, (listed, placed, one) in results.items():
-        print(f"{size:>10,}{listed * 1000:>13.2f} ms{placed * 1000:>21.2f} ms{one * 1000:>17.2f} ms")
-    ratios = [large / small for small, large in zip(results[small], results[large], strict=True)]
-    print("ratio large/small: " + "  ".join(f"{ratio:.2f}" for ratio in ratios) + "  (target <= 1.5 each)")
+    figures: Figures = {}
+    for index, query in enumerate(("orders(asOf:)", "orders(asOf:, PLACED)", "order(id, asOf:)")):
+        for size in (small, large):
+            figures[f"{query} p50 ms at {size:,} events"] = results[size][index] * 1000
+        figures[f"{query} ratio (target <= 1.5)"] = results[large][index] / results[small][index]
+    return figures
 
 
 if __name__ == "__main__":
@@ -112,4 +114,4 @@ if __name__ == "__main__":
     parser.add_argument("--large", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=200)
     args = parser.parse_args()
-    asyncio.run(main(args.small, args.large, args.repeat))
+    show(asyncio.run(compare(args.small, args.large, args.repeat)))
