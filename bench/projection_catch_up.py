@@ -77,12 +77,15 @@ async def record_history(stores: Stores, events: int) -> int:
         placed = OrderPlaced(
             customer_id=customer, customer_name="C", customer_email="c@example.com", lines=lines, total=total
         )
+        [recorded] = await stores.events.append(order, 0, [placed], META)
+        placed_at = recorded.recorded_at
         follow = (
-            OrderShipped(carrier="DHL", tracking_number=f"T{n}")
+            OrderShipped(carrier="DHL", tracking_number=f"T{n}", placed_at=placed_at)
             if n % 3
-            else OrderCancelled(reason="no", customer_id=customer, lines=lines, total=total)
+            else OrderCancelled(
+                reason="no", customer_id=customer, lines=lines, total=total, placed_at=placed_at
+            )
         )
-        await stores.events.append(order, 0, [placed], META)
         await stores.events.append(order, 1, [follow], META)
         n += 1
     return await stores.events.head()

@@ -64,8 +64,9 @@ async def record(data_dir: Path, events: int) -> list[str]:
             lines=(line,),
             total=Decimal(5),
         )
-        await stores.events.append(order, 0, [placed], META)
-        await stores.events.append(order, 1, [OrderShipped(carrier="DHL", tracking_number="1")], META)
+        [recorded] = await stores.events.append(order, 0, [placed], META)
+        shipped = OrderShipped(carrier="DHL", tracking_number="1", placed_at=recorded.recorded_at)
+        await stores.events.append(order, 1, [shipped], META)
         orders.append(str(order))
     await stores.close()
     return orders

@@ -7,6 +7,7 @@ Fields are plain types: the rules live in the commands, and a recorded fact must
 after those rules are tightened.
 """
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 from uuid import UUID
@@ -102,6 +103,8 @@ class OrderShipped(OrderEvent):
     type_name = "OrderShipped"
     carrier: str
     tracking_number: str
+    placed_at: datetime
+    """When the order was placed: with this event's own time, how long it was open."""
 
 
 class OrderCancelled(OrderEvent):
@@ -112,6 +115,7 @@ class OrderCancelled(OrderEvent):
     customer_id: UUID
     lines: tuple[PlacedLine, ...]
     total: Decimal
+    placed_at: datetime
 
 
 EVENT_TYPES: dict[str, type[Event]] = {

@@ -124,12 +124,17 @@ def decide(command: ShipOrder | CancelOrder, state: Order | None) -> list[OrderE
         verb = "shipped" if isinstance(command, ShipOrder) else "cancelled"
         raise InvalidState(f"order {state.id} is {state.status.value}; only a PLACED order can be {verb}")
     if isinstance(command, ShipOrder):
-        return [OrderShipped(carrier=command.carrier, tracking_number=command.tracking_number)]
+        return [
+            OrderShipped(
+                carrier=command.carrier, tracking_number=command.tracking_number, placed_at=state.placed_at
+            )
+        ]
     return [
         OrderCancelled(
             reason=command.reason,
             customer_id=state.customer_id,
             lines=state.lines,
             total=state.total,
+            placed_at=state.placed_at,
         )
     ]

@@ -85,7 +85,7 @@ def test_placing_over_an_existing_order_without_its_key_is_refused() -> None:
 def test_ship_a_placed_order() -> None:
     state = given(order.evolve, ORDER, PLACED)
     decided = order.decide(ShipOrder(order_id=ORDER, carrier="DHL", tracking_number="JD01"), state)
-    assert decided == [OrderShipped(carrier="DHL", tracking_number="JD01")]
+    assert decided == [OrderShipped(carrier="DHL", tracking_number="JD01", placed_at=START)]
     shipped = given(order.evolve, ORDER, PLACED, *decided)
     assert shipped is not None
     assert shipped.status is order.OrderStatus.SHIPPED
@@ -98,7 +98,13 @@ def test_cancel_a_placed_order() -> None:
     state = given(order.evolve, ORDER, PLACED)
     decided = order.decide(CancelOrder(order_id=ORDER, reason="changed my mind"), state)
     assert decided == [
-        OrderCancelled(reason="changed my mind", customer_id=CUSTOMER, lines=PLACED.lines, total=PLACED.total)
+        OrderCancelled(
+            reason="changed my mind",
+            customer_id=CUSTOMER,
+            lines=PLACED.lines,
+            total=PLACED.total,
+            placed_at=START,
+        )
     ]
     cancelled = given(order.evolve, ORDER, PLACED, *decided)
     assert cancelled is not None
@@ -108,8 +114,13 @@ def test_cancel_a_placed_order() -> None:
 @pytest.mark.parametrize(
     "history",
     [
-        (PLACED, OrderShipped(carrier="DHL", tracking_number="1")),
-        (PLACED, OrderCancelled(reason="no", customer_id=CUSTOMER, lines=PLACED.lines, total=PLACED.total)),
+        (PLACED, OrderShipped(carrier="DHL", tracking_number="1", placed_at=START)),
+        (
+            PLACED,
+            OrderCancelled(
+                reason="no", customer_id=CUSTOMER, lines=PLACED.lines, total=PLACED.total, placed_at=START
+            ),
+        ),
     ],
 )
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """A small shop's first two days: every event type, two customers, two products, three orders."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
 
@@ -43,14 +43,20 @@ def placed(customer_id: UUID, *lines: PlacedLine) -> OrderPlaced:
     )
 
 
-def cancelled(order: OrderPlaced, reason: str = "changed my mind") -> OrderCancelled:
-    return OrderCancelled(reason=reason, customer_id=order.customer_id, lines=order.lines, total=order.total)
+def cancelled(order: OrderPlaced, placed_at: datetime, reason: str = "changed my mind") -> OrderCancelled:
+    return OrderCancelled(
+        reason=reason,
+        customer_id=order.customer_id,
+        lines=order.lines,
+        total=order.total,
+        placed_at=placed_at,
+    )
 
 
 PLACED_FIRST = placed(ANN, line(WIDGET, 3), line(GADGET, 2))
 PLACED_SECOND = placed(ANN, line(WIDGET, 1))
 PLACED_THIRD = placed(BOB, line(GADGET, 4))
-SHIPPED = OrderShipped(carrier="DHL", tracking_number="JD014600")
+SHIPPED = OrderShipped(carrier="DHL", tracking_number="JD014600", placed_at=START + timedelta(hours=1))
 
 HISTORY = log(
     (ANN, CustomerRegistered(name="Ann Lee", email="ann@example.com"), START),
@@ -65,6 +71,10 @@ HISTORY = log(
     (ANN, CustomerEmailChanged(email="ann@lee.example", previous_email="ann@example.com"), DAY_2),
     (ANN, CustomerEmailVerified(email="ann@lee.example"), DAY_2 + timedelta(minutes=5)),
     (BOB, CustomerAddressChanged(address=MOVED), DAY_2 + timedelta(minutes=10)),
-    (SECOND, cancelled(PLACED_SECOND), DAY_2 + timedelta(hours=1)),
-    (THIRD, OrderShipped(carrier="UPS", tracking_number="1Z999"), DAY_2 + timedelta(hours=2)),
+    (SECOND, cancelled(PLACED_SECOND, START + timedelta(hours=2)), DAY_2 + timedelta(hours=1)),
+    (
+        THIRD,
+        OrderShipped(carrier="UPS", tracking_number="1Z999", placed_at=START + timedelta(hours=3)),
+        DAY_2 + timedelta(hours=2),
+    ),
 )

@@ -75,7 +75,7 @@ def test_an_email_change_of_a_customer_without_orders_changes_nothing() -> None:
 
 
 def test_a_cancellation_leaves_the_order_findable() -> None:
-    events = log((FIRST, PLACED_FIRST, START), (FIRST, cancelled(PLACED_FIRST), LATER))
+    events = log((FIRST, PLACED_FIRST, START), (FIRST, cancelled(PLACED_FIRST, START), LATER))
 
     assert PROJECTION.touches(events[1]) == []
     assert fold(PROJECTION, events) == fold(PROJECTION, events[:1])

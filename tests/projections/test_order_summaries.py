@@ -73,7 +73,8 @@ def test_a_shipped_order_shows_how_and_when() -> None:
 
 def test_a_cancelled_order_shows_when_and_why() -> None:
     documents = fold(
-        PROJECTION, log((FIRST, PLACED_FIRST, START), (FIRST, cancelled(PLACED_FIRST, "too slow"), LATER))
+        PROJECTION,
+        log((FIRST, PLACED_FIRST, START), (FIRST, cancelled(PLACED_FIRST, START, "too slow"), LATER)),
     )
 
     assert documents[str(FIRST)] == {

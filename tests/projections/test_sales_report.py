@@ -29,7 +29,7 @@ TWO_DAYS = log(
     (FIRST, PLACED_FIRST, DAY_1),  # 3 widgets (59.70) and 2 gadgets (10.50)
     (SECOND, PLACED_SECOND, DAY_1 + timedelta(hours=1)),  # 1 widget (19.90)
     (FIRST, SHIPPED, DAY_1 + timedelta(hours=2)),
-    (SECOND, cancelled(PLACED_SECOND), DAY_2),
+    (SECOND, cancelled(PLACED_SECOND, DAY_1 + timedelta(hours=1)), DAY_2),
     (THIRD, PLACED_THIRD, DAY_2 + timedelta(hours=1)),  # 4 gadgets (21.00)
 )
 
@@ -77,7 +77,7 @@ def test_a_cancellation_on_the_day_of_placing_takes_the_order_back_out() -> None
         log(
             (FIRST, PLACED_FIRST, DAY_1),
             (SECOND, PLACED_SECOND, DAY_1),
-            (FIRST, cancelled(PLACED_FIRST), DAY_1 + timedelta(hours=1)),
+            (FIRST, cancelled(PLACED_FIRST, DAY_1), DAY_1 + timedelta(hours=1)),
         ),
     )
 
@@ -99,7 +99,9 @@ def test_days_are_utc_days() -> None:
 
 
 def test_a_shipment_counts_on_its_own_day_even_with_nothing_placed_then() -> None:
-    documents = fold(PROJECTION, log((FIRST, OrderShipped(carrier="DHL", tracking_number="1"), DAY_2)))
+    documents = fold(
+        PROJECTION, log((FIRST, OrderShipped(carrier="DHL", tracking_number="1", placed_at=DAY_1), DAY_2))
+    )
 
     assert documents == {
         "2026-11-03": {

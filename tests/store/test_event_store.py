@@ -2,7 +2,7 @@
 
 import asyncio
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -23,6 +23,7 @@ from store.events import RecordedEvent, StreamVersionConflict
 from tests.conftest import open_stores_for
 
 META = {"correlationId": "c-1", "actor": "tester"}
+PLACED_AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 def registered(name: str = "Ann") -> CustomerRegistered:
@@ -118,7 +119,9 @@ async def test_twenty_concurrent_appends_at_one_version_exactly_one_wins(stores:
 
     results = await asyncio.gather(
         *(
-            stores.events.append(stream, 1, [OrderShipped(carrier=f"c{i}", tracking_number=str(i))], META)
+            stores.events.append(
+                stream, 1, [OrderShipped(carrier=f"c{i}", tracking_number=str(i), placed_at=PLACED_AT)], META
+            )
             for i in range(20)
         ),
         return_exceptions=True,
@@ -143,7 +146,7 @@ async def test_concurrent_appends_to_different_streams_all_land_with_unique_posi
 
 async def test_a_multi_event_append_lands_whole(stores: Stores) -> None:
     stream = uuid.uuid4()
-    events = [placed(uuid.uuid4()), OrderShipped(carrier="DHL", tracking_number="1")]
+    events = [placed(uuid.uuid4()), OrderShipped(carrier="DHL", tracking_number="1", placed_at=PLACED_AT)]
     recorded = await stores.events.append(stream, 0, events, META)
 
     assert [r.version for r in recorded] == [1, 2]
@@ -154,7 +157,9 @@ async def test_a_multi_event_append_lands_whole(stores: Stores) -> None:
 async def test_a_multi_event_append_that_conflicts_lands_not_at_all(stores: Stores) -> None:
     stream = uuid.uuid4()
     await stores.events.append(stream, 0, [placed(uuid.uuid4())], META)
-    await stores.events.append(stream, 1, [OrderShipped(carrier="DHL", tracking_number="1")], META)
+    await stores.events.append(
+        stream, 1, [OrderShipped(carrier="DHL", tracking_number="1", placed_at=PLACED_AT)], META
+    )
     before = await stores.events.read_all()
 
     # Versions 2 and 3: version 2 is taken, so version 3 must not land either.
@@ -163,8 +168,10 @@ async def test_a_multi_event_append_that_conflicts_lands_not_at_all(stores: Stor
             stream,
             1,
             [
-                OrderCancelled(reason="x", customer_id=uuid.uuid4(), lines=(), total=Decimal(0)),
-                OrderShipped(carrier="UPS", tracking_number="2"),
+                OrderCancelled(
+                    reason="x", customer_id=uuid.uuid4(), lines=(), total=Decimal(0), placed_at=PLACED_AT
+                ),
+                OrderShipped(carrier="UPS", tracking_number="2", placed_at=PLACED_AT),
             ],
             META,
         )
