@@ -1,6 +1,13 @@
 """Every read model, in the order they are set up and reported."""
 
-from projections import customer_profiles, order_search, order_summaries, product_catalogue, sales_report
+from projections import (
+    customer_profiles,
+    order_open_days,
+    order_search,
+    order_summaries,
+    product_catalogue,
+    sales_report,
+)
 from projections.projection import Projection
 
 ALL: tuple[Projection, ...] = (
@@ -9,4 +16,5 @@ ALL: tuple[Projection, ...] = (
     product_catalogue.PROJECTION,
     sales_report.PROJECTION,
     order_search.PROJECTION,
+    order_open_days.PROJECTION,
 )

@@ -35,6 +35,8 @@ def evolve(document: Document | None, recorded: RecordedEvent) -> Document:
             "cancelledAt": None,
             "cancelReason": None,
             "version": recorded.version,
+            # Which version of its history is the order as placed (see `orders(asOf:)`).
+            "placedPosition": recorded.position,
         }
     changed = {**existing(document, recorded), "version": recorded.version}
     match event:

@@ -1,5 +1,6 @@
 """Queries answered from the read models that projections keep (never by replaying events)."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
@@ -10,7 +11,7 @@ from strawberry import Info
 from domain import customer, order, product
 from domain.errors import InvalidInput
 from domain.values import cents
-from projections.projection import HISTORY_SUFFIX
+from projections.projection import ENTITY, HISTORY_SUFFIX
 from schema.command_handler import Evolve, fold
 from schema.context import Context
 from schema.inputs import OrderFilter
@@ -20,6 +21,7 @@ from schema.types import (
     Order,
     OrderConnection,
     OrderEdge,
+    OrderStatus,
     PageInfo,
     Product,
     ProductConnection,
@@ -34,6 +36,7 @@ from store.documents import VALID_FROM, Document, Query, Range
 ContextInfo = Info[Context, None]
 
 MAX_REPORT_DAYS = 100_000
+MAX_OPEN_ORDERS = 100_000
 MAX_TOP_PRODUCTS = 100
 
 
@@ -74,6 +77,51 @@ def _in_the_past(instant: datetime | None) -> datetime | None:
 
 def _day(instant: datetime) -> datetime:
     return instant.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+async def _placed_then(info: ContextInfo, query: Query, instant: datetime) -> list[Document]:
+    """A page of the orders that were PLACED at `instant`, newest first.
+
+    PLACED is the one status orders leave, so walking back through the history from `instant` would
+    pass every order shipped or cancelled before it. Instead, the page is merged from the orders still
+    PLACED now (placed by `instant`), and those PLACED then but shipped or cancelled since: the open
+    days of `instant`'s day that hold it, a set no larger than that day's orders. Both grow with the
+    backlog of open orders, not with the history.
+    """
+    documents, collections = info.context.documents, info.context.collections
+    summaries = collections["order_summaries"]
+    placed = query.range or Range("placedAt")
+    still_open = await documents.find(
+        summaries,
+        replace(
+            query,
+            range=replace(placed, lte=min(placed.lte, instant) if placed.lte else instant),
+            valid_at=None,
+        ),
+    )
+    day = instant.date().isoformat()
+    closed_since = [
+        span["orderId"]
+        for span in await documents.find(
+            collections["order_open_days"],
+            Query(range=Range("_id", gte=f"{day}:", lte=f"{day}:~"), limit=MAX_OPEN_ORDERS),
+        )
+        if span["placedAt"] <= instant < span["closedAt"]
+    ]
+    versions: list[Document] = []
+    if closed_since:
+        current = await documents.get_many(summaries, closed_since)
+        wanted = [f"{order_id}@{doc['placedPosition']}" for order_id, doc in current.items()]
+        versions = [
+            {**version, "_id": version[ENTITY]}
+            for version in (await documents.get_many(summaries + HISTORY_SUFFIX, wanted)).values()
+            if all(version.get(field) == value for field, value in query.equals.items())
+            and (placed.gte is None or version["placedAt"] >= placed.gte)
+            and (placed.lte is None or version["placedAt"] <= placed.lte)
+            and (query.after is None or (version["placedAt"], version["_id"]) < query.after)
+        ]
+    page = sorted([*still_open, *versions], key=lambda d: (d["placedAt"], d["_id"]), reverse=True)
+    return page[: query.limit]
 
 
 async def _sales_buckets(
@@ -153,22 +201,23 @@ class ReadModelQuery:
             # The versions valid then; none of an order placed later, so the scan starts at asOf.
             collection += HISTORY_SUFFIX
             placed = Range("placedAt", gte=placed.gte, lte=min(placed.lte, past) if placed.lte else past)
-        cursor: tuple[object, str] | None = None
+        cursor: tuple[datetime, str] | None = None
         if after:
             placed_at, order_id = decode_cursor(after, "order", 2)
             cursor = (_instant(placed_at, "after"), order_id)
-        documents = await info.context.documents.find(
-            collection,
-            Query(
-                equals=equals,
-                range=placed if placed.gte or placed.lte else None,
-                sort="placedAt",
-                descending=True,
-                after=cursor,
-                limit=size + 1,
-                valid_at=past,
-            ),
+        query = Query(
+            equals=equals,
+            range=placed if placed.gte or placed.lte else None,
+            sort="placedAt",
+            descending=True,
+            after=cursor,
+            limit=size + 1,
+            valid_at=past,
         )
+        if past is not None and equals.get("status") == OrderStatus.PLACED.value:
+            documents = await _placed_then(info, query, past)
+        else:
+            documents = await info.context.documents.find(collection, query)
         edges = [
             OrderEdge(
                 node=Order.from_document(document, as_of=past),

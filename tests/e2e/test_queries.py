@@ -306,6 +306,7 @@ async def test_projections_report_their_position_and_lag(
     statuses = (await graphql.data(PROJECTIONS))["projections"]
     assert sorted(s["name"] for s in statuses) == [
         "customer_profiles",
+        "order_open_days",
         "order_search",
         "order_summaries",
         "product_catalogue",

@@ -24,6 +24,7 @@ HANDLED = {
     "product_catalogue": {"ProductCreated", "ProductPriceChanged"},
     "sales_report": {"OrderPlaced", "OrderShipped", "OrderCancelled"},
     "order_search": {"OrderPlaced", "OrderShipped", "CustomerEmailChanged"},
+    "order_open_days": {"OrderShipped", "OrderCancelled"},
 }
 STORABLE = {str, int, bool, type(None), list, dict, Decimal, datetime}
 each_projection = pytest.mark.parametrize("projection", ALL, ids=lambda projection: projection.name)

@@ -48,6 +48,7 @@ PLACED_DOCUMENT = {
     "cancelledAt": None,
     "cancelReason": None,
     "version": 1,
+    "placedPosition": 1,
 }
 
 

@@ -1,0 +1,50 @@
+"""The days each order spent PLACED, once it has left that status: one document per (UTC day, order).
+
+This is what answers "which orders were still PLACED at T" without walking back through every order
+placed before T: the orders still PLACED now come from the order summaries, and those that were
+PLACED at T but have been shipped or cancelled since are exactly the documents of T's day whose
+interval holds T. A shipping or cancelling event carries when the order was placed, so it names
+every day of the interval itself. Document ids are "<day>:<order id>", so a day is an id range.
+"""
+
+from datetime import datetime, timedelta
+
+from domain.events import OrderCancelled, OrderShipped
+from projections.projection import Key, Projection
+from store.documents import Collection, Document
+from store.events import RecordedEvent
+
+
+def day_of(instant: datetime) -> str:
+    return instant.date().isoformat()
+
+
+def days_between(start: datetime, end: datetime) -> list[str]:
+    days, day = [], start.date()
+    while day <= end.date():
+        days.append(day.isoformat())
+        day += timedelta(days=1)
+    return days
+
+
+def touches(recorded: RecordedEvent) -> list[Key]:
+    event = recorded.event
+    if isinstance(event, OrderShipped | OrderCancelled):
+        return [f"{day}:{recorded.stream_id}" for day in days_between(event.placed_at, recorded.recorded_at)]
+    return []
+
+
+def evolve(document: Document | None, recorded: RecordedEvent) -> Document:
+    event = recorded.event
+    if not isinstance(event, OrderShipped | OrderCancelled):
+        raise TypeError(f"unexpected event {recorded.type} for order open days")
+    return {"orderId": str(recorded.stream_id), "placedAt": event.placed_at, "closedAt": recorded.recorded_at}
+
+
+PROJECTION = Projection(
+    name="order_open_days",
+    # Read by `_id` range (one day), so no other index is needed.
+    collection=Collection(name="order_open_days"),
+    touches=touches,
+    evolve=evolve,
+)
