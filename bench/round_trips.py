@@ -71,6 +71,13 @@ OPERATIONS: list[tuple[str, str, int]] = [
     ("products", "query { products(first: 20) { edges { node { sku } } } }", 1),
     ("searchOrders", 'query { searchOrders(text: "RT-1") { id } }', 2),
     ("salesReport", "query { salesReport { ordersPlaced revenue } }", 1),
+    ("orders with asOf", 'query { orders(asOf: "2026-01-01T00:00:00Z") { edges { node { id } } } }', 1),
+    (
+        "orders with asOf, PLACED",
+        'query { orders(asOf: "2026-01-01T00:00:00Z", filter: {status: PLACED}) { edges { node { id } } } }',
+        4,
+    ),
+    ("salesReport with asOf", 'query { salesReport(asOf: "2026-01-01T00:00:00Z") { ordersPlaced } }', 2),
     ("history", 'query { history(id: "$order") { edges { node { type } } } }', 1),
     ("events", "query { events(first: 10) { edges { node { type } } } }", 1),
 ]

@@ -31,7 +31,7 @@ from schema.types import (
     SalesReport,
 )
 from schema.validation import parse_id
-from store.documents import VALID_FROM, Document, Query, Range
+from store.documents import VALID_FROM, Document, Holding, Query, Range
 
 ContextInfo = Info[Context, None]
 
@@ -96,7 +96,7 @@ async def _placed_then(info: ContextInfo, query: Query, instant: datetime) -> li
         replace(
             query,
             range=replace(placed, lte=min(placed.lte, instant) if placed.lte else instant),
-            valid_at=None,
+            holding=None,
         ),
     )
     day = instant.date().isoformat()
@@ -104,9 +104,12 @@ async def _placed_then(info: ContextInfo, query: Query, instant: datetime) -> li
         span["orderId"]
         for span in await documents.find(
             collections["order_open_days"],
-            Query(range=Range("_id", gte=f"{day}:", lte=f"{day}:~"), limit=MAX_OPEN_ORDERS),
+            Query(
+                range=Range("_id", gte=f"{day}:", lte=f"{day}:~"),
+                holding=Holding(instant, start="placedAt", end="closedAt"),
+                limit=MAX_OPEN_ORDERS,
+            ),
         )
-        if span["placedAt"] <= instant < span["closedAt"]
     ]
     versions: list[Document] = []
     if closed_since:
@@ -212,7 +215,7 @@ class ReadModelQuery:
             descending=True,
             after=cursor,
             limit=size + 1,
-            valid_at=past,
+            holding=Holding(past) if past else None,
         )
         if past is not None and equals.get("status") == OrderStatus.PLACED.value:
             documents = await _placed_then(info, query, past)

@@ -17,6 +17,7 @@ Document = dict[str, Any]
 
 VALID_FROM = "_validFrom"
 VALID_TO = "_validTo"
+"""The interval of a version in a history collection."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,15 @@ class Range:
 
 
 @dataclass(frozen=True, slots=True)
+class Holding:
+    """`document[start] <= instant < document[end]`."""
+
+    instant: datetime
+    start: str = VALID_FROM
+    end: str = VALID_TO
+
+
+@dataclass(frozen=True, slots=True)
 class Query:
     equals: Mapping[str, Any] = field(default_factory=dict)
     range: Range | None = None
@@ -51,8 +61,8 @@ class Query:
     limit: int = 20
     text: str | None = None
     """Words that must all appear, whole and case-insensitive, in the collection's text fields."""
-    valid_at: datetime | None = None
-    """Only versions valid then: `_validFrom <= valid_at < _validTo` (history collections)."""
+    holding: Holding | None = None
+    """Only documents whose interval holds an instant (history versions valid then, for one)."""
 
 
 class DocumentStore(Protocol):

@@ -24,8 +24,6 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, OperationFailure
 
 from store.documents import (
-    VALID_FROM,
-    VALID_TO,
     Collection,
     Document,
     Query,
@@ -98,8 +96,12 @@ class MongoDocumentStore:
             }
             if bounds:
                 clauses.append({field_name(query.range.field): bounds})
-        if query.valid_at is not None:
-            clauses += [{VALID_FROM: {"$lte": query.valid_at}}, {VALID_TO: {"$gt": query.valid_at}}]
+        if query.holding is not None:
+            holding = query.holding
+            clauses += [
+                {field_name(holding.start): {"$lte": holding.instant}},
+                {field_name(holding.end): {"$gt": holding.instant}},
+            ]
         sort = field_name(query.sort)
         direction, beyond, from_ = (
             (DESCENDING, "$lt", "$lte") if query.descending else (ASCENDING, "$gt", "$gte")

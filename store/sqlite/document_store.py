@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Any, Self
 
 from store.documents import (
-    VALID_FROM,
-    VALID_TO,
     Collection,
     Document,
     Query,
@@ -210,9 +208,10 @@ class SqliteDocumentStore:
                 if bound is not None:
                     conditions.append(f"{_expression(query.range.field)} {operator} ?")
                     params.append(_param(bound))
-        if query.valid_at is not None:
-            conditions.append(f"{_expression(VALID_FROM)} <= ? AND {_expression(VALID_TO)} > ?")
-            params += [_param(query.valid_at), _param(query.valid_at)]
+        if query.holding is not None:
+            holding = query.holding
+            conditions.append(f"{_expression(holding.start)} <= ? AND {_expression(holding.end)} > ?")
+            params += [_param(holding.instant), _param(holding.instant)]
         sort = _expression(query.sort)
         direction, beyond, from_ = ("DESC", "<", "<=") if query.descending else ("ASC", ">", ">=")
         if query.after is not None:

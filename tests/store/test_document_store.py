@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from app.settings import Settings
-from store.documents import Collection, Document, DocumentStore, Query, Range
+from store.documents import Collection, Document, DocumentStore, Holding, Query, Range
 from store.mongo.client import connect
 from store.mongo.document_store import MongoDocumentStore
 from store.sqlite.document_store import SqliteDocumentStore
@@ -174,6 +174,30 @@ async def test_ranges_are_inclusive_and_either_bound_is_optional(documents: Docu
     assert await found(Range("total", gte=20, lte=30)) == ["o2", "o3"]
     assert await found(Range("total", lte=10)) == ["o1"]
     assert await found(Range("sku", gte="B", lte="B-2")) == ["o2", "o3"]
+
+
+async def test_holding_keeps_the_documents_whose_interval_holds_the_instant(documents: DocumentStore) -> None:
+    await documents.bulk_upsert(
+        "notes",
+        [
+            doc("before", opened=at(0), closed=at(1)),
+            doc("around", opened=at(1), closed=at(3)),
+            doc("from_then", opened=at(2), closed=at(9)),
+            doc("later", opened=at(3), closed=at(4)),
+            doc("versioned", _validFrom=at(0), _validTo=at(5)),
+        ],
+    )
+
+    async def holding(instant: datetime, start: str = "opened", end: str = "closed") -> list[str]:
+        query = Query(holding=Holding(instant, start=start, end=end), sort="_id", range=Range("_id", lte="u"))
+        return ids(await documents.find("notes", query))
+
+    # The start is included, the end is not.
+    assert await holding(at(1)) == ["around"]
+    assert await holding(at(2)) == ["around", "from_then"]
+    assert await holding(at(3)) == ["from_then", "later"]
+    assert await holding(at(10)) == []
+    assert ids(await documents.find("notes", Query(holding=Holding(at(4))))) == ["versioned"]
 
 
 async def pages(documents: DocumentStore, query: Query) -> list[list[str]]:
