@@ -38,17 +38,17 @@ class TailFeed:
 
     def __init__(self, events: EventStore, appended: AppendSignal, poll_seconds: float = 1.0) -> None:
         self._events = events
-        self._appended = appended
+        self.appended = appended
         # Appends by other processes (a second server, the CLI) are only seen by polling.
         self._poll_seconds = poll_seconds
 
     async def batches(self, after: Checkpoint, max_events: int) -> AsyncGenerator[Batch]:
         position = after.position
         while True:
-            seen = self._appended.count
+            seen = self.appended.count
             events = await self._events.read_all(position, limit=max_events)
             if events:
                 position = events[-1].position
                 yield Batch(events, Checkpoint(position))
             else:
-                await self._appended.wait_past(seen, self._poll_seconds)
+                await self.appended.wait_past(seen, self._poll_seconds)

@@ -40,11 +40,11 @@ async def test_a_checkpoint_of_another_generation_is_refused(stores: Stores) -> 
 
 
 async def test_a_lease_is_held_by_one_owner_until_it_expires(stores: Stores) -> None:
-    assert await stores.leases.acquire("projector", "a", 0.3)
-    assert await stores.leases.acquire("projector", "a", 0.3)
-    assert not await stores.leases.acquire("projector", "b", 0.3)
+    assert await stores.leases.acquire("projector", "a", 2)
+    assert await stores.leases.acquire("projector", "a", 1)
+    assert not await stores.leases.acquire("projector", "b", 1)
 
-    await asyncio.sleep(0.4)
+    await asyncio.sleep(1.2)
     assert await stores.leases.acquire("projector", "b", 10)
     assert not await stores.leases.acquire("projector", "a", 10)
 
