@@ -150,7 +150,7 @@ async def test_a_standby_projector_takes_over_when_the_leader_dies(stores: Store
             stores.feed,
             progress,
             owner=owner,
-            lease_seconds=0.6,
+            lease_seconds=2.0,
         )
 
     leader_progress = Progress(names, stores.states)
@@ -158,7 +158,7 @@ async def test_a_standby_projector_takes_over_when_the_leader_dies(stores: Store
     leader = asyncio.create_task(projector("leader", leader_progress).run())
     async with running(projector("standby", standby_progress).run()):
         assert await leader_progress.wait_for(head, seconds=30)
-        assert not await stores.leases.acquire("projector", "standby", 0.6)
+        assert not await stores.leases.acquire("projector", "standby", 2.0)
 
         leader.cancel()
         await asyncio.gather(leader, return_exceptions=True)
