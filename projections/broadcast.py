@@ -10,9 +10,9 @@ no gap and no duplicate (see `Subscription.events`).
 import asyncio
 import contextlib
 import logging
-from collections import deque
 from collections.abc import AsyncIterator, Callable
 
+from projections.buffer import BoundedBuffer, Overflowed
 from store.events import EventStore, RecordedEvent
 from store.feeds import Checkpoint, Feed
 
@@ -37,35 +37,10 @@ class BroadcastClosed(Exception):
     """The server is shutting down."""
 
 
-class Subscription:
+class Subscription(BoundedBuffer[RecordedEvent]):
     def __init__(self, accepts: Callable[[RecordedEvent], bool]) -> None:
+        super().__init__(BUFFER)
         self.accepts = accepts
-        self._buffer: deque[RecordedEvent] = deque()
-        self._arrived = asyncio.Event()
-        self.overflowed = False
-        self.closed = False
-
-    def offer(self, event: RecordedEvent) -> None:
-        if len(self._buffer) >= BUFFER:
-            self.overflowed = True
-        else:
-            self._buffer.append(event)
-        self._arrived.set()
-
-    def close(self) -> None:
-        self.closed = True
-        self._arrived.set()
-
-    async def live(self) -> AsyncIterator[RecordedEvent]:
-        while True:
-            while self._buffer:
-                yield self._buffer.popleft()
-            if self.overflowed:
-                raise SubscriberTooSlow(-1)
-            if self.closed:
-                raise BroadcastClosed
-            self._arrived.clear()
-            await self._arrived.wait()
 
 
 class Broadcaster:
@@ -85,7 +60,7 @@ class Broadcaster:
     async def close(self) -> None:
         """End every subscription (they complete) and stop following the feed."""
         for subscription in self._subscriptions:
-            subscription.close()
+            subscription.end()
         await self._stop()
 
     async def _listen(self, subscription: Subscription) -> None:
@@ -136,12 +111,14 @@ class Broadcaster:
                             yield event
                     last = page[-1].position
             try:
-                async for event in subscription.live():
+                async for event in subscription.items():
                     if event.position > last:
                         last = event.position
                         yield event
-            except SubscriberTooSlow:
+            except Overflowed:
                 raise SubscriberTooSlow(last) from None
+            # The buffer ends only when the broadcaster closes.
+            raise BroadcastClosed
         finally:
             self._subscriptions.discard(subscription)
             if not self._subscriptions:

@@ -12,12 +12,13 @@ started from its own position.
 import asyncio
 import contextlib
 import json
-from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from graphql import GraphQLError
 from strawberry.types import ExecutionResult
+
+from projections.buffer import BoundedBuffer, Overflowed
 
 BUFFER = 1000
 FELL_BEHIND = (
@@ -32,23 +33,7 @@ def key_of(query: str, operation_name: str | None, variables: dict[str, Any] | N
     return query, operation_name, json.dumps(variables or {}, sort_keys=True, default=str)
 
 
-class _Member:
-    def __init__(self) -> None:
-        self.results: deque[ExecutionResult] = deque()
-        self.arrived = asyncio.Event()
-        self.overflowed = False
-        self.ended = False
-
-    def offer(self, result: ExecutionResult) -> None:
-        if len(self.results) >= BUFFER:
-            self.overflowed = True
-        else:
-            self.results.append(result)
-        self.arrived.set()
-
-    def end(self) -> None:
-        self.ended = True
-        self.arrived.set()
+_Member = BoundedBuffer[ExecutionResult]
 
 
 class _Group:
@@ -86,7 +71,7 @@ class Multiplexer:
     async def stream(
         self, key: Key, start: Callable[[], Awaitable[AsyncIterator[ExecutionResult]]]
     ) -> AsyncGenerator[ExecutionResult]:
-        member = _Member()
+        member = _Member(BUFFER)
         group = self._groups.get(key)
         if group is None:
             group = self._groups[key] = _Group()
@@ -102,18 +87,12 @@ class Multiplexer:
         else:
             group.members.add(member)
         try:
-            while True:
-                while member.results:
-                    yield member.results.popleft()
-                if member.overflowed:
-                    yield ExecutionResult(
-                        data=None, errors=[GraphQLError(FELL_BEHIND, extensions={"code": "BAD_USER_INPUT"})]
-                    )
-                    return
-                if member.ended:
-                    return
-                member.arrived.clear()
-                await member.arrived.wait()
+            async for result in member.items():
+                yield result
+        except Overflowed:
+            yield ExecutionResult(
+                data=None, errors=[GraphQLError(FELL_BEHIND, extensions={"code": "BAD_USER_INPUT"})]
+            )
         finally:
             group.members.discard(member)
             if not group.members:
