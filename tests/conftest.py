@@ -13,8 +13,9 @@ from pymongo import MongoClient
 from starlette.applications import Starlette
 
 from app.settings import Settings
+from app.stores import open_from
 from app.web import create_app
-from store.connect import Stores, open_stores
+from store.connect import Stores
 from tests.mongo_server import MongoWireServer
 
 BACKENDS = ["sqlite", "mongodb"]
@@ -57,17 +58,9 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
     return Settings(mongodb_uri=None, data_dir=tmp_path)
 
 
-async def open_stores_for(settings: Settings) -> Stores:
-    return await open_stores(
-        mongodb_uri=settings.mongodb_uri,
-        mongodb_database=settings.mongodb_database,
-        data_dir=settings.data_dir,
-    )
-
-
 @pytest.fixture
 async def stores(settings: Settings) -> AsyncIterator[Stores]:
-    opened = await open_stores_for(settings)
+    opened = await open_from(settings)
     try:
         yield opened
     finally:

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from app.settings import Settings
+from app.stores import open_from
 from domain.events import (
     CustomerEmailVerified,
     CustomerRegistered,
@@ -20,7 +21,6 @@ from domain.events import (
 )
 from store.connect import Stores
 from store.events import RecordedEvent, StreamVersionConflict
-from tests.conftest import open_stores_for
 
 META = {"correlationId": "c-1", "actor": "tester"}
 PLACED_AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -194,10 +194,10 @@ async def test_read_streams_returns_many_streams_at_once(stores: Stores) -> None
 async def test_data_survives_reopening(settings: Settings) -> None:
     stream = uuid.uuid4()
 
-    first = await open_stores_for(settings)
+    first = await open_from(settings)
     recorded: list[RecordedEvent] = await first.events.append(stream, 0, [registered()], META)
     await first.close()
-    second = await open_stores_for(settings)
+    second = await open_from(settings)
     try:
         assert await second.events.read_stream(stream) == recorded
         [next_one] = await second.events.append(uuid.uuid4(), 0, [registered("Bob")], META)
@@ -214,7 +214,7 @@ async def test_two_writers_on_one_database_interleave_without_losing_or_reusing_
     stores: Stores, settings: Settings
 ) -> None:
     """Two processes (here: two independently opened stores) share one log."""
-    other = await open_stores_for(settings)
+    other = await open_from(settings)
     try:
         writers = [stores, other] * 10
         streams = [uuid.uuid4() for _ in writers]
