@@ -17,13 +17,11 @@ from typing import Any
 
 import httpx
 from mongoeco.wire import AsyncMongoEcoProxyServer
-from pymongo import monitoring
 
 from app.settings import Settings
 from app.web import create_app
 from bench.report import Figures, show
-
-UPKEEP = {"hello", "ismaster", "isMaster", "endSessions", "saslStart", "saslContinue", "ping"}
+from store.mongo.round_trips import RoundTripCounter
 
 OPERATIONS: list[tuple[str, str, int]] = [
     (
@@ -83,23 +81,6 @@ OPERATIONS: list[tuple[str, str, int]] = [
 ]
 
 
-class Counter(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.names: list[str] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        # The app refreshes where each read model lives once a second, whatever the requests.
-        refresh = event.command.get(event.command_name) == "projection_state"
-        if event.command_name not in UPKEEP and not refresh:
-            self.names.append(event.command_name)
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
 @contextlib.contextmanager
 def mongodb() -> Iterator[str]:
     if uri := os.environ.get("EVENTFOLD_TEST_MONGODB_URI"):
@@ -119,7 +100,9 @@ def mongodb() -> Iterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def client(settings: Settings, counter: Counter | None = None) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    settings: Settings, counter: RoundTripCounter | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, command_listeners=(counter,) if counter else ())
     async with (
         app.router.lifespan_context(app),
@@ -141,7 +124,7 @@ async def post(http: httpx.AsyncClient, query: str, position: int = 0) -> dict[s
 
 async def count(uri: str) -> Figures:
     settings = Settings(mongodb_uri=uri, mongodb_database=f"bench_{uuid.uuid4().hex[:8]}")
-    counter = Counter()
+    counter = RoundTripCounter()
     async with (
         client(settings) as filling,
         client(settings.model_copy(update={"projector": False}), counter) as counted,

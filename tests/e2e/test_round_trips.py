@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from pymongo import monitoring
 
 from app.settings import Settings
 from app.web import create_app
+from store.mongo.round_trips import RoundTripCounter
 from tests.conftest import GraphQLClient, serving
 from tests.e2e.operations import (
     CHANGE_CUSTOMER_ADDRESS,
@@ -34,26 +34,6 @@ CANCEL_ORDER = (
 ORDER = """query($id: ID!) { order(id: $id) { id status total lines { sku } } }"""
 ORDERS = """{ orders(first: 20) { edges { node { id status customer { id name } } } } }"""
 
-# Connection upkeep, not work done for a request.
-UPKEEP = {"hello", "ismaster", "isMaster", "endSessions", "saslStart", "saslContinue", "ping"}
-
-
-class CommandCounter(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.names: list[str] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        # The app refreshes where each read model lives once a second, whatever the requests.
-        refresh = event.command.get(event.command_name) == "projection_state"
-        if event.command_name not in UPKEEP and not refresh:
-            self.names.append(event.command_name)
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
 
 @pytest.fixture
 def backend() -> str:
@@ -61,12 +41,12 @@ def backend() -> str:
 
 
 @pytest.fixture
-def counter() -> CommandCounter:
-    return CommandCounter()
+def counter() -> RoundTripCounter:
+    return RoundTripCounter()
 
 
 @pytest.fixture
-async def counted(settings: Settings, counter: CommandCounter) -> AsyncIterator[GraphQLClient]:
+async def counted(settings: Settings, counter: RoundTripCounter) -> AsyncIterator[GraphQLClient]:
     """The app without a projector, so that every command counted was sent for a request."""
     app = create_app(settings.model_copy(update={"projector": False}), command_listeners=(counter,))
     async with serving(app, read_own_writes=False) as client:
@@ -74,7 +54,7 @@ async def counted(settings: Settings, counter: CommandCounter) -> AsyncIterator[
 
 
 async def round_trips(
-    graphql: GraphQLClient, counter: CommandCounter, query: str, **variables: Any
+    graphql: GraphQLClient, counter: RoundTripCounter, query: str, **variables: Any
 ) -> list[str]:
     counter.names.clear()
     await graphql.data(query, **variables)
@@ -83,7 +63,7 @@ async def round_trips(
 
 @pytest.mark.parametrize("lines", [1, 5])
 async def test_place_order_takes_at_most_four_round_trips_whatever_its_lines(
-    counted: GraphQLClient, counter: CommandCounter, lines: int
+    counted: GraphQLClient, counter: RoundTripCounter, lines: int
 ) -> None:
     customer = await register_customer(counted)
     products = [await create_product(counted, f"P-{n}", "1.00") for n in range(lines)]
@@ -98,7 +78,7 @@ async def test_place_order_takes_at_most_four_round_trips_whatever_its_lines(
 
 
 async def test_other_mutations_take_at_most_three_round_trips(
-    counted: GraphQLClient, counter: CommandCounter
+    counted: GraphQLClient, counter: RoundTripCounter
 ) -> None:
     customer = await register_customer(counted)
     product = await create_product(counted, "P-1", "1.00")
@@ -156,7 +136,7 @@ async def test_other_mutations_take_at_most_three_round_trips(
 
 
 async def test_order_is_one_round_trip_and_a_page_of_orders_with_customers_two(
-    graphql: GraphQLClient, counted: GraphQLClient, counter: CommandCounter
+    graphql: GraphQLClient, counted: GraphQLClient, counter: RoundTripCounter
 ) -> None:
     customers = [await register_customer(graphql, name) for name in ("Ann Lee", "Bob Roe", "Cy Doe")]
     product = await create_product(graphql, "P-1", "1.00")
