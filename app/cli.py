@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import Callable
@@ -17,6 +18,8 @@ from projections.catalogue import ALL
 from projections.progress import Progress
 from projections.rebuild import rebuild
 from schema import build_schema
+
+YOUNG_COLLECTION_THRESHOLD = 100_000
 
 PROJECTIONS = {projection.name: projection for projection in ALL}
 
@@ -99,6 +102,12 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings(**overrides)
     _configure_logging(settings)
     if args.command == "serve":
+        # A server holding thousands of subscriptions has millions of long-lived objects; with the
+        # default threshold (700) the bursts of short-lived objects of each fan-out push enough of them
+        # into the old generation to trigger a full collection every few events, a pause of most of a
+        # second at 10,000 subscribers. Collecting the young generation less often lets those objects
+        # die by reference counting first (measured with bench.subscriptions: p99 1.5 s -> 0.26 s).
+        gc.set_threshold(YOUNG_COLLECTION_THRESHOLD)
         uvicorn.run(
             create_app(settings),
             host=settings.host,
