@@ -6,6 +6,7 @@ import gc
 import logging
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Never
 
 import uvicorn
@@ -14,10 +15,13 @@ from tqdm import tqdm
 from app.settings import Settings
 from app.stores import open_from, projector_for
 from app.web import create_app
+from domain.errors import InvalidInput
 from projections.catalogue import ALL
 from projections.progress import Progress
 from projections.rebuild import rebuild
 from schema import build_schema
+from schema.api_keys import key_name
+from store.api_keys import KeyNameTaken, Role, issue
 
 YOUNG_COLLECTION_THRESHOLD = 100_000
 
@@ -65,6 +69,33 @@ async def _rebuild(settings: Settings, names: list[str]) -> None:
         await stores.close()
 
 
+async def _keys(settings: Settings, args: argparse.Namespace) -> int:
+    stores = await open_from(settings)
+    now = datetime.now(UTC)
+    try:
+        if args.keys_command == "create":
+            try:
+                key, token = await issue(stores.api_keys, key_name(args.name), Role(args.role), now)
+            except (KeyNameTaken, InvalidInput) as error:
+                print(f"eventfold keys create: {error}", file=sys.stderr)
+                return 2
+            print(f"created {key.role} key {key.name!r} ({key.id}); its token, shown only this once:")
+            print(token)
+        elif args.keys_command == "revoke":
+            revoked = await stores.api_keys.revoke(args.key, now)
+            if revoked is None:
+                print(f"eventfold keys revoke: no key with the id or name {args.key!r}", file=sys.stderr)
+                return 1
+            print(f"revoked {revoked.role} key {revoked.name!r} ({revoked.id}) at {revoked.revoked_at}")
+        else:
+            for key in await stores.api_keys.list():
+                state = f"revoked {key.revoked_at.isoformat()}" if key.revoked_at else "active"
+                print(f"{key.id}  {key.role:<6}  {state:<40}  {key.name}")
+    finally:
+        await stores.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="eventfold", description="GraphQL API for orders, event-sourced.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -89,6 +120,14 @@ def main(argv: list[str] | None = None) -> None:
         help=f"read models to rebuild (default: all): {', '.join(PROJECTIONS)}",
     )
     commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+    keys = commands.add_parser("keys", help="manage API keys (in the database the server uses)")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    create = key_commands.add_parser("create", help="create a key and print its token (shown only once)")
+    create.add_argument("--role", required=True, choices=[role.value for role in Role])
+    create.add_argument("--name", required=True, help="who or what the key is for; unique")
+    revoke = key_commands.add_parser("revoke", help="revoke a key: it stops working")
+    revoke.add_argument("key", metavar="ID_OR_NAME")
+    key_commands.add_parser("list", help="list every key, revoked ones too")
     args = parser.parse_args(argv)
 
     if args.command == "rebuild" and (unknown := set(args.names) - set(PROJECTIONS)):
@@ -114,7 +153,10 @@ def main(argv: list[str] | None = None) -> None:
             port=settings.port,
             log_level=settings.log_level,
             ws_per_message_deflate=settings.websocket_compression,
+            ws_max_size=settings.max_body_bytes,
         )
+    elif args.command == "keys":
+        sys.exit(asyncio.run(_keys(settings, args)))
     elif args.command == "project":
         asyncio.run(_project(settings))
     else:

@@ -3,6 +3,7 @@
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,3 +33,36 @@ class Settings(BaseSettings):
     """How long a WebSocket may stay open without `connection_init` before it is closed."""
     lease_seconds: float = 10.0
     """How long the projector lease lasts unless renewed: how soon a standby takes over."""
+
+    auth: Literal["auto", "on", "off"] = "auto"
+    """auto: a bearer token is required unless the server listens on loopback; on: always; off:
+    never (logged as a warning at start). A token presented is always checked and its role applied."""
+    api_key_cache_seconds: float = 5.0
+    """How long a looked-up API key is remembered: how soon a revocation made elsewhere bites."""
+    jwt_key_file: Path | None = None
+    """A PEM public key (or, for HS* algorithms, a shared secret) that verifies JWTs."""
+    jwt_jwks_file: Path | None = None
+    """A JWKS file (JSON Web Key Set) to verify JWTs with, chosen by the token's `kid`."""
+    jwt_algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256"])
+    jwt_issuer: str | None = None
+    """When set, a JWT's `iss` must equal it."""
+    jwt_audience: str | None = None
+    """When set, a JWT's `aud` must contain it."""
+    jwt_role_claim: str = "role"
+    """The JWT claim that holds the caller's role: admin, clerk or viewer."""
+
+    max_depth: int = 12
+    """Deepest selection an operation may nest."""
+    max_aliases: int = 20
+    max_tokens: int = 2_000
+    """Size of a GraphQL document, in tokens."""
+    max_cost: int = 5_000
+    """Estimated fields resolved: each field 1, times the page size of the connections it is in."""
+    max_body_bytes: int = 1_000_000
+    """Largest HTTP request body, and largest WebSocket message."""
+    max_batch: int = 10
+    """Most operations in one batched HTTP request (a JSON array)."""
+    introspection: bool = True
+    """Answer introspection queries (GraphiQL and code generators need them)."""
+    cors_origins: list[str] = Field(default_factory=list)
+    """Browser origins allowed to call the API from other sites, as JSON: ["https://app.example"]."""

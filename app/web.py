@@ -8,14 +8,23 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+from cross_web import HTTPException
 from pymongo.monitoring import CommandListener
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData, GraphQLRequestProtocol
+from strawberry.schema.base import BaseSchema
+from strawberry.types.unset import UNSET, UnsetType
 
+from app.authentication import Authenticator, JwtVerifier, auth_required
+from app.body_limit import BodyLimit
 from app.read_your_writes import ReadYourWrites
 from app.settings import Settings
 from app.stores import open_from, projector_for
@@ -26,6 +35,8 @@ from projections.progress import Progress
 from schema import build_schema
 from schema.command_handler import CommandHandler
 from schema.context import Context
+from schema.limits import Limits
+from store.api_keys import CachedApiKeys
 from store.connect import Stores
 from store.events import Clock, system_clock
 
@@ -35,9 +46,14 @@ CORRELATION_HEADER = "x-correlation-id"
 
 
 class EventfoldGraphQL(GraphQL[Context, None]):
+    def __init__(self, schema: BaseSchema, max_batch: int, **options: Any) -> None:
+        super().__init__(schema, **options)
+        self._max_batch = max_batch
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         state = request.app.state
         stores: Stores = state.stores
+        authenticator: Authenticator = state.authenticator
         # A caller's correlation id is kept (bounded) so one trace can span several services.
         correlation_id = request.headers.get(CORRELATION_HEADER, "")[:100] or str(uuid.uuid4())
         return Context(
@@ -49,7 +65,39 @@ class EventfoldGraphQL(GraphQL[Context, None]):
             progress=state.progress,
             broadcaster=state.broadcaster,
             correlation_id=correlation_id,
+            api_keys=state.api_keys,
+            caller=await authenticator.caller(request.headers.get("authorization")),
+            authenticate=authenticator.caller,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Browsers cannot set headers on a WebSocket, so the token comes in connection_init."""
+        params = context.connection_params
+        if isinstance(params, dict):
+            token = params.get("authorization", params.get("Authorization"))
+            if isinstance(token, str):
+                context.caller = await context.authenticate(token)
+        caller = context.caller
+        if caller.rejected is not None:
+            raise ConnectionRejectionError({"message": caller.rejected})
+        if caller.required and caller.principal is None:
+            raise ConnectionRejectionError(
+                {"message": "authentication required: put 'authorization': 'Bearer <token>' in the payload"}
+            )
+        unset: UnsetType = UNSET
+        return unset
+
+    def _validate_batch_request(
+        self, request_data: list[GraphQLRequestData], protocol: GraphQLRequestProtocol
+    ) -> None:
+        # Strawberry's own refusal does not say what the limit is.
+        if len(request_data) > self._max_batch:
+            raise HTTPException(
+                400,
+                f"a batch may hold at most {self._max_batch} operations (EVENTFOLD_MAX_BATCH), "
+                f"this one has {len(request_data)}",
+            )
+        super()._validate_batch_request(request_data, protocol)
 
 
 def create_app(
@@ -72,6 +120,12 @@ def create_app(
         app.state.collections = CollectionNames(ALL, stores.states)
         app.state.progress = Progress((p.name for p in ALL), stores.states)
         app.state.broadcaster = Broadcaster(stores.events, stores.feed)
+        app.state.api_keys = CachedApiKeys(stores.api_keys, settings.api_key_cache_seconds)
+        app.state.authenticator = Authenticator(
+            app.state.api_keys, JwtVerifier.from_settings(settings), auth_required(settings)
+        )
+        if not app.state.authenticator.required:
+            logger.info("authentication not required here; presented tokens are still checked")
         projector = None
         if settings.projector:
             projector = asyncio.create_task(projector_for(settings, stores, app.state.progress).run())
@@ -100,8 +154,17 @@ def create_app(
             return JSONResponse({"status": "unavailable", "backend": stores.backend}, status_code=503)
         return JSONResponse({"status": "ok", "backend": stores.backend})
 
+    limits = Limits(
+        max_depth=settings.max_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        max_cost=settings.max_cost,
+        max_batch=settings.max_batch,
+        introspection=settings.introspection,
+    )
     graphql: Any = EventfoldGraphQL(
-        build_schema(),
+        build_schema(limits),
+        settings.max_batch,
         keep_alive=True,
         keep_alive_interval=settings.keep_alive_seconds,
         connection_init_wait_timeout=timedelta(seconds=settings.connection_init_seconds),
@@ -117,5 +180,21 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],
+        middleware=_middleware(settings),
         lifespan=lifespan,
     )
+
+
+def _middleware(settings: Settings) -> list[Middleware]:
+    middleware = [Middleware(BodyLimit, max_bytes=settings.max_body_bytes)]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", CORRELATION_HEADER, "x-eventfold-position"],
+                expose_headers=["x-eventfold-caught-up"],
+            )
+        )
+    return middleware

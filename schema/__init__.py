@@ -1,17 +1,22 @@
 """The GraphQL surface: types, queries, mutations, error codes. Thin: it translates, it does not decide."""
 
-import functools
 from collections.abc import AsyncIterator, Iterable
 from decimal import Decimal
 from typing import Any, cast
 
 import strawberry
-from graphql import GraphQLError, GraphQLSyntaxError, OperationType, get_operation_ast, parse
+from graphql import GraphQLError, OperationType
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
+from schema.access import Authorization, denial, parsed_operation
+from schema.api_keys import ApiKeyMutation, ApiKeyQuery
+from schema.context import Context
 from schema.errors import ErrorCodes, log_unexpected
+from schema.limits import Limits, limit_extensions
 from schema.multiplex import Multiplexer, key_of
 from schema.mutations import Mutation
 from schema.queries import AuditQuery
@@ -20,13 +25,8 @@ from schema.scalars import DecimalScalar
 from schema.subscriptions import Subscription
 
 
-@functools.lru_cache(maxsize=1024)
-def is_subscription(query: str, operation_name: str | None) -> bool:
-    try:
-        operation = get_operation_ast(parse(query), operation_name)
-    except GraphQLSyntaxError:
-        return False
-    return operation is not None and operation.operation is OperationType.SUBSCRIPTION
+async def _refused(error: GraphQLError) -> AsyncIterator[ExecutionResult]:
+    yield PreExecutionError(data=None, errors=[error])
 
 
 class EventfoldSchema(strawberry.Schema):
@@ -65,16 +65,22 @@ class EventfoldSchema(strawberry.Schema):
             # Subscriptions yield ExecutionResults only (no incremental delivery here).
             return cast("AsyncIterator[ExecutionResult]", results)
 
-        if query is None or not is_subscription(query, operation_name):
+        found = parsed_operation(query, operation_name) if query is not None else None
+        if query is None or found is None or found[0] is not OperationType.SUBSCRIPTION:
             return await start()
+        # A subscription that joins a running execution skips the extensions: check its caller here.
+        if (error := denial(cast("Context", context_value).caller, *found)) is not None:
+            return _refused(error)
         return self.multiplexer.stream(key_of(query, operation_name, variable_values), start)
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(limits: Limits | None = None) -> strawberry.Schema:
+    limits = limits or Limits()
     return EventfoldSchema(
-        query=merge_types("Query", (ReadModelQuery, AuditQuery)),
-        mutation=Mutation,
+        query=merge_types("Query", (ReadModelQuery, AuditQuery, ApiKeyQuery)),
+        mutation=merge_types("Mutation", (Mutation, ApiKeyMutation)),
         subscription=Subscription,
-        extensions=[ErrorCodes],
+        extensions=[Authorization, *limit_extensions(limits), ErrorCodes],
         scalar_overrides={Decimal: DecimalScalar},
+        config=StrawberryConfig(batching_config={"max_operations": limits.max_batch}),
     )

@@ -1,5 +1,6 @@
 """What every resolver can reach for one request."""
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
@@ -10,7 +11,9 @@ from domain import customer
 from projections.broadcast import Broadcaster
 from projections.collections import CollectionNames
 from projections.progress import Progress
+from schema.access import Caller
 from schema.command_handler import CommandHandler, fold
+from store.api_keys import ApiKeys
 from store.documents import Document, DocumentStore
 from store.events import EventStore
 from store.projection_state import ProjectionStates
@@ -26,6 +29,11 @@ class Context:
     progress: Progress
     broadcaster: Broadcaster
     correlation_id: str
+    api_keys: ApiKeys
+    caller: Caller
+    authenticate: Callable[[str | None], Awaitable[Caller]]
+    """Who a token stands for: WebSocket clients present theirs in connection_init."""
+    connection_params: object = None
     customers: DataLoader[str, Document | None] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -36,7 +44,10 @@ class Context:
         return fold(customer.evolve, await self.events.read_stream(customer_id, as_of=instant))
 
     def metadata(self) -> dict[str, str]:
-        return {"correlationId": self.correlation_id}
+        metadata = {"correlationId": self.correlation_id}
+        if self.caller.principal is not None:
+            metadata["actor"] = self.caller.principal.name
+        return metadata
 
     async def _load_customers(self, ids: list[str]) -> list[Document | None]:
         found = await self.documents.get_many(self.collections["customer_profiles"], ids)

@@ -5,6 +5,7 @@ import binascii
 
 from domain.errors import InvalidInput
 
+DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 SEPARATOR = "|"
 

@@ -8,9 +8,11 @@ from typing import Literal
 from pymongo.monitoring import CommandListener
 from pymongo.uri_parser import parse_uri
 
+from store.api_keys import ApiKeys
 from store.documents import DocumentStore
 from store.events import Clock, EventStore, system_clock
 from store.feeds import Feed, TailFeed
+from store.mongo.api_keys import MongoApiKeys
 from store.mongo.change_stream_feed import ChangeStreamFeed, supports_change_streams
 from store.mongo.client import connect
 from store.mongo.document_store import MongoDocumentStore
@@ -18,6 +20,7 @@ from store.mongo.event_store import MongoEventStore
 from store.mongo.projection_state import MongoProjectionState
 from store.projection_state import Leases, ProjectionStates
 from store.signal import AppendSignal
+from store.sqlite.api_keys import SqliteApiKeys
 from store.sqlite.document_store import SqliteDocumentStore
 from store.sqlite.event_store import SqliteEventStore
 from store.sqlite.projection_state import SqliteProjectionState
@@ -39,6 +42,7 @@ class Stores:
     documents: DocumentStore
     states: ProjectionStates
     leases: Leases
+    api_keys: ApiKeys
     feed: Feed
     closers: tuple[Callable[[], Awaitable[None]], ...]
 
@@ -71,6 +75,7 @@ async def open_stores(
             documents=await MongoDocumentStore.open(client, database),
             states=state,
             leases=state,
+            api_keys=await MongoApiKeys.open(client, database),
             feed=await _mongodb_feed(events, appended, feed),
             # One client serves every port; closing the event store closes it.
             closers=(events.close,),
@@ -81,6 +86,7 @@ async def open_stores(
     events_on_file = await SqliteEventStore.open(path, appended, clock)
     state_on_file = await SqliteProjectionState.open(path)
     documents = await SqliteDocumentStore.open(path)
+    api_keys = await SqliteApiKeys.open(path)
     return Stores(
         backend="sqlite",
         location=str(path),
@@ -88,8 +94,9 @@ async def open_stores(
         documents=documents,
         states=state_on_file,
         leases=state_on_file,
+        api_keys=api_keys,
         feed=TailFeed(events_on_file, appended),
-        closers=(events_on_file.close, state_on_file.close, documents.close),
+        closers=(events_on_file.close, state_on_file.close, documents.close, api_keys.close),
     )
 
 

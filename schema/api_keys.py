@@ -1,0 +1,110 @@
+"""Key management over GraphQL, for admins: the same operations as `eventfold keys`."""
+
+import enum
+from datetime import UTC, datetime
+from typing import Self
+
+import strawberry
+from strawberry import Info
+
+from domain.errors import InvalidInput, NotFound
+from schema.context import Context
+from store import api_keys
+from store.api_keys import KeyNameTaken
+
+ContextInfo = Info[Context, None]
+
+MAX_NAME_LENGTH = 100
+
+
+@strawberry.enum(
+    description="admin: everything; clerk: queries and mutations; viewer: queries and subscriptions"
+)
+class Role(enum.Enum):
+    ADMIN = api_keys.Role.ADMIN.value
+    CLERK = api_keys.Role.CLERK.value
+    VIEWER = api_keys.Role.VIEWER.value
+
+
+@strawberry.type
+class ApiKey:
+    id: strawberry.ID
+    name: str
+    role: Role
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @classmethod
+    def from_key(cls, key: api_keys.ApiKey) -> Self:
+        return cls(
+            id=strawberry.ID(str(key.id)),
+            name=key.name,
+            role=Role(key.role.value),
+            created_at=key.created_at,
+            revoked_at=key.revoked_at,
+        )
+
+
+@strawberry.input
+class CreateApiKeyInput:
+    name: str
+    role: Role
+
+
+@strawberry.type
+class CreateApiKeyPayload:
+    api_key: ApiKey
+    token: str = strawberry.field(description="The bearer token: shown this once, stored only as a hash.")
+
+
+@strawberry.input
+class RevokeApiKeyInput:
+    id: strawberry.ID = strawberry.field(description="The key's id or its name.")
+
+
+@strawberry.type
+class RevokeApiKeyPayload:
+    api_key: ApiKey
+
+
+def key_name(name: str) -> str:
+    """Names are for people reading `apiKeys` and the events' `actor`: printable, one line."""
+    name = name.strip()
+    if not 1 <= len(name) <= MAX_NAME_LENGTH or not name.isprintable():
+        raise InvalidInput("name", f"must be 1 to {MAX_NAME_LENGTH} printable characters")
+    return name
+
+
+@strawberry.type
+class ApiKeyQuery:
+    @strawberry.field(description="Every API key, revoked ones too (admin only).")
+    async def api_keys(self, info: ContextInfo) -> list[ApiKey]:
+        return [ApiKey.from_key(key) for key in await info.context.api_keys.list()]
+
+
+@strawberry.type
+class ApiKeyMutation:
+    @strawberry.mutation(description="A new API key (admin only).")
+    async def create_api_key(self, info: ContextInfo, input: CreateApiKeyInput) -> CreateApiKeyPayload:
+        try:
+            key, token = await api_keys.issue(
+                info.context.api_keys,
+                key_name(input.name),
+                api_keys.Role(input.role.value),
+                datetime.now(UTC),
+            )
+        except KeyNameTaken as taken:
+            raise InvalidInput("name", str(taken)) from None
+        return CreateApiKeyPayload(api_key=ApiKey.from_key(key), token=token)
+
+    @strawberry.mutation(
+        description=(
+            "Revoke an API key by id or name (admin only). This server refuses it at once; other "
+            "processes within the key cache time (EVENTFOLD_API_KEY_CACHE_SECONDS)."
+        )
+    )
+    async def revoke_api_key(self, info: ContextInfo, input: RevokeApiKeyInput) -> RevokeApiKeyPayload:
+        revoked = await info.context.api_keys.revoke(str(input.id), datetime.now(UTC))
+        if revoked is None:
+            raise NotFound("API key", input.id)
+        return RevokeApiKeyPayload(api_key=ApiKey.from_key(revoked))

@@ -1,0 +1,268 @@
+"""Every operation x every role, over HTTP and WebSocket, on a server that requires authentication."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import graphql
+import httpx
+import pytest
+import websockets
+from websockets.typing import Subprotocol
+
+from app.settings import Settings
+from app.stores import open_from
+from app.web import create_app
+from schema import build_schema
+from store.api_keys import Role, issue
+from tests.live_server import live_server
+
+NOBODY = "00000000-0000-4000-8000-000000000000"
+WAIT = 10
+
+QUERIES = {
+    "order": f'{{ order(id: "{NOBODY}") {{ id }} }}',
+    "orders": "{ orders { edges { node { id } } } }",
+    "searchOrders": '{ searchOrders(text: "lamp") { id } }',
+    "customer": f'{{ customer(id: "{NOBODY}") {{ id }} }}',
+    "product": f'{{ product(id: "{NOBODY}") {{ id }} }}',
+    "products": "{ products { edges { node { id } } } }",
+    "salesReport": "{ salesReport { ordersPlaced } }",
+    "projections": "{ projections { name } }",
+    "history": f'{{ history(id: "{NOBODY}") {{ edges {{ node {{ id }} }} }} }}',
+    "events": "{ events { edges { node { id } } } }",
+    "apiKeys": "{ apiKeys { id } }",
+}
+CUSTOMER = f'customerId: "{NOBODY}"'
+ORDER = f'orderId: "{NOBODY}"'
+ADDRESS = 'address: {street: "1 Way", city: "Oslo", postalCode: "0150", country: "NO"}'
+MUTATIONS = {
+    "registerCustomer": 'registerCustomer(input: {name: "Ann", email: "a@example.com"}) { customer { id } }',
+    "changeCustomerAddress": (
+        f"changeCustomerAddress(input: {{{CUSTOMER}, {ADDRESS}}}) {{ customer {{ id }} }}"
+    ),
+    "changeCustomerEmail": (
+        f'changeCustomerEmail(input: {{{CUSTOMER}, email: "a@example.com"}}) {{ customer {{ id }} }}'
+    ),
+    "verifyCustomerEmail": f"verifyCustomerEmail(input: {{{CUSTOMER}}}) {{ customer {{ id }} }}",
+    "createProduct": 'createProduct(input: {sku: "LAMP-1", name: "Lamp", price: "9.90"}) { product { id } }',
+    "changeProductPrice": (
+        f'changeProductPrice(input: {{productId: "{NOBODY}", price: "1.00"}}) {{ product {{ id }} }}'
+    ),
+    "placeOrder": (
+        f'placeOrder(input: {{{CUSTOMER}, lines: [{{productId: "{NOBODY}", quantity: 1}}]}}) '
+        "{ order { id } }"
+    ),
+    "shipOrder": f'shipOrder(input: {{{ORDER}, carrier: "DHL", trackingNumber: "1"}}) {{ order {{ id }} }}',
+    "cancelOrder": f'cancelOrder(input: {{{ORDER}, reason: "no"}}) {{ order {{ id }} }}',
+    "createApiKey": 'createApiKey(input: {name: "made-by-admin", role: VIEWER}) { token }',
+    "revokeApiKey": 'revokeApiKey(input: {id: "nobody"}) { apiKey { id } }',
+}
+SUBSCRIPTIONS = {
+    "orderEvents": "subscription { orderEvents { type } }",
+    "orderChanged": "subscription { orderChanged { status } }",
+}
+ADMIN_ONLY = {"apiKeys", "createApiKey", "revokeApiKey"}
+DENIED = ("FORBIDDEN", "UNAUTHENTICATED")
+
+
+def allowed(role: Role, kind: str, field: str) -> bool:
+    if field in ADMIN_ONLY:
+        return role is Role.ADMIN
+    return {
+        Role.ADMIN: True,
+        Role.CLERK: kind in ("query", "mutation"),
+        Role.VIEWER: kind in ("query", "subscription"),
+    }[role]
+
+
+def test_the_tables_name_every_operation_of_the_schema() -> None:
+    schema = graphql.build_schema(build_schema().as_str())
+    assert schema.query_type is not None
+    assert schema.mutation_type is not None
+    assert schema.subscription_type is not None
+    assert set(QUERIES) == set(schema.query_type.fields)
+    assert set(MUTATIONS) == set(schema.mutation_type.fields)
+    assert set(SUBSCRIPTIONS) == set(schema.subscription_type.fields)
+
+
+@pytest.fixture
+def secured(tmp_path: Path) -> Settings:
+    return Settings(mongodb_uri=None, data_dir=tmp_path, auth="on", connection_init_seconds=2)
+
+
+@pytest.fixture
+async def tokens(secured: Settings) -> dict[Role, str]:
+    stores = await open_from(secured)
+    try:
+        return {
+            role: (await issue(stores.api_keys, f"{role}-key", role, datetime.now(UTC)))[1] for role in Role
+        }
+    finally:
+        await stores.close()
+
+
+@pytest.fixture
+def server(secured: Settings, tokens: dict[Role, str]) -> Iterator[str]:
+    with live_server(create_app(secured)) as address:
+        yield address
+
+
+@pytest.fixture
+async def http(server: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=f"http://{server}", timeout=WAIT) as client:
+        yield client
+
+
+async def post(http: httpx.AsyncClient, query: str, token: str | None) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    response = await http.post("/graphql", json={"query": query}, headers=headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def codes(body: dict[str, Any]) -> list[str]:
+    return [error["extensions"]["code"] for error in body.get("errors", [])]
+
+
+def operations() -> Iterator[tuple[str, str, str]]:
+    for field, query in QUERIES.items():
+        yield "query", field, query
+    for field, selection in MUTATIONS.items():
+        yield "mutation", field, f"mutation {{ {selection} }}"
+
+
+async def test_each_role_may_run_exactly_its_queries_and_mutations(
+    http: httpx.AsyncClient, tokens: dict[Role, str]
+) -> None:
+    for role, token in tokens.items():
+        for kind, field, query in operations():
+            body = await post(http, query, token)
+            if allowed(role, kind, field):
+                assert not set(codes(body)) & set(DENIED), (role, field, body)
+            else:
+                assert codes(body) == ["FORBIDDEN"], (role, field, body)
+                assert body["data"] is None
+                assert role in body["errors"][0]["message"] or "admin" in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("token", "says"),
+    [
+        (None, "authentication required"),
+        ("efk_not-a-key", "unknown API key"),
+        ("not.a.jwt", "accepts no JWTs"),
+    ],
+)
+async def test_no_token_or_a_bad_one_is_unauthenticated_for_every_operation(
+    http: httpx.AsyncClient, token: str | None, says: str
+) -> None:
+    for _, field, query in operations():
+        body = await post(http, query, token)
+        assert codes(body) == ["UNAUTHENTICATED"], (field, body)
+        assert says in body["errors"][0]["message"]
+
+
+async def test_a_malformed_authorization_header_is_unauthenticated(http: httpx.AsyncClient) -> None:
+    response = await http.post(
+        "/graphql", json={"query": QUERIES["orders"]}, headers={"Authorization": "Basic dXNlcjpwYXNz"}
+    )
+    assert codes(response.json()) == ["UNAUTHENTICATED"]
+    assert "Bearer" in response.json()["errors"][0]["message"]
+
+
+async def test_a_revoked_key_stops_working_at_once(http: httpx.AsyncClient, tokens: dict[Role, str]) -> None:
+    admin = tokens[Role.ADMIN]
+    created = await post(
+        http, 'mutation { createApiKey(input: {name: "temp", role: CLERK}) { token apiKey { id } } }', admin
+    )
+    token = created["data"]["createApiKey"]["token"]
+    assert codes(await post(http, QUERIES["orders"], token)) == []
+
+    revoked = await post(
+        http, 'mutation { revokeApiKey(input: {id: "temp"}) { apiKey { name revokedAt } } }', admin
+    )
+    assert revoked["data"]["revokeApiKey"]["apiKey"]["revokedAt"] is not None
+
+    body = await post(http, QUERIES["orders"], token)
+    assert codes(body) == ["UNAUTHENTICATED"]
+    assert "revoked" in body["errors"][0]["message"]
+
+
+async def test_events_record_who_acted(http: httpx.AsyncClient, tokens: dict[Role, str]) -> None:
+    body = await post(
+        http,
+        'mutation { createProduct(input: {sku: "S-1", name: "Lamp", price: "9.90"}) '
+        "{ events { metadata } } }",
+        tokens[Role.CLERK],
+    )
+    assert body["data"]["createProduct"]["events"][0]["metadata"]["actor"] == "key:clerk-key"
+
+
+async def open_socket(server: str, payload: dict[str, Any] | None) -> websockets.ClientConnection:
+    socket = await websockets.connect(
+        f"ws://{server}/graphql", subprotocols=[Subprotocol("graphql-transport-ws")]
+    )
+    await socket.send(json.dumps({"type": "connection_init", **({"payload": payload} if payload else {})}))
+    return socket
+
+
+async def next_message(socket: websockets.ClientConnection) -> dict[str, Any]:
+    while True:
+        message: dict[str, Any] = json.loads(await asyncio.wait_for(socket.recv(), WAIT))
+        if message["type"] not in ("ping", "pong"):
+            return message
+
+
+async def test_each_role_may_run_exactly_its_subscriptions(
+    server: str, http: httpx.AsyncClient, tokens: dict[Role, str]
+) -> None:
+    sockets = {}
+    for role, token in tokens.items():
+        socket = await open_socket(server, {"authorization": f"Bearer {token}"})
+        assert (await next_message(socket))["type"] == "connection_ack"
+        for number, query in enumerate(SUBSCRIPTIONS.values()):
+            await socket.send(
+                json.dumps({"id": str(number), "type": "subscribe", "payload": {"query": query}})
+            )
+        sockets[role] = socket
+
+    await post(http, "mutation { " + MUTATIONS["registerCustomer"] + " }", tokens[Role.CLERK])
+    customer = (await post(http, "{ events { edges { node { streamId } } } }", tokens[Role.ADMIN]))["data"]
+    customer_id = customer["events"]["edges"][0]["node"]["streamId"]
+    product = await post(http, "mutation { " + MUTATIONS["createProduct"] + " }", tokens[Role.CLERK])
+    product_id = product["data"]["createProduct"]["product"]["id"]
+    placed = await post(
+        http,
+        f'mutation {{ placeOrder(input: {{customerId: "{customer_id}", '
+        f'lines: [{{productId: "{product_id}", quantity: 1}}]}}) {{ order {{ id }} }} }}',
+        tokens[Role.CLERK],
+    )
+    assert codes(placed) == []
+
+    for role, socket in sockets.items():
+        messages = [await next_message(socket) for _ in SUBSCRIPTIONS]
+        by_id = {message["id"]: message for message in messages}
+        for number, field in enumerate(SUBSCRIPTIONS):
+            message = by_id[str(number)]
+            if allowed(role, "subscription", field):
+                assert message["type"] == "next", (role, field, message)
+            else:
+                assert message["type"] == "error", (role, field, message)
+                assert [error["extensions"]["code"] for error in message["payload"]] == ["FORBIDDEN"]
+        await socket.close()
+
+
+@pytest.mark.parametrize("payload", [None, {"authorization": "Bearer efk_wrong"}, {"authorization": "wrong"}])
+async def test_a_websocket_without_a_valid_token_is_closed_at_connection_init(
+    server: str, payload: dict[str, Any] | None
+) -> None:
+    socket = await open_socket(server, payload)
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await next_message(socket)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4403
