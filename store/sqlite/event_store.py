@@ -11,6 +11,7 @@ from uuid import UUID
 
 from domain.events import Event, event_from_json
 from store.events import Clock, RecordedEvent, StreamVersionConflict, system_clock
+from store.recent_events import RecentEvents
 from store.signal import AppendSignal
 from store.sqlite.connection import SqliteConnection, transaction
 
@@ -71,6 +72,7 @@ class SqliteEventStore:
         self._clock = clock
         self._writer = SqliteConnection(path, "writer")
         self._reader = SqliteConnection(path, "reader")
+        self._recent = RecentEvents(_decode)
 
     @classmethod
     async def open(cls, path: Path, appended: AppendSignal, clock: Clock = system_clock) -> Self:
@@ -179,10 +181,10 @@ class SqliteEventStore:
 
     async def read_all(self, after_position: int = 0, limit: int = 100) -> list[RecordedEvent]:
         sql = f"SELECT {COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"
-        rows = await self._reader.run(
+        rows: list[Row] = await self._reader.run(
             lambda connection: connection.execute(sql, (after_position, limit)).fetchall()
         )
-        return [_decode(row) for row in rows]
+        return [self._recent.decoded(row[0], row) for row in rows]
 
     async def head(self) -> int:
         row = await self._reader.run(
