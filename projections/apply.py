@@ -106,6 +106,8 @@ def _evolve_all(
             current = updates.get(doc_id, current)
             if current is not None and current["_position"] >= event.position:
                 continue
+            if current is None and projection.initial is not None:
+                current = projection.initial(doc_id)
             evolved = projection.evolve(current, event)
             if evolved is not None:
                 updates[doc_id] = {

@@ -30,6 +30,9 @@ class Projection:
     evolve: Callable[[Document | None, RecordedEvent], Document | None]
     """Pure: the document after the event, or None when the event changes nothing. Never mutates its
     input. The runner sets `_id` (the key it loaded) and `_position` (the event's position) itself."""
+    initial: Callable[[str], Document] | None = None
+    """The document an id stands for before its first event, given to `evolve` instead of None: for
+    read models whose documents are told apart by their id alone (one per day and product, say)."""
     history: tuple[tuple[str, ...], ...] | None = None
     """Keep every version of every document, valid from the event that made it until the next one,
     in `<collection>_history` with these indexes (None: no history). This is what `asOf` lists read."""

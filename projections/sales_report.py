@@ -1,10 +1,14 @@
-"""Sales per UTC day, so that `salesReport` over a window sums a few buckets instead of every order.
+"""Sales per UTC day, so that `salesReport` over a window sums a few documents instead of every order.
+
+Each day has a document of its totals (id `2026-11-26`) and one per product sold that day (id
+`2026-11-26|<product id>`). An event changes the day's totals and the products of its lines only,
+so the history that `asOf` reads grows with the lines sold, not with lines times products on sale.
 
 A cancellation counts on the day it happens, against whatever day the order was placed: a report for a
 closed window never changes afterwards, and the event itself carries what to take back out.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, time
 from decimal import Decimal
 
@@ -26,67 +30,100 @@ def day_id(at: datetime) -> str:
     return day_of(at).date().isoformat()
 
 
+SEPARATOR = "|"
+DAY = "day"
+PRODUCT = "product"
+
+
+def product_key(day: str, product_id: str) -> str:
+    return f"{day}{SEPARATOR}{product_id}"
+
+
 def touches(recorded: RecordedEvent) -> list[Key]:
-    if isinstance(recorded.event, OrderPlaced | OrderShipped | OrderCancelled):
-        return [day_id(recorded.recorded_at)]
+    day = day_id(recorded.recorded_at)
+    match recorded.event:
+        case OrderPlaced(lines=lines) | OrderCancelled(lines=lines):
+            return [day, *(product_key(day, str(line.product_id)) for line in lines)]
+        case OrderShipped():
+            return [day]
     return []
 
 
-def empty_bucket(at: datetime) -> Document:
+def initial(key: str) -> Document:
+    day, _, product_id = key.partition(SEPARATOR)
+    at = datetime.fromisoformat(day).replace(tzinfo=UTC)
+    if product_id:
+        return {
+            "kind": PRODUCT,
+            "day": at,
+            "productId": product_id,
+            "name": "",
+            "quantity": 0,
+            "revenue": ZERO,
+        }
     return {
-        "day": day_of(at),
+        "kind": DAY,
+        "day": at,
         "ordersPlaced": 0,
         "ordersShipped": 0,
         "ordersCancelled": 0,
         "revenue": ZERO,
-        "products": {},
     }
 
 
-def tallied(products: Mapping[str, Document], lines: Sequence[PlacedLine], sign: int) -> dict[str, Document]:
-    """The per-product sales with `lines` added (sign 1) or taken back out (sign -1)."""
-    tally = dict(products)
-    for line in lines:
-        product_id = str(line.product_id)
-        sold = tally.get(product_id, {"productId": product_id, "quantity": 0, "revenue": ZERO})
-        tally[product_id] = {
-            **sold,
-            "name": line.name,
-            "quantity": sold["quantity"] + sign * line.quantity,
-            "revenue": sold["revenue"] + sign * line_total(line),
-        }
-    return tally
-
-
-def evolve(document: Document | None, recorded: RecordedEvent) -> Document:
-    bucket = document if document is not None else empty_bucket(recorded.recorded_at)
+def _day_evolved(totals: Document, recorded: RecordedEvent) -> Document | None:
     match recorded.event:
-        case OrderPlaced(lines=lines, total=total):
+        case OrderPlaced(total=total):
             return {
-                **bucket,
-                "ordersPlaced": bucket["ordersPlaced"] + 1,
-                "revenue": bucket["revenue"] + cents(total),
-                "products": tallied(bucket["products"], lines, 1),
+                **totals,
+                "ordersPlaced": totals["ordersPlaced"] + 1,
+                "revenue": totals["revenue"] + cents(total),
             }
         case OrderShipped():
-            return {**bucket, "ordersShipped": bucket["ordersShipped"] + 1}
-        case OrderCancelled(lines=lines, total=total):
+            return {**totals, "ordersShipped": totals["ordersShipped"] + 1}
+        case OrderCancelled(total=total):
             return {
-                **bucket,
-                "ordersCancelled": bucket["ordersCancelled"] + 1,
-                "revenue": bucket["revenue"] - cents(total),
-                "products": tallied(bucket["products"], lines, -1),
+                **totals,
+                "ordersCancelled": totals["ordersCancelled"] + 1,
+                "revenue": totals["revenue"] - cents(total),
             }
-    raise TypeError(f"unexpected event {recorded.type} for the sales report")
+    return None
+
+
+def _product_evolved(sold: Document, lines: Sequence[PlacedLine], sign: int) -> Document | None:
+    """The product's sales with its line added (sign 1) or taken back out (sign -1)."""
+    line = next((line for line in lines if str(line.product_id) == sold["productId"]), None)
+    if line is None:
+        return None
+    return {
+        **sold,
+        "name": line.name,
+        "quantity": sold["quantity"] + sign * line.quantity,
+        "revenue": sold["revenue"] + sign * line_total(line),
+    }
+
+
+def evolve(document: Document | None, recorded: RecordedEvent) -> Document | None:
+    if document is None:
+        raise ValueError("sales documents start from `initial`")
+    if document["kind"] == DAY:
+        return _day_evolved(document, recorded)
+    match recorded.event:
+        case OrderPlaced(lines=lines):
+            return _product_evolved(document, lines, 1)
+        case OrderCancelled(lines=lines):
+            return _product_evolved(document, lines, -1)
+    return None
 
 
 PROJECTION = Projection(
     name="sales_report",
-    # `salesReport` reads the buckets of a window of days.
+    # `salesReport` reads the documents of a window of days.
     collection=Collection(name="sales_report", indexes=(("day",),)),
     touches=touches,
     evolve=evolve,
-    # A day's bucket changes only during that day, so `salesReport(asOf:)` needs the version of one
-    # bucket only: the latest of the day of asOf that was valid then.
+    initial=initial,
+    # A day's documents change only during that day, so `salesReport(asOf:)` needs the versions of
+    # one day only: those of asOf's day that were valid then.
     history=(("day", "_validFrom"),),
 )

@@ -11,6 +11,7 @@ from strawberry import Info
 from domain import customer, order, product
 from domain.errors import InvalidInput
 from domain.values import cents
+from projections import sales_report
 from projections.projection import ENTITY, HISTORY_SUFFIX
 from schema.command_handler import Evolve, fold
 from schema.context import Context
@@ -35,7 +36,8 @@ from store.documents import VALID_FROM, Document, Holding, Query, Range
 
 ContextInfo = Info[Context, None]
 
-MAX_REPORT_DAYS = 100_000
+PAGE = 1_000
+"""Documents read at a time where a query needs all that match."""
 MAX_OPEN_ORDERS = 100_000
 MAX_TOP_PRODUCTS = 100
 
@@ -127,41 +129,40 @@ async def _placed_then(info: ContextInfo, query: Query, instant: datetime) -> li
     return page[: query.limit]
 
 
-async def _sales_buckets(
+async def _every(info: ContextInfo, collection: str, query: Query) -> list[Document]:
+    found: list[Document] = []
+    while page := await info.context.documents.find(collection, query):
+        found += page
+        if len(page) < query.limit:
+            break
+        query = replace(query, after=(page[-1][query.sort], page[-1]["_id"]))
+    return found
+
+
+async def _sales_documents(
     info: ContextInfo, first_day: datetime | None, last_day: datetime | None, past: datetime | None
 ) -> list[Document]:
+    """The day totals and product sales of the window, as they were at `past` (None: now)."""
     collection = info.context.collections["sales_report"]
     if past is None:
-        return await info.context.documents.find(
-            collection,
-            Query(range=Range("day", gte=first_day, lte=last_day), sort="day", limit=MAX_REPORT_DAYS),
+        return await _every(
+            info, collection, Query(range=Range("day", gte=first_day, lte=last_day), sort="day", limit=PAGE)
         )
-    # A day's bucket changes only during that day: the days before asOf's are final as they are
-    # now, and of asOf's own day the version valid then is the answer.
+    # A day's documents change only during that day: the days before asOf's are final as they are
+    # now, and of asOf's own day the versions valid then are the answer.
     day = _day(past)
     closed = day - timedelta(days=1)
-    buckets = []
+    found = []
     if first_day is None or first_day <= closed:
-        buckets = await info.context.documents.find(
-            collection,
-            Query(
-                range=Range("day", gte=first_day, lte=min(last_day, closed) if last_day else closed),
-                sort="day",
-                limit=MAX_REPORT_DAYS,
-            ),
-        )
+        window = Range("day", gte=first_day, lte=min(last_day, closed) if last_day else closed)
+        found = await _every(info, collection, Query(range=window, sort="day", limit=PAGE))
     if (first_day is None or first_day <= day) and (last_day is None or day <= last_day):
-        buckets += await info.context.documents.find(
+        found += await _every(
+            info,
             collection + HISTORY_SUFFIX,
-            Query(
-                equals={"day": day},
-                range=Range(VALID_FROM, lte=past),
-                sort=VALID_FROM,
-                descending=True,
-                limit=1,
-            ),
+            Query(equals={"day": day}, holding=Holding(past), sort=VALID_FROM, limit=PAGE),
         )
-    return buckets
+    return found
 
 
 @strawberry.type
@@ -313,17 +314,18 @@ class ReadModelQuery:
         last_day = _day(end - timedelta(microseconds=1)) if end else None
         if first_day and last_day and last_day < first_day:
             raise InvalidInput("to", "must be after from")
-        buckets = await _sales_buckets(info, first_day, last_day, past)
+        found = await _sales_documents(info, first_day, last_day, past)
+        buckets = [document for document in found if document["kind"] == sales_report.DAY]
         products: dict[str, ProductSales] = {}
-        for bucket in buckets:
-            for sold in bucket["products"].values():
-                before = products.get(sold["productId"])
-                products[sold["productId"]] = ProductSales(
-                    product_id=strawberry.ID(sold["productId"]),
-                    name=sold["name"],
-                    quantity=sold["quantity"] + (before.quantity if before else 0),
-                    revenue=cents(sold["revenue"] + (before.revenue if before else Decimal(0))),
-                )
+        for sold in (document for document in found if document["kind"] == sales_report.PRODUCT):
+            before = products.get(sold["productId"])
+            products[sold["productId"]] = ProductSales(
+                product_id=strawberry.ID(sold["productId"]),
+                # Days are in order, so the name is the one it was sold under last.
+                name=sold["name"],
+                quantity=sold["quantity"] + (before.quantity if before else 0),
+                revenue=cents(sold["revenue"] + (before.revenue if before else Decimal(0))),
+            )
         ranked = sorted(products.values(), key=lambda p: (-p.revenue, -p.quantity, p.product_id))
         return SalesReport(
             from_=first_day,

@@ -22,7 +22,7 @@ from tests.e2e.operations import (
     create_product,
     register_customer,
 )
-from tests.e2e.test_time_travel import ORDER, ORDERS, SALES, START, TurnedClock
+from tests.e2e.test_time_travel import ORDER, ORDERS, START, TurnedClock
 
 Step = tuple[Any, ...]
 
@@ -93,11 +93,19 @@ async def recorded_log(graphql: GraphQLClient) -> list[dict[str, Any]]:
             return log
 
 
+SALES = """query($asOf: DateTime) {
+  salesReport(asOf: $asOf) {
+    ordersPlaced ordersShipped ordersCancelled revenue topProducts { productId quantity revenue }
+  }
+}"""
+
+
 def folded(log: list[dict[str, Any]], instant: datetime) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     """Orders (status, version) and sales totals from the events recorded at or before `instant`."""
     orders: dict[str, dict[str, Any]] = {}
     counts = {"OrderPlaced": 0, "OrderShipped": 0, "OrderCancelled": 0}
     revenue = Decimal(0)
+    products: dict[str, tuple[int, Decimal]] = {}
     for event in log:
         if datetime.fromisoformat(event["recordedAt"]) > instant or event["type"] not in counts:
             continue
@@ -106,15 +114,25 @@ def folded(log: list[dict[str, Any]], instant: datetime) -> tuple[dict[str, dict
             event["type"]
         ]
         orders[event["streamId"]] = {"status": status, "version": event["version"]}
-        if event["type"] == "OrderPlaced":
-            revenue += Decimal(event["data"]["total"])
-        elif event["type"] == "OrderCancelled":
-            revenue -= Decimal(event["data"]["total"])
+        sign = {"OrderPlaced": 1, "OrderShipped": 0, "OrderCancelled": -1}[event["type"]]
+        revenue += sign * Decimal(event["data"].get("total", 0))
+        for line in event["data"].get("lines", []) if sign else []:
+            quantity, sold = products.get(line["productId"], (0, Decimal(0)))
+            products[line["productId"]] = (
+                quantity + sign * line["quantity"],
+                sold + sign * line["quantity"] * Decimal(line["unitPrice"]),
+            )
+    ranked = sorted(products.items(), key=lambda item: (-item[1][1], -item[1][0], item[0]))
     sales = {
         "ordersPlaced": counts["OrderPlaced"],
         "ordersShipped": counts["OrderShipped"],
         "ordersCancelled": counts["OrderCancelled"],
         "revenue": f"{revenue:.2f}",
+        "topProducts": [
+            {"productId": product_id, "quantity": quantity, "revenue": f"{sold:.2f}"}
+            for product_id, (quantity, sold) in ranked
+            if quantity or sold
+        ][:10],
     }
     return orders, sales
 

@@ -52,6 +52,8 @@ def apply(projection: Projection, documents: Mapping[str, Document], recorded: R
             # The runner's guard against redelivery: a document already past this event keeps it.
             if document is not None and document["_position"] >= recorded.position:
                 continue
+            if document is None and projection.initial is not None:
+                document = projection.initial(document_id)
             evolved = projection.evolve(document, recorded)
             if evolved is not None:
                 after[document_id] = {**evolved, "_id": document_id, "_position": recorded.position}

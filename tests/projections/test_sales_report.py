@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from domain.events import OrderShipped
 from projections.sales_report import PROJECTION
-from tests.projections.given import START, fold, log
+from tests.projections.given import START, Documents, fold, log
 from tests.projections.history import (
     ANN,
     BOB,
@@ -34,41 +34,63 @@ TWO_DAYS = log(
 )
 
 
-def sold(product_id: object, name: str, quantity: int, revenue: str) -> dict[str, object]:
-    return {"productId": str(product_id), "name": name, "quantity": quantity, "revenue": Decimal(revenue)}
+def sold(documents: Documents, day: str) -> dict[str, tuple[str, int, Decimal]]:
+    """The products sold on `day`: (name, quantity, revenue) by product id."""
+    return {
+        document["productId"]: (document["name"], document["quantity"], document["revenue"])
+        for key, document in documents.items()
+        if key.startswith(f"{day}|")
+    }
 
 
 def test_a_day_counts_what_was_placed_shipped_and_cancelled_on_it() -> None:
     documents = fold(PROJECTION, TWO_DAYS)
 
-    assert documents == {
-        "2026-11-02": {
-            "_id": "2026-11-02",
-            "_position": 3,
-            "day": MIDNIGHT_1,
-            "ordersPlaced": 2,
-            "ordersShipped": 1,
-            "ordersCancelled": 0,
-            "revenue": Decimal("90.10"),
-            "products": {
-                str(WIDGET): sold(WIDGET, "Widget", 4, "79.60"),
-                str(GADGET): sold(GADGET, "Gadget", 2, "10.50"),
-            },
-        },
-        "2026-11-03": {
-            "_id": "2026-11-03",
-            "_position": 5,
-            "day": MIDNIGHT_2,
-            "ordersPlaced": 1,
-            "ordersShipped": 0,
-            "ordersCancelled": 1,
-            "revenue": Decimal("1.10"),
-            "products": {
-                str(WIDGET): sold(WIDGET, "Widget", -1, "-19.90"),
-                str(GADGET): sold(GADGET, "Gadget", 4, "21.00"),
-            },
-        },
+    assert documents["2026-11-02"] == {
+        "_id": "2026-11-02",
+        "_position": 3,
+        "kind": "day",
+        "day": MIDNIGHT_1,
+        "ordersPlaced": 2,
+        "ordersShipped": 1,
+        "ordersCancelled": 0,
+        "revenue": Decimal("90.10"),
     }
+    assert documents["2026-11-03"] == {
+        "_id": "2026-11-03",
+        "_position": 5,
+        "kind": "day",
+        "day": MIDNIGHT_2,
+        "ordersPlaced": 1,
+        "ordersShipped": 0,
+        "ordersCancelled": 1,
+        "revenue": Decimal("1.10"),
+    }
+    assert sold(documents, "2026-11-02") == {
+        str(WIDGET): ("Widget", 4, Decimal("79.60")),
+        str(GADGET): ("Gadget", 2, Decimal("10.50")),
+    }
+    assert sold(documents, "2026-11-03") == {
+        str(WIDGET): ("Widget", -1, Decimal("-19.90")),
+        str(GADGET): ("Gadget", 4, Decimal("21.00")),
+    }
+
+
+def test_each_product_of_a_day_is_a_document_of_its_own_changed_only_by_its_lines() -> None:
+    documents = fold(PROJECTION, TWO_DAYS)
+
+    assert documents[f"2026-11-02|{GADGET}"] == {
+        "_id": f"2026-11-02|{GADGET}",
+        "_position": 1,
+        "kind": "product",
+        "day": MIDNIGHT_1,
+        "productId": str(GADGET),
+        "name": "Gadget",
+        "quantity": 2,
+        "revenue": Decimal("10.50"),
+    }
+    assert documents[f"2026-11-02|{WIDGET}"]["_position"] == 2
+    assert len(documents) == 6
 
 
 def test_a_cancellation_on_the_day_of_placing_takes_the_order_back_out() -> None:
@@ -81,11 +103,11 @@ def test_a_cancellation_on_the_day_of_placing_takes_the_order_back_out() -> None
         ),
     )
 
-    [bucket] = documents.values()
-    assert (bucket["ordersPlaced"], bucket["ordersCancelled"], str(bucket["revenue"])) == (2, 1, "19.90")
-    assert bucket["products"] == {
-        str(WIDGET): sold(WIDGET, "Widget", 1, "19.90"),
-        str(GADGET): sold(GADGET, "Gadget", 0, "0.00"),
+    day = documents["2026-11-02"]
+    assert (day["ordersPlaced"], day["ordersCancelled"], str(day["revenue"])) == (2, 1, "19.90")
+    assert sold(documents, "2026-11-02") == {
+        str(WIDGET): ("Widget", 1, Decimal("19.90")),
+        str(GADGET): ("Gadget", 0, Decimal("0.00")),
     }
 
 
@@ -94,8 +116,8 @@ def test_days_are_utc_days() -> None:
 
     documents = fold(PROJECTION, log((FIRST, PLACED_FIRST, berlin_after_midnight)))
 
-    assert list(documents) == ["2026-11-02"]
-    assert documents["2026-11-02"]["day"] == MIDNIGHT_1
+    assert sorted(documents) == ["2026-11-02", f"2026-11-02|{GADGET}", f"2026-11-02|{WIDGET}"]
+    assert {document["day"] for document in documents.values()} == {MIDNIGHT_1}
 
 
 def test_a_shipment_counts_on_its_own_day_even_with_nothing_placed_then() -> None:
@@ -107,12 +129,12 @@ def test_a_shipment_counts_on_its_own_day_even_with_nothing_placed_then() -> Non
         "2026-11-03": {
             "_id": "2026-11-03",
             "_position": 1,
+            "kind": "day",
             "day": MIDNIGHT_2,
             "ordersPlaced": 0,
             "ordersShipped": 1,
             "ordersCancelled": 0,
             "revenue": Decimal("0.00"),
-            "products": {},
         }
     }
 
@@ -123,4 +145,4 @@ def test_products_of_several_customers_add_up() -> None:
         log((FIRST, placed(ANN, line(GADGET, 1)), DAY_1), (SECOND, placed(BOB, line(GADGET, 3)), DAY_1)),
     )
 
-    assert documents["2026-11-02"]["products"] == {str(GADGET): sold(GADGET, "Gadget", 4, "21.00")}
+    assert sold(documents, "2026-11-02") == {str(GADGET): ("Gadget", 4, Decimal("21.00"))}
