@@ -11,6 +11,7 @@ from typing import Never
 import uvicorn
 from tqdm import tqdm
 
+from app import logs
 from app.settings import Settings
 from app.stores import open_from, projector_for
 from app.web import create_app
@@ -22,12 +23,6 @@ from schema import build_schema
 YOUNG_COLLECTION_THRESHOLD = 100_000
 
 PROJECTIONS = {projection.name: projection for projection in ALL}
-
-
-def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
 
 
 async def _project(settings: Settings) -> None:
@@ -100,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
         key: value for key in ("host", "port", "projector") if (value := getattr(args, key, None)) is not None
     }
     settings = Settings(**overrides)
-    _configure_logging(settings)
+    logs.configure(settings)
     if args.command == "serve":
         # A server holding thousands of subscriptions has millions of long-lived objects; with the
         # default threshold (700) the bursts of short-lived objects of each fan-out push enough of them
@@ -113,6 +108,8 @@ def main(argv: list[str] | None = None) -> None:
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,
+            # In JSON, uvicorn's own records (the access log among them) go through our handler.
+            log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
             ws_per_message_deflate=settings.websocket_compression,
         )
     elif args.command == "project":

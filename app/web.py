@@ -10,12 +10,16 @@ from typing import Any
 
 from pymongo.monitoring import CommandListener
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from app import correlation
+from app.correlation import CorrelationId
+from app.metrics import CountingEventStore, Metrics
 from app.read_your_writes import ReadYourWrites
 from app.settings import Settings
 from app.stores import open_from, projector_for
@@ -31,15 +35,12 @@ from store.events import Clock, system_clock
 
 logger = logging.getLogger("eventfold")
 
-CORRELATION_HEADER = "x-correlation-id"
-
 
 class EventfoldGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         state = request.app.state
         stores: Stores = state.stores
-        # A caller's correlation id is kept (bounded) so one trace can span several services.
-        correlation_id = request.headers.get(CORRELATION_HEADER, "")[:100] or str(uuid.uuid4())
+        correlation_id = correlation.current.get() or str(uuid.uuid4())
         return Context(
             events=stores.events,
             commands=state.commands,
@@ -68,7 +69,7 @@ def create_app(
             "backend: %s at %s; projections fed by %s", stores.backend, stores.location, stores.feed.kind
         )
         app.state.stores = stores
-        app.state.commands = CommandHandler(stores.events)
+        app.state.commands = CommandHandler(CountingEventStore(stores.events, metrics.events_appended))
         app.state.collections = CollectionNames(ALL, stores.states)
         app.state.progress = Progress((p.name for p in ALL), stores.states)
         app.state.broadcaster = Broadcaster(stores.events, stores.feed)
@@ -100,8 +101,11 @@ def create_app(
             return JSONResponse({"status": "unavailable", "backend": stores.backend}, status_code=503)
         return JSONResponse({"status": "ok", "backend": stores.backend})
 
+    metrics = Metrics(projection.name for projection in ALL)
+    schema = build_schema([metrics.extension()])
+    metrics.count_subscriptions_of(schema.multiplexer)
     graphql: Any = EventfoldGraphQL(
-        build_schema(),
+        schema,
         keep_alive=True,
         keep_alive_interval=settings.keep_alive_seconds,
         connection_init_wait_timeout=timedelta(seconds=settings.connection_init_seconds),
@@ -116,6 +120,8 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics.exposition),
         ],
+        middleware=[Middleware(CorrelationId)],
         lifespan=lifespan,
     )

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError, OperationType, get_operation_ast, parse
+from strawberry.extensions import SchemaExtension
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType as StrawberryOperationType
@@ -70,11 +71,12 @@ class EventfoldSchema(strawberry.Schema):
         return self.multiplexer.stream(key_of(query, operation_name, variable_values), start)
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(extensions: Iterable[type[SchemaExtension]] = ()) -> EventfoldSchema:
+    """`extensions` run before the one that codes errors (the app adds its metrics here)."""
     return EventfoldSchema(
         query=merge_types("Query", (ReadModelQuery, AuditQuery)),
         mutation=Mutation,
         subscription=Subscription,
-        extensions=[ErrorCodes],
+        extensions=[*extensions, ErrorCodes],
         scalar_overrides={Decimal: DecimalScalar},
     )
