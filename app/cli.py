@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import gc
 import logging
+import random
 import sys
 from collections.abc import Callable
 from typing import Never
@@ -12,6 +13,7 @@ import uvicorn
 from tqdm import tqdm
 
 from app import logs
+from app.seed import SeedClock, seed
 from app.settings import Settings
 from app.stores import open_from, projector_for
 from app.web import create_app
@@ -60,6 +62,42 @@ async def _rebuild(settings: Settings, names: list[str]) -> None:
         await stores.close()
 
 
+async def _seed(settings: Settings, args: argparse.Namespace) -> None:
+    clock = SeedClock()
+    stores = await open_from(settings, clock=clock)
+    try:
+        with tqdm(desc="seed", unit=" commands", dynamic_ncols=True) as bar:
+            seeded = await seed(
+                stores.events,
+                clock,
+                customers=args.customers,
+                orders=args.orders,
+                weeks=args.weeks,
+                rng=random.Random(args.random_seed),
+                progress=_shown_on(bar),
+            )
+    finally:
+        await stores.close()
+    if seeded.after_existing:
+        print("the store already held events: the seeded history starts after the last of them")
+    span = f"{seeded.start:%Y-%m-%d %H:%M} to {seeded.end:%Y-%m-%d %H:%M} UTC"
+    print(f"recorded {seeded.commands} commands from {span}")
+
+
+def _count(text: str) -> int:
+    number = int(text)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {number}")
+    return number
+
+
+def _weeks(text: str) -> float:
+    number = float(text)
+    if not 0 < number <= 520:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 520, got {text}")
+    return number
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="eventfold", description="GraphQL API for orders, event-sourced.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -83,6 +121,13 @@ def main(argv: list[str] | None = None) -> None:
         metavar="NAME",
         help=f"read models to rebuild (default: all): {', '.join(PROJECTIONS)}",
     )
+    seed_parser = commands.add_parser(
+        "seed", help="record demo customers, products and orders with histories over past weeks"
+    )
+    seed_parser.add_argument("--customers", type=_count, default=50, help="customers to register (50)")
+    seed_parser.add_argument("--orders", type=_count, default=200, help="orders to place (200)")
+    seed_parser.add_argument("--weeks", type=_weeks, default=6, help="how far back the history goes (6)")
+    seed_parser.add_argument("--random-seed", type=int, help="the same seed draws the same plan")
     commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     args = parser.parse_args(argv)
 
@@ -114,5 +159,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     elif args.command == "project":
         asyncio.run(_project(settings))
+    elif args.command == "seed":
+        asyncio.run(_seed(settings, args))
     else:
         asyncio.run(_rebuild(settings, args.names or list(PROJECTIONS)))
