@@ -17,7 +17,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from app import correlation
+from app import assets, correlation
 from app.correlation import CorrelationId
 from app.metrics import CountingEventStore, Metrics
 from app.read_your_writes import ReadYourWrites
@@ -37,6 +37,9 @@ logger = logging.getLogger("eventfold")
 
 
 class EventfoldGraphQL(GraphQL[Context, None]):
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return await assets.graphiql(request)
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         state = request.app.state
         stores: Stores = state.stores
@@ -121,6 +124,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics.exposition),
+            *assets.routes(),
         ],
         middleware=[Middleware(CorrelationId)],
         lifespan=lifespan,
