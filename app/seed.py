@@ -116,11 +116,11 @@ def plan(rng: random.Random, customers: int, orders: int, start: datetime, end: 
         price = Decimal(rng.choice([5, 9, 12, 19, 24, 29, 39, 49, 79])) - Decimal("0.01")
         product_id = product_id_for_sku(sku)
         products.append(product_id)
-        creation = CreateProduct(product_id=product_id, sku=sku, name=name, price=price)
-        planned.at(start + span * 0.01 * rng.random(), creation)
+        created = start + span * 0.01 * rng.random()
+        planned.at(created, CreateProduct(product_id=product_id, sku=sku, name=name, price=price))
         if rng.random() < 0.3:
             change = ChangeProductPrice(product_id=product_id, price=price + Decimal(rng.choice([-3, 2, 5])))
-            planned.at(instant(start), change)
+            planned.at(instant(created), change)
 
     registered: list[tuple[uuid.UUID, datetime]] = []
     for number in range(customers):
