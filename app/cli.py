@@ -127,7 +127,9 @@ def main(argv: list[str] | None = None) -> None:
     seed_parser.add_argument("--customers", type=_count, default=50, help="customers to register (50)")
     seed_parser.add_argument("--orders", type=_count, default=200, help="orders to place (200)")
     seed_parser.add_argument("--weeks", type=_weeks, default=6, help="how far back the history goes (6)")
-    seed_parser.add_argument("--random-seed", type=int, help="the same seed draws the same plan")
+    seed_parser.add_argument(
+        "--random-seed", type=int, help="the same seed draws the same history (under new SKUs and emails)"
+    )
     commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     args = parser.parse_args(argv)
 

@@ -104,7 +104,8 @@ def plan(rng: random.Random, customers: int, orders: int, start: datetime, end: 
     for faker in fakers.values():
         faker.seed_instance(rng.getrandbits(32))
     planned = _Plan()
-    run = f"{rng.getrandbits(20):05X}"
+    # Not drawn from `rng`: seeding the same store twice with the same seed must not repeat SKUs.
+    run = uuid.uuid4().hex[:6].upper()
 
     def instant(after: datetime, before: datetime = end) -> datetime:
         return after + (before - after) * rng.random()
