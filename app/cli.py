@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import gc
 import logging
+import random
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -12,6 +13,8 @@ from typing import Never
 import uvicorn
 from tqdm import tqdm
 
+from app import logs
+from app.seed import SeedClock, seed
 from app.settings import Settings
 from app.stores import open_from, projector_for
 from app.web import create_app
@@ -26,12 +29,6 @@ from store.api_keys import KeyNameTaken, Role, issue
 YOUNG_COLLECTION_THRESHOLD = 100_000
 
 PROJECTIONS = {projection.name: projection for projection in ALL}
-
-
-def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
 
 
 async def _project(settings: Settings) -> None:
@@ -96,6 +93,42 @@ async def _keys(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _seed(settings: Settings, args: argparse.Namespace) -> None:
+    clock = SeedClock()
+    stores = await open_from(settings, clock=clock)
+    try:
+        with tqdm(desc="seed", unit=" commands", dynamic_ncols=True) as bar:
+            seeded = await seed(
+                stores.events,
+                clock,
+                customers=args.customers,
+                orders=args.orders,
+                weeks=args.weeks,
+                rng=random.Random(args.random_seed),
+                progress=_shown_on(bar),
+            )
+    finally:
+        await stores.close()
+    if seeded.after_existing:
+        print("the store already held events: the seeded history starts after the last of them")
+    span = f"{seeded.start:%Y-%m-%d %H:%M} to {seeded.end:%Y-%m-%d %H:%M} UTC"
+    print(f"recorded {seeded.commands} commands from {span}")
+
+
+def _count(text: str) -> int:
+    number = int(text)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {number}")
+    return number
+
+
+def _weeks(text: str) -> float:
+    number = float(text)
+    if not 0 < number <= 520:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 520, got {text}")
+    return number
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="eventfold", description="GraphQL API for orders, event-sourced.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -119,6 +152,15 @@ def main(argv: list[str] | None = None) -> None:
         metavar="NAME",
         help=f"read models to rebuild (default: all): {', '.join(PROJECTIONS)}",
     )
+    seed_parser = commands.add_parser(
+        "seed", help="record demo customers, products and orders with histories over past weeks"
+    )
+    seed_parser.add_argument("--customers", type=_count, default=50, help="customers to register (50)")
+    seed_parser.add_argument("--orders", type=_count, default=200, help="orders to place (200)")
+    seed_parser.add_argument("--weeks", type=_weeks, default=6, help="how far back the history goes (6)")
+    seed_parser.add_argument(
+        "--random-seed", type=int, help="the same seed draws the same history (under new SKUs and emails)"
+    )
     commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     keys = commands.add_parser("keys", help="manage API keys (in the database the server uses)")
     key_commands = keys.add_subparsers(dest="keys_command", required=True)
@@ -139,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
         key: value for key in ("host", "port", "projector") if (value := getattr(args, key, None)) is not None
     }
     settings = Settings(**overrides)
-    _configure_logging(settings)
+    logs.configure(settings)
     if args.command == "serve":
         # A server holding thousands of subscriptions has millions of long-lived objects; with the
         # default threshold (700) the bursts of short-lived objects of each fan-out push enough of them
@@ -152,6 +194,8 @@ def main(argv: list[str] | None = None) -> None:
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,
+            # In JSON, uvicorn's own records (the access log among them) go through our handler.
+            log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
             ws_per_message_deflate=settings.websocket_compression,
             ws_max_size=settings.max_body_bytes,
         )
@@ -159,5 +203,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(asyncio.run(_keys(settings, args)))
     elif args.command == "project":
         asyncio.run(_project(settings))
+    elif args.command == "seed":
+        asyncio.run(_seed(settings, args))
     else:
         asyncio.run(_rebuild(settings, args.names or list(PROJECTIONS)))

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    log_format: Literal["text", "json"] = "text"
+    """`json`: one JSON object a line, with the request's correlation id."""
     feed: Literal["auto", "change_stream", "tail"] = "auto"
     """What drives projections on MongoDB: a change stream where the server has them, else a tail."""
     projector: bool = True

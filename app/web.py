@@ -23,8 +23,11 @@ from strawberry.http import GraphQLRequestData, GraphQLRequestProtocol
 from strawberry.schema.base import BaseSchema
 from strawberry.types.unset import UNSET, UnsetType
 
+from app import assets, correlation
 from app.authentication import Authenticator, JwtVerifier, auth_required
 from app.body_limit import BodyLimit
+from app.correlation import CorrelationId
+from app.metrics import CountingEventStore, Metrics
 from app.read_your_writes import ReadYourWrites
 from app.settings import Settings
 from app.stores import open_from, projector_for
@@ -42,20 +45,20 @@ from store.events import Clock, system_clock
 
 logger = logging.getLogger("eventfold")
 
-CORRELATION_HEADER = "x-correlation-id"
-
 
 class EventfoldGraphQL(GraphQL[Context, None]):
     def __init__(self, schema: BaseSchema, max_batch: int, **options: Any) -> None:
         super().__init__(schema, **options)
         self._max_batch = max_batch
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return await assets.graphiql(request)
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         state = request.app.state
         stores: Stores = state.stores
         authenticator: Authenticator = state.authenticator
-        # A caller's correlation id is kept (bounded) so one trace can span several services.
-        correlation_id = request.headers.get(CORRELATION_HEADER, "")[:100] or str(uuid.uuid4())
+        correlation_id = correlation.current.get() or str(uuid.uuid4())
         return Context(
             events=stores.events,
             commands=state.commands,
@@ -116,7 +119,7 @@ def create_app(
             "backend: %s at %s; projections fed by %s", stores.backend, stores.location, stores.feed.kind
         )
         app.state.stores = stores
-        app.state.commands = CommandHandler(stores.events)
+        app.state.commands = CommandHandler(CountingEventStore(stores.events, metrics.events_appended))
         app.state.collections = CollectionNames(ALL, stores.states)
         app.state.progress = Progress((p.name for p in ALL), stores.states)
         app.state.broadcaster = Broadcaster(stores.events, stores.feed)
@@ -142,6 +145,15 @@ def create_app(
                     await projector
             await stores.close()
 
+    async def scrape(request: Request) -> Response:
+        """Any role may read the metrics; where the API needs a token, so do they."""
+        authenticator: Authenticator = request.app.state.authenticator
+        caller = await authenticator.caller(request.headers.get("authorization"))
+        if caller.rejected is not None or (caller.required and caller.principal is None):
+            reason = caller.rejected or "authentication required: send 'Authorization: Bearer <token>'"
+            return JSONResponse({"error": reason}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return await metrics.exposition(request)
+
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
@@ -162,8 +174,11 @@ def create_app(
         max_batch=settings.max_batch,
         introspection=settings.introspection,
     )
+    metrics = Metrics(projection.name for projection in ALL)
+    schema = build_schema(limits, [metrics.extension()])
+    metrics.count_subscriptions_of(schema.multiplexer)
     graphql: Any = EventfoldGraphQL(
-        build_schema(limits),
+        schema,
         settings.max_batch,
         keep_alive=True,
         keep_alive_interval=settings.keep_alive_seconds,
@@ -179,6 +194,8 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", scrape),
+            *assets.routes(),
         ],
         middleware=_middleware(settings),
         lifespan=lifespan,
@@ -186,15 +203,16 @@ def create_app(
 
 
 def _middleware(settings: Settings) -> list[Middleware]:
-    middleware = [Middleware(BodyLimit, max_bytes=settings.max_body_bytes)]
+    """Outermost first: CORS headers go on every answer, refusals of oversized bodies included."""
+    middleware = []
     if settings.cors_origins:
         middleware.append(
             Middleware(
                 CORSMiddleware,
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type", CORRELATION_HEADER, "x-eventfold-position"],
-                expose_headers=["x-eventfold-caught-up"],
+                allow_headers=["authorization", "content-type", correlation.HEADER, "x-eventfold-position"],
+                expose_headers=["x-eventfold-caught-up", correlation.HEADER],
             )
         )
-    return middleware
+    return [*middleware, Middleware(CorrelationId), Middleware(BodyLimit, max_bytes=settings.max_body_bytes)]

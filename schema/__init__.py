@@ -6,6 +6,7 @@ from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError, OperationType
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
@@ -74,13 +75,16 @@ class EventfoldSchema(strawberry.Schema):
         return self.multiplexer.stream(key_of(query, operation_name, variable_values), start)
 
 
-def build_schema(limits: Limits | None = None) -> strawberry.Schema:
+def build_schema(
+    limits: Limits | None = None, extensions: Iterable[type[SchemaExtension]] = ()
+) -> EventfoldSchema:
+    """`extensions` run before the one that codes errors (the app adds its metrics here)."""
     limits = limits or Limits()
     return EventfoldSchema(
         query=merge_types("Query", (ReadModelQuery, AuditQuery, ApiKeyQuery)),
         mutation=merge_types("Mutation", (Mutation, ApiKeyMutation)),
         subscription=Subscription,
-        extensions=[Authorization, *limit_extensions(limits), ErrorCodes],
+        extensions=[Authorization, *limit_extensions(limits), *extensions, ErrorCodes],
         scalar_overrides={Decimal: DecimalScalar},
         config=StrawberryConfig(batching_config={"max_operations": limits.max_batch}),
     )

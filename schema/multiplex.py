@@ -64,6 +64,10 @@ class Multiplexer:
     def executions(self) -> int:
         return len(self._groups)
 
+    @property
+    def subscribers(self) -> int:
+        return sum(len(group.members) for group in self._groups.values())
+
     def _forget(self, key: Key, group: _Group) -> None:
         if self._groups.get(key) is group:
             del self._groups[key]

@@ -29,6 +29,7 @@ from schema.types import (
     ProductEdge,
     ProductSales,
     ProjectionStatus,
+    SalesDay,
     SalesReport,
 )
 from schema.validation import parse_id
@@ -335,6 +336,16 @@ class ReadModelQuery:
             orders_cancelled=sum(bucket["ordersCancelled"] for bucket in buckets),
             revenue=cents(sum((bucket["revenue"] for bucket in buckets), Decimal(0))),
             top_products=[p for p in ranked[:top] if p.quantity or p.revenue],
+            days=[
+                SalesDay(
+                    day=bucket["day"],
+                    orders_placed=bucket["ordersPlaced"],
+                    orders_shipped=bucket["ordersShipped"],
+                    orders_cancelled=bucket["ordersCancelled"],
+                    revenue=cents(bucket["revenue"]),
+                )
+                for bucket in sorted(buckets, key=lambda bucket: bucket["day"])
+            ],
         )
 
     @strawberry.field(description="Where each read model stands against the event log.")

@@ -330,6 +330,15 @@ class ProductSales:
 
 
 @strawberry.type
+class SalesDay:
+    day: datetime = strawberry.field(description="Start of the UTC day.")
+    orders_placed: int
+    orders_shipped: int
+    orders_cancelled: int
+    revenue: Decimal = strawberry.field(description="Placed minus cancelled, that day.")
+
+
+@strawberry.type
 class SalesReport:
     from_: datetime | None = strawberry.field(
         name="from", description="Start of the first UTC day counted (the report counts whole days)."
@@ -340,6 +349,9 @@ class SalesReport:
     orders_cancelled: int
     revenue: Decimal = strawberry.field(description="Placed minus cancelled, in the window.")
     top_products: list[ProductSales]
+    days: list[SalesDay] = strawberry.field(
+        description="Each day of the window with any orders placed, shipped or cancelled, in order."
+    )
 
 
 @strawberry.type

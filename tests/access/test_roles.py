@@ -266,3 +266,16 @@ async def test_a_websocket_without_a_valid_token_is_closed_at_connection_init(
         await next_message(socket)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4403
+
+
+async def test_metrics_need_a_token_of_any_role_where_the_api_does(
+    http: httpx.AsyncClient, tokens: dict[Role, str]
+) -> None:
+    refused = await http.get("/metrics")
+    assert refused.status_code == 401
+    assert "authentication required" in refused.json()["error"]
+    assert (await http.get("/metrics", headers={"Authorization": "Bearer efk_nope"})).status_code == 401
+    for token in tokens.values():
+        scraped = await http.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+        assert scraped.status_code == 200
+        assert "eventfold_" in scraped.text

@@ -47,6 +47,7 @@ PRODUCTS = """query($first: Int, $after: String) {
 SALES = """query($from: DateTime, $to: DateTime) {
   salesReport(from: $from, to: $to) {
     from to ordersPlaced ordersShipped ordersCancelled revenue topProducts { productId name quantity revenue }
+    days { day ordersPlaced ordersShipped ordersCancelled revenue }
   }
 }"""
 PROJECTIONS = "{ projections { name position lag updatedAt feed error collection } }"
@@ -295,9 +296,23 @@ async def test_sales_report_counts_whole_days_of_its_window(
     assert report["salesReport"]["from"] == today.isoformat()
     assert report["salesReport"]["to"] == tomorrow.isoformat()
     assert report["salesReport"]["ordersPlaced"] == 3
+    assert report["salesReport"]["days"] == [
+        {
+            "day": today.isoformat(),
+            "ordersPlaced": 3,
+            "ordersShipped": 1,
+            "ordersCancelled": 1,
+            "revenue": "45.05",
+        }
+    ]
 
     empty = (await graphql.data(SALES, **{"from": tomorrow.isoformat()}))["salesReport"]
-    assert (empty["ordersPlaced"], empty["revenue"], empty["topProducts"]) == (0, "0.00", [])
+    assert (empty["ordersPlaced"], empty["revenue"], empty["topProducts"], empty["days"]) == (
+        0,
+        "0.00",
+        [],
+        [],
+    )
 
 
 async def test_projections_report_their_position_and_lag(

@@ -1,0 +1,150 @@
+"""Prometheus metrics at `/metrics`: request latency per operation, events appended per type,
+projection lag per projection, active subscriptions.
+
+Each app has a registry of its own, so two apps in one process (as in the tests) never share
+counts. Nothing here runs per subscription message: the number of active subscriptions is read from
+the multiplexer when Prometheus scrapes, and projection lag from the stored checkpoints likewise.
+"""
+
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from uuid import UUID
+
+from graphql import DocumentNode, FieldNode, OperationType, get_operation_ast
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
+
+from domain.events import Event
+from schema.multiplex import Multiplexer
+from store.connect import Stores
+from store.events import EventStore, RecordedEvent
+
+MANY_FIELDS = "(several)"
+"""The operation label of a document with several root fields: naming each combination would let
+clients create any number of series."""
+INVALID = "(invalid)"
+
+
+class Metrics:
+    def __init__(self, projections: Iterable[str]) -> None:
+        self._projections = tuple(projections)
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.request_seconds = Histogram(
+            "eventfold_graphql_request_duration_seconds",
+            "Time to answer a GraphQL query or mutation, by its root field.",
+            ["operation", "type"],
+            registry=self.registry,
+        )
+        self.events_appended = Counter(
+            "eventfold_events_appended",
+            "Events this process recorded, by event type.",
+            ["type"],
+            registry=self.registry,
+        )
+        self.projection_lag = Gauge(
+            "eventfold_projection_lag_events",
+            "Events recorded that a projection has not applied yet.",
+            ["projection"],
+            registry=self.registry,
+        )
+        self.active_subscriptions = Gauge(
+            "eventfold_active_subscriptions",
+            "GraphQL subscriptions open on this process.",
+            registry=self.registry,
+        )
+
+    def count_subscriptions_of(self, multiplexer: Multiplexer) -> None:
+        self.active_subscriptions.set_function(lambda: multiplexer.subscribers)
+
+    def extension(self) -> type[SchemaExtension]:
+        """A schema extension that times each query and mutation into this registry."""
+        histogram = self.request_seconds
+
+        class OperationLatency(SchemaExtension):
+            def on_operation(self) -> Iterator[None]:
+                started = time.perf_counter()
+                yield
+                elapsed = time.perf_counter() - started
+                operation, kind = _label(self.execution_context)
+                # A subscription lives as long as its client wants; its duration says nothing.
+                if kind != OperationType.SUBSCRIPTION.value:
+                    histogram.labels(operation, kind).observe(elapsed)
+
+        return OperationLatency
+
+    async def exposition(self, request: Request) -> Response:
+        stores: Stores = request.app.state.stores
+        head = await stores.events.head()
+        # A projection that has never saved a checkpoint has all of the log still to apply.
+        applied = {state.name: state.checkpoint.position for state in await stores.states.load_all()}
+        for name in self._projections:
+            self.projection_lag.labels(name).set(max(head - applied.get(name, 0), 0))
+        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _label(execution_context: ExecutionContext) -> tuple[str, str]:
+    """The operation's root field (bounded by the schema, unlike client-chosen operation names) and type."""
+    document: DocumentNode | None = execution_context.graphql_document
+    # A document that did not parse or validate may name any field at all.
+    if document is None or execution_context.pre_execution_errors:
+        return INVALID, INVALID
+    operation = get_operation_ast(document, execution_context.operation_name)
+    if operation is None:
+        return INVALID, INVALID
+    fields = [node.name.value for node in operation.selection_set.selections if isinstance(node, FieldNode)]
+    return (fields[0] if len(fields) == 1 else MANY_FIELDS), operation.operation.value
+
+
+class CountingEventStore:
+    """An event store that counts what it records, by event type, for the write side."""
+
+    def __init__(self, inner: EventStore, counter: Counter) -> None:
+        self._inner = inner
+        self._counter = counter
+
+    async def append(
+        self, stream_id: UUID, expected_version: int, events: Sequence[Event], metadata: Mapping[str, str]
+    ) -> list[RecordedEvent]:
+        recorded = await self._inner.append(stream_id, expected_version, events, metadata)
+        for event in recorded:
+            self._counter.labels(event.type).inc()
+        return recorded
+
+    async def read_stream(
+        self,
+        stream_id: UUID,
+        *,
+        after_version: int = 0,
+        to_version: int | None = None,
+        as_of: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[RecordedEvent]:
+        return await self._inner.read_stream(
+            stream_id, after_version=after_version, to_version=to_version, as_of=as_of, limit=limit
+        )
+
+    async def read_streams(self, stream_ids: Sequence[UUID]) -> dict[UUID, list[RecordedEvent]]:
+        return await self._inner.read_streams(stream_ids)
+
+    async def read_all(self, after_position: int = 0, limit: int = 100) -> list[RecordedEvent]:
+        return await self._inner.read_all(after_position, limit)
+
+    async def head(self) -> int:
+        return await self._inner.head()
+
+    async def ping(self) -> None:
+        await self._inner.ping()
+
+    async def close(self) -> None:
+        await self._inner.close()

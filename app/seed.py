@@ -1,0 +1,227 @@
+"""Demo data: customers, products and orders with histories spread over past weeks, recorded through
+the same commands and rules as the API, each at the instant it is meant to have happened.
+
+The plan (who registers when, which orders are placed, shipped or cancelled, which prices and
+addresses change) is drawn first; then the commands run in the order of their instants, with the
+event store's clock set to each. The log's `recordedAt` never runs backwards, so on a store that
+already holds events the seeded history starts after the last of them.
+"""
+
+import random
+import unicodedata
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from faker import Faker
+
+from domain.commands import (
+    AddressInput,
+    CancelOrder,
+    ChangeCustomerAddress,
+    ChangeProductPrice,
+    CreateProduct,
+    OrderLineInput,
+    PlaceOrder,
+    RegisterCustomer,
+    ShipOrder,
+    VerifyCustomerEmail,
+)
+from domain.identity import product_id_for_sku
+from schema.command_handler import CommandHandler
+from store.events import EventStore
+
+LOCALES = {"en_US": "US", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "nl_NL": "NL", "it_IT": "IT"}
+KINDS = ["Desk Lamp", "Notebook", "Coffee Mug", "Backpack", "Water Bottle", "Headphones", "Keyboard"]
+KINDS += ["Chair Cushion", "Umbrella", "Scarf", "Tea Set", "Phone Stand", "Plant Pot", "Wall Clock"]
+STYLES = ["Classic", "Compact", "Deluxe", "Eco", "Nordic", "Studio", "Travel", "Vintage"]
+CARRIERS = ["DHL", "UPS", "FedEx", "DPD", "GLS"]
+REASONS = ["customer changed their mind", "found a better price", "ordered by mistake", "out of stock"]
+METADATA = {"correlationId": "eventfold-seed"}
+
+
+class SeedClock:
+    """The instant the next command is recorded at: the seed moves it along its plan."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+type SeedCommand = (
+    RegisterCustomer
+    | VerifyCustomerEmail
+    | ChangeCustomerAddress
+    | CreateProduct
+    | ChangeProductPrice
+    | PlaceOrder
+    | ShipOrder
+    | CancelOrder
+)
+
+
+@dataclass(order=True)
+class _Planned:
+    at: datetime
+    sequence: int
+    command: SeedCommand = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Seeded:
+    start: datetime
+    end: datetime
+    commands: int
+    after_existing: bool
+
+
+class _Plan:
+    def __init__(self) -> None:
+        self.steps: list[_Planned] = []
+
+    def at(self, instant: datetime, command: SeedCommand) -> None:
+        # The sequence breaks ties in the order things were planned: a registration before its orders.
+        self.steps.append(_Planned(instant, len(self.steps), command))
+
+
+async def history_start(events: EventStore, weeks: float, end: datetime) -> tuple[datetime, bool]:
+    """Where the seeded history can begin: `weeks` before `end`, or after the last recorded event."""
+    start = end - timedelta(weeks=weeks)
+    head = await events.head()
+    if not head:
+        return start, False
+    last = (await events.read_all(head - 1, 1))[0].recorded_at + timedelta(milliseconds=1)
+    return max(start, min(last, end)), True
+
+
+def plan(rng: random.Random, customers: int, orders: int, start: datetime, end: datetime) -> _Plan:
+    span = end - start
+    fakers = {locale: Faker(locale) for locale in LOCALES}
+    for faker in fakers.values():
+        faker.seed_instance(rng.getrandbits(32))
+    planned = _Plan()
+    # Not drawn from `rng`: seeding the same store twice with the same seed must not repeat SKUs.
+    run = uuid.uuid4().hex[:6].upper()
+
+    def instant(after: datetime, before: datetime = end) -> datetime:
+        return after + (before - after) * rng.random()
+
+    products: list[uuid.UUID] = []
+    for number in range(min(len(KINDS), 4 + customers // 3)):
+        sku = f"{run}-{number + 1:03d}"
+        name = f"{rng.choice(STYLES)} {KINDS[number]}"
+        price = Decimal(rng.choice([5, 9, 12, 19, 24, 29, 39, 49, 79])) - Decimal("0.01")
+        product_id = product_id_for_sku(sku)
+        products.append(product_id)
+        created = start + span * 0.01 * rng.random()
+        planned.at(created, CreateProduct(product_id=product_id, sku=sku, name=name, price=price))
+        if rng.random() < 0.3:
+            change = ChangeProductPrice(product_id=product_id, price=price + Decimal(rng.choice([-3, 2, 5])))
+            planned.at(instant(created), change)
+
+    registered: list[tuple[uuid.UUID, datetime]] = []
+    for number in range(customers):
+        locale = rng.choice(list(LOCALES))
+        faker = fakers[locale]
+        name = faker.name()
+        customer_id = uuid.uuid4()
+        address = AddressInput(
+            street=faker.street_address().replace("\n", ", "),
+            city=faker.city(),
+            postal_code=faker.postcode(),
+            country=LOCALES[locale],
+        )
+        registration = RegisterCustomer(
+            customer_id=customer_id, name=name, email=_email(name, run, number), address=address
+        )
+        # Most customers arrive early, so the weeks show a growing shop rather than an empty start.
+        joined = start + span * 0.02 + span * 0.7 * rng.random() ** 2
+        registered.append((customer_id, joined))
+        planned.at(joined, registration)
+        if rng.random() < 0.6:
+            verify = VerifyCustomerEmail(customer_id=customer_id)
+            planned.at(instant(joined, min(end, joined + timedelta(days=3))), verify)
+        if rng.random() < 0.15:
+            moved = ChangeCustomerAddress(
+                customer_id=customer_id,
+                address=address.model_copy(update={"street": faker.street_address().replace("\n", ", ")}),
+            )
+            planned.at(instant(joined), moved)
+
+    # A few customers place most of the orders, as in any shop.
+    loyalty = [rng.paretovariate(1.2) for _ in registered]
+    for _ in range(orders if registered else 0):
+        customer_id, joined = rng.choices(registered, loyalty)[0]
+        placed = instant(joined)
+        chosen = rng.sample(products, rng.choices([1, 2, 3, 4], [50, 30, 15, 5])[0])
+        order_id = uuid.uuid4()
+        placement = PlaceOrder(
+            order_id=order_id,
+            customer_id=customer_id,
+            lines=[OrderLineInput(product_id=p, quantity=rng.choice([1, 1, 1, 2, 2, 3, 5])) for p in chosen],
+        )
+        planned.at(placed, placement)
+        fate = rng.random()
+        shipped = placed + timedelta(hours=rng.uniform(2, 72))
+        cancelled = placed + timedelta(hours=rng.uniform(0.2, 24))
+        if fate < 0.75 and shipped < end:
+            ship = ShipOrder(
+                order_id=order_id, carrier=rng.choice(CARRIERS), tracking_number=f"{rng.getrandbits(40):010X}"
+            )
+            planned.at(shipped, ship)
+        elif fate < 0.87 and cancelled < end:
+            cancel = CancelOrder(order_id=order_id, reason=rng.choice(REASONS))
+            planned.at(cancelled, cancel)
+    planned.steps.sort()
+    return planned
+
+
+async def _record(handler: CommandHandler, command: SeedCommand) -> None:
+    match command:
+        case RegisterCustomer():
+            await handler.register_customer(command, METADATA)
+        case VerifyCustomerEmail() | ChangeCustomerAddress():
+            await handler.change_customer(command, METADATA)
+        case CreateProduct():
+            await handler.create_product(command, METADATA)
+        case ChangeProductPrice():
+            await handler.change_product_price(command, METADATA)
+        case PlaceOrder():
+            await handler.place_order(command, METADATA)
+        case ShipOrder() | CancelOrder():
+            await handler.change_order(command, METADATA)
+
+
+def _email(name: str, run: str, number: int) -> str:
+    """A valid, unique address for a name in any alphabet Faker uses."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    local = ".".join(part for part in "".join(c if c.isalnum() else " " for c in ascii_name).split()[:2])
+    return f"{local or 'customer'}.{run.lower()}{number}@example.com"
+
+
+async def seed(
+    events: EventStore,
+    clock: SeedClock,
+    *,
+    customers: int,
+    orders: int,
+    weeks: float,
+    rng: random.Random,
+    progress: Callable[[int, int], None],
+) -> Seeded:
+    """Records the plan's commands at their instants (`events` must read the time from `clock`),
+    telling `progress` how many of how many are done."""
+    end = datetime.now(UTC)
+    start, after_existing = await history_start(events, weeks, end)
+    planned = plan(rng, customers, orders, start, end)
+    handler = CommandHandler(events)
+    for done, step in enumerate(planned.steps):
+        clock.now = step.at
+        await _record(handler, step.command)
+        progress(done + 1, len(planned.steps))
+    clock.now = datetime.now(UTC)
+    return Seeded(start, end, len(planned.steps), after_existing)

@@ -1,0 +1,47 @@
+// GraphiQL against this server: queries and mutations over HTTP POST, subscriptions over
+// graphql-transport-ws on the same /graphql, with the optional bearer token on both.
+(() => {
+  const url = new URL("/graphql", window.location.href);
+  const subscriptionUrl = new URL(url);
+  subscriptionUrl.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+
+  eventfoldToken.bind(document.getElementById("token"));
+  const baseFetcher = GraphiQL.createFetcher({
+    url: url.toString(),
+    subscriptionUrl: subscriptionUrl.toString(),
+    headers: eventfoldToken.headers(),
+    wsConnectionParams: eventfoldToken.connectionParams(),
+  });
+  // GraphiQL hands the fetcher the document it parsed last, which lags behind the editor for a
+  // moment after an edit; the fetcher picks WebSocket or HTTP from it, so a subscription run right
+  // after typing would go over HTTP. Parsing what is actually sent decides it from the real thing.
+  function fetcher(params, options) {
+    let documentAST = options && options.documentAST;
+    try {
+      documentAST = GraphiQL.GraphQL.parse(params.query);
+    } catch {
+      // Unparseable: the server answers with the syntax error.
+    }
+    return baseFetcher(params, { ...options, documentAST });
+  }
+
+  const defaultQuery = `# eventfold: queries and mutations run over HTTP, subscriptions over WebSocket.
+# Try one, then place an order from another tab:
+#
+#   subscription { orderEvents { type streamId position data } }
+
+{
+  orders(first: 10) {
+    edges { node { id status total placedAt customer { name } } }
+  }
+}
+`;
+  ReactDOM.createRoot(document.getElementById("graphiql")).render(
+    React.createElement(GraphiQL, {
+      fetcher,
+      defaultQuery,
+      defaultEditorToolsVisibility: true,
+      isHeadersEditorEnabled: true,
+    }),
+  );
+})();

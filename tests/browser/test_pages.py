@@ -1,0 +1,128 @@
+"""GraphiQL and the dashboard in a real browser: they load from this server alone, run queries,
+and show what subscriptions deliver."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.browser.conftest import screenshot
+from tests.conftest import GraphQLClient
+from tests.e2e.operations import place_order, register_customer
+from tests.observability.test_metrics import scrape, value
+
+WAIT_MS = 15_000
+
+
+@pytest.fixture
+async def graphql(server: str) -> AsyncIterator[GraphQLClient]:
+    async with httpx.AsyncClient(base_url=f"http://{server}", timeout=10) as http:
+        yield GraphQLClient(http)
+
+
+async def subscribed(graphql: GraphQLClient, count: int) -> None:
+    """Once the server holds `count` subscriptions (the page's own, opened over its WebSocket)."""
+    deadline = time.monotonic() + 15
+    while value(await scrape(graphql.http), "eventfold_active_subscriptions") != count:
+        assert time.monotonic() < deadline, "the page did not subscribe"
+        await asyncio.sleep(0.1)
+
+
+async def run_in_graphiql(page: Page, document: str) -> None:
+    editor = page.locator(".graphiql-query-editor .CodeMirror")
+    await editor.wait_for(timeout=WAIT_MS)
+    await page.evaluate(
+        "text => document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue(text)",
+        document,
+    )
+    await page.locator(".graphiql-execute-button").click()
+
+
+async def test_graphiql_runs_a_query_and_shows_the_result(
+    page: Page, server: str, graphql: GraphQLClient
+) -> None:
+    customer = await register_customer(graphql, "Grace Hopper")
+    query = "query($id: ID!) { customer(id: $id) { name } }"
+    assert (await graphql.data(query, id=customer["id"]))["customer"] == {"name": "Grace Hopper"}
+
+    await page.goto(f"http://{server}/graphql")
+    await run_in_graphiql(page, f'{{ customer(id: "{customer["id"]}") {{ name email }} }}')
+
+    result = page.locator(".graphiql-response")
+    await expect(result).to_contain_text('"name": "Grace Hopper"', timeout=WAIT_MS)
+    await expect(result).to_contain_text("grace.hopper@example.com")
+    await screenshot(page, "graphiql-query")
+
+
+async def test_graphiql_runs_a_subscription_over_the_websocket(
+    page: Page, server: str, graphql: GraphQLClient
+) -> None:
+    await page.goto(f"http://{server}/graphql")
+    await run_in_graphiql(page, "subscription { orderEvents { type streamId position } }")
+    await subscribed(graphql, 1)
+
+    order = await place_order(graphql)
+
+    result = page.locator(".graphiql-response")
+    await expect(result).to_contain_text('"type": "OrderPlaced"', timeout=WAIT_MS)
+    await expect(result).to_contain_text(order["id"])
+    await screenshot(page, "graphiql-subscription")
+
+
+async def test_the_dashboard_shows_an_order_placed_over_http(
+    page: Page, server: str, graphql: GraphQLClient
+) -> None:
+    await page.goto(f"http://{server}/dashboard")
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "open", timeout=WAIT_MS)
+    await expect(page.locator("#status-PLACED")).to_have_text("0", timeout=WAIT_MS)
+    await subscribed(graphql, 1)
+
+    order = await place_order(graphql)
+
+    event = page.locator(f'#events li.OrderPlaced[data-stream-id="{order["id"]}"]')
+    await expect(event).to_be_visible(timeout=WAIT_MS)
+    await expect(page.locator("#status-PLACED")).to_have_text("1", timeout=WAIT_MS)
+    revenue: list[Any] = []
+    deadline = time.monotonic() + 15
+    while not revenue or revenue[-1] != float(order["total"]):
+        assert time.monotonic() < deadline, f"today's revenue is {revenue[-1:]}, not {order['total']}"
+        await asyncio.sleep(0.1)
+        revenue = await page.evaluate("Chart.getChart('revenue').data.datasets[0].data")
+    assert sum(revenue) == float(order["total"])
+    await screenshot(page, "dashboard")
+
+
+async def test_a_token_given_on_the_page_is_sent_over_http_and_in_connection_init(
+    page: Page, server: str, graphql: GraphQLClient
+) -> None:
+    created = await graphql.data('mutation { createApiKey(input: {name: "wall", role: VIEWER}) { token } }')
+    token = created["createApiKey"]["token"]
+    await page.goto(f"http://{server}/dashboard")
+    await page.evaluate(f"localStorage.setItem('eventfold.token', '{token}')")
+    authorizations: list[str | None] = []
+    connection_inits: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            authorizations.append(request.headers.get("authorization")) if request.method == "POST" else None
+        ),
+    )
+    page.on(
+        "websocket",
+        lambda socket: socket.on(
+            "framesent",
+            lambda frame: connection_inits.append(str(frame)) if "connection_init" in str(frame) else None,
+        ),
+    )
+    await page.reload()
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "open", timeout=WAIT_MS)
+    await expect(page.locator("#token")).to_have_value(token)
+
+    assert authorizations
+    assert set(authorizations) == {f"Bearer {token}"}
+    assert len(connection_inits) == 1
+    assert f'"payload":{{"authorization":"Bearer {token}"}}' in connection_inits[0]
