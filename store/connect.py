@@ -55,13 +55,14 @@ async def open_stores(
     feed: FeedChoice = "auto",
     command_listeners: tuple[CommandListener, ...] = (),
     clock: Clock = system_clock,
+    mongodb_timeout_seconds: float = 5.0,
 ) -> Stores:
     appended = AppendSignal()
     if mongodb_uri:
         parsed = parse_uri(mongodb_uri)
         database = mongodb_database or parsed["database"] or DEFAULT_MONGODB_DATABASE
         hosts = ",".join(f"{host}:{port}" for host, port in parsed["nodelist"])
-        client = connect(mongodb_uri, command_listeners)
+        client = connect(mongodb_uri, command_listeners, mongodb_timeout_seconds)
         events = await MongoEventStore.open(client, database, appended, clock)
         state = MongoProjectionState(client, database)
         return Stores(

@@ -31,6 +31,8 @@ from store.documents import (
     quoted_words,
 )
 from store.sqlite.connection import SqliteConnection, transaction
+from store.sqlite.unavailable import is_away
+from store.unavailable import raises_unavailable
 
 COLUMNS = {"_id": "id", "_position": "position"}
 IN_IDS = "id IN (SELECT value FROM json_each(?))"
@@ -154,6 +156,7 @@ def _on_collection(
     return rows
 
 
+@raises_unavailable(is_away)
 class SqliteDocumentStore:
     def __init__(self, path: Path) -> None:
         self.path = path

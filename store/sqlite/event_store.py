@@ -13,6 +13,8 @@ from domain.events import Event, event_from_json
 from store.events import Clock, RecordedEvent, StreamVersionConflict, system_clock
 from store.signal import AppendSignal
 from store.sqlite.connection import SqliteConnection, transaction
+from store.sqlite.unavailable import is_away
+from store.unavailable import raises_unavailable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -64,6 +66,7 @@ def _decode(row: Row) -> RecordedEvent:
     )
 
 
+@raises_unavailable(is_away)
 class SqliteEventStore:
     def __init__(self, path: Path, appended: AppendSignal, clock: Clock = system_clock) -> None:
         self.path = path

@@ -11,6 +11,8 @@ from typing import Self
 from store.feeds import Checkpoint
 from store.projection_state import ProjectionState
 from store.sqlite.connection import SqliteConnection, transaction
+from store.sqlite.unavailable import is_away
+from store.unavailable import raises_unavailable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS projection_state (
@@ -47,6 +49,7 @@ def _decode(row: Row) -> ProjectionState:
     )
 
 
+@raises_unavailable(is_away)
 class SqliteProjectionState:
     """Implements both ProjectionStates and Leases: each is two small statements on one table."""
 
