@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -35,6 +36,14 @@ CORRELATION_HEADER = "x-correlation-id"
 
 
 class EventfoldGraphQL(GraphQL[Context, None]):
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return json.loads(data)
+        except RecursionError:
+            # JSON nested deeper than Python's recursion limit is as unreadable as malformed JSON, and
+            # gets the same answer (400 over HTTP, close 4400 on a WebSocket) instead of a 500.
+            raise json.JSONDecodeError("nested too deeply", str(data[:100]), 0) from None
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         state = request.app.state
         stores: Stores = state.stores
