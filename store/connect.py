@@ -56,6 +56,7 @@ async def open_stores(
     command_listeners: tuple[CommandListener, ...] = (),
     clock: Clock = system_clock,
     mongodb_timeout_seconds: float = 5.0,
+    sqlite_lock_seconds: float = 30.0,
 ) -> Stores:
     appended = AppendSignal()
     if mongodb_uri:
@@ -79,9 +80,9 @@ async def open_stores(
     if feed == "change_stream":
         raise FeedUnavailable("SQLite has no change streams; use the tail feed")
     path = (data_dir / "eventfold.db").resolve()
-    events_on_file = await SqliteEventStore.open(path, appended, clock)
-    state_on_file = await SqliteProjectionState.open(path)
-    documents = await SqliteDocumentStore.open(path)
+    events_on_file = await SqliteEventStore.open(path, appended, clock, sqlite_lock_seconds)
+    state_on_file = await SqliteProjectionState.open(path, sqlite_lock_seconds)
+    documents = await SqliteDocumentStore.open(path, sqlite_lock_seconds)
     return Stores(
         backend="sqlite",
         location=str(path),

@@ -158,15 +158,15 @@ def _on_collection(
 
 @raises_unavailable(is_away)
 class SqliteDocumentStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, lock_seconds: float = 30.0) -> None:
         self.path = path
-        self._writer = SqliteConnection(path, "documents-writer")
-        self._reader = SqliteConnection(path, "documents-reader")
+        self._writer = SqliteConnection(path, "documents-writer", lock_seconds)
+        self._reader = SqliteConnection(path, "documents-reader", lock_seconds)
 
     @classmethod
-    async def open(cls, path: Path) -> Self:
+    async def open(cls, path: Path, lock_seconds: float = 30.0) -> Self:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return cls(path)
+        return cls(path, lock_seconds)
 
     async def ensure(self, collection: Collection) -> None:
         table = _table(collection.name)

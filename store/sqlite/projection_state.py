@@ -53,12 +53,12 @@ def _decode(row: Row) -> ProjectionState:
 class SqliteProjectionState:
     """Implements both ProjectionStates and Leases: each is two small statements on one table."""
 
-    def __init__(self, path: Path) -> None:
-        self._connection = SqliteConnection(path, "projection-state")
+    def __init__(self, path: Path, lock_seconds: float = 30.0) -> None:
+        self._connection = SqliteConnection(path, "projection-state", lock_seconds)
 
     @classmethod
-    async def open(cls, path: Path) -> Self:
-        store = cls(path)
+    async def open(cls, path: Path, lock_seconds: float = 30.0) -> Self:
+        store = cls(path, lock_seconds)
         await store._connection.run(lambda connection: connection.executescript(SCHEMA))
         return store
 

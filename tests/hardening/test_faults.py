@@ -6,6 +6,7 @@ everything (requests, the projector and its lease, the subscriptions' feed) reco
 import asyncio
 import contextlib
 import json
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -15,7 +16,10 @@ import aiohttp
 import pytest
 
 from app.settings import Settings
+from app.web import create_app
 from tests.app.test_serve import environment
+from tests.conftest import serving
+from tests.e2e.operations import REGISTER_CUSTOMER
 from tests.hardening.audit import (
     applied_twice,
     disagreements,
@@ -191,3 +195,31 @@ async def test_the_sqlite_server_killed_and_restarted_under_load(tmp_path: Path)
     finally:
         server.stop()
     print(f"\nSQLite server killed: {FAULTS} faults; {tally.summary()}; {events} events, 0 lost")
+
+
+async def test_a_sqlite_file_locked_too_long_by_another_process_is_service_unavailable(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(mongodb_uri=None, data_dir=tmp_path, sqlite_lock_seconds=0.2)
+    async with serving(create_app(settings)) as graphql:
+        ann = {"name": "Ann Lee", "email": "ann@example.com"}
+        customer = (await graphql.data(REGISTER_CUSTOMER, input=ann))["registerCustomer"]["customer"]
+        read = await graphql.data("query($id: ID!) { customer(id: $id) { name } }", id=customer["id"])
+        assert read == {"customer": {"name": "Ann Lee"}}
+        # Another process (a backup, a script) takes the write lock and keeps it.
+        other = sqlite3.connect(tmp_path / "eventfold.db", isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+        try:
+            error = await graphql.error(REGISTER_CUSTOMER, input={"name": "Bo", "email": "bo@example.com"})
+            assert error["extensions"] == {"code": UNAVAILABLE}
+            # Readers are not held up by a writer (WAL).
+            read = await graphql.data("query($id: ID!) { customer(id: $id) { name } }", id=customer["id"])
+            assert read == {"customer": {"name": "Ann Lee"}}
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        bo = await graphql.data(REGISTER_CUSTOMER, input={"name": "Bo", "email": "bo@example.com"})
+        new = bo["registerCustomer"]["customer"]["id"]
+        assert await graphql.data("query($id: ID!) { customer(id: $id) { name } }", id=new) == {
+            "customer": {"name": "Bo"}
+        }
