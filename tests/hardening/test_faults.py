@@ -140,9 +140,9 @@ async def test_mongodb_going_away_and_coming_back_under_load(
         async with session(server.base) as http:
             scene = await set_scene(http, orders=20, prefix="outage")
             async with order_events_seen(server.base.removeprefix("http://")) as seen:
-                load = asyncio.create_task(run_clients([server.base], scene, tally, 10, 30, guarded=True))
+                load = asyncio.create_task(run_clients([server.base], scene, tally, 8, 30, guarded=True))
                 for fault in range(1, FAULTS + 1):
-                    await sent(tally, fault * 100, load)
+                    await sent(tally, fault * 80, load)
                     await asyncio.to_thread(mongodb.down)
                     outage_ends = time.monotonic() + 3
 

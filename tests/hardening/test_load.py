@@ -61,6 +61,7 @@ async def test_concurrent_clients_lose_nothing_and_the_read_models_equal_a_rebui
     assert tally.unexpected == []
     assert "INTERNAL_SERVER_ERROR" not in tally.codes
     assert lost(tally, log) == []
+    assert len(log) == scene.recorded + len(tally.acknowledged), "events recorded that no client was told of"
     assert applied_twice(streams) == []
     assert disagreements(projected, streams) == []
 

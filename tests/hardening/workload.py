@@ -68,6 +68,8 @@ class Scene:
     products: list[str]
     orders: list[str]
     """The shared pool: shipments and cancellations pick from it, placements replace its members."""
+    recorded: int = 0
+    """Events recorded setting the scene."""
 
 
 async def mutate(http: aiohttp.ClientSession, query: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -99,6 +101,7 @@ async def set_scene(http: aiohttp.ClientSession, orders: int, prefix: str) -> Sc
     for number in range(orders):
         body = await mutate(http, PLACE, {"input": placement(scene, f"{prefix}-shared-{number}")})
         scene.orders.append(body["data"]["placeOrder"]["order"]["id"])
+    scene.recorded = len(customers) + len(products) + orders
     return scene
 
 
