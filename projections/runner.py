@@ -53,13 +53,13 @@ class ProjectionRunner:
                 self._failures_in_a_row += 1
                 if isinstance(error, StoreUnavailable):
                     logger.warning(
-                        "projection %s: database unreachable (%s); retrying in %.1f s",
+                        "projection %s: database unreachable (%s); retrying in %.2f s",
                         self._projection.name,
                         error,
                         delay,
                     )
                 else:
-                    logger.exception("projection %s failed; retrying in %.1f s", self._projection.name, delay)
+                    logger.exception("projection %s failed; retrying in %.2f s", self._projection.name, delay)
                 await asyncio.sleep(delay)
 
     async def run(self) -> None:
