@@ -128,7 +128,7 @@ async def test_mongodb_going_away_and_coming_back_under_load(
     mongodb: MongoWireServer, tmp_path: Path
 ) -> None:
     settings = Settings(mongodb_uri=mongodb.uri, mongodb_database="eventfold", data_dir=tmp_path)
-    # A short lease, so that an outage outlasts it and the projector must win it back.
+    # A lease shorter than the outage: the projector may lose it and must then win it back.
     env = environment(settings) | {
         "EVENTFOLD_MONGODB_TIMEOUT_SECONDS": "1",
         "EVENTFOLD_LEASE_SECONDS": "2",
@@ -168,7 +168,6 @@ async def test_mongodb_going_away_and_coming_back_under_load(
                 assert [event.get("position") for event in seen] == order_events
             assert tally.codes[UNAVAILABLE] > 0, "no client saw the outage"
             events = await assert_nothing_lost_or_doubled(server, settings, tally)
-        assert "is leading" in server.log.read_text()
     finally:
         server.stop()
     print(f"\nMongoDB outages: {FAULTS} faults; {tally.summary()}; {events} events, 0 lost")
