@@ -13,6 +13,7 @@ import jwt
 from app.settings import Settings
 from schema.access import Caller, Principal
 from store.api_keys import TOKEN_PREFIX, ApiKeys, Role, hash_token
+from store.unavailable import StoreUnavailable
 
 logger = logging.getLogger("eventfold.auth")
 
@@ -122,6 +123,8 @@ class Authenticator:
             return Caller(principal=await self._principal(authorization), required=self.required)
         except Rejected as rejected:
             return Caller(required=self.required, rejected=str(rejected))
+        except StoreUnavailable:
+            return Caller(required=self.required, unverified=True)
 
     async def _principal(self, authorization: str) -> Principal:
         scheme, _, token = authorization.strip().partition(" ")

@@ -14,7 +14,12 @@ class Settings(BaseSettings):
     """When set, MongoDB is the backend; otherwise SQLite under `data_dir`."""
     mongodb_database: str | None = None
     """Defaults to the URI's database, else "eventfold"."""
+    mongodb_timeout_seconds: float = 5.0
+    """How long an operation waits for an unreachable MongoDB before it fails with SERVICE_UNAVAILABLE."""
     data_dir: Path = Path(".eventfold")
+    sqlite_lock_seconds: float = 30.0
+    """How long a SQLite operation waits for another process's lock before it fails with
+    SERVICE_UNAVAILABLE (writers of several processes queue for one lock)."""
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"

@@ -24,6 +24,8 @@ async def open_from(
         data_dir=settings.data_dir,
         feed=settings.feed,
         command_listeners=command_listeners,
+        mongodb_timeout_seconds=settings.mongodb_timeout_seconds,
+        sqlite_lock_seconds=settings.sqlite_lock_seconds,
     )
 
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -38,6 +39,7 @@ from projections.progress import Progress
 from schema import build_schema
 from schema.command_handler import CommandHandler
 from schema.context import Context
+from schema.errors import UNAVAILABLE_MESSAGE
 from schema.limits import Limits
 from store.api_keys import CachedApiKeys
 from store.connect import Stores
@@ -53,6 +55,14 @@ class EventfoldGraphQL(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return await assets.graphiql(request)
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return json.loads(data)
+        except RecursionError:
+            # JSON nested deeper than Python's recursion limit is as unreadable as malformed JSON, and
+            # gets the same answer (400 over HTTP, close 4400 on a WebSocket) instead of a 500.
+            raise json.JSONDecodeError("nested too deeply", str(data[:100]), 0) from None
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         state = request.app.state
@@ -81,6 +91,8 @@ class EventfoldGraphQL(GraphQL[Context, None]):
             if isinstance(token, str):
                 context.caller = await context.authenticate(token)
         caller = context.caller
+        if caller.unverified:
+            raise ConnectionRejectionError({"message": UNAVAILABLE_MESSAGE})
         if caller.rejected is not None:
             raise ConnectionRejectionError({"message": caller.rejected})
         if caller.required and caller.principal is None:
@@ -149,6 +161,8 @@ def create_app(
         """Any role may read the metrics; where the API needs a token, so do they."""
         authenticator: Authenticator = request.app.state.authenticator
         caller = await authenticator.caller(request.headers.get("authorization"))
+        if caller.unverified:
+            return JSONResponse({"error": UNAVAILABLE_MESSAGE}, status_code=503)
         if caller.rejected is not None or (caller.required and caller.principal is None):
             reason = caller.rejected or "authentication required: send 'Authorization: Bearer <token>'"
             return JSONResponse({"error": reason}, status_code=401, headers={"WWW-Authenticate": "Bearer"})

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from projections.buffer import BoundedBuffer, Overflowed
 from store.events import EventStore, RecordedEvent
 from store.feeds import Checkpoint, Feed
+from store.unavailable import StoreUnavailable
 
 logger = logging.getLogger("eventfold.subscriptions")
 
@@ -89,8 +90,13 @@ class Broadcaster:
                                     subscription.offer(event)
                         position = batch.checkpoint.position
                         delay = FIRST_RETRY_SECONDS
-            except Exception:
-                logger.exception("the subscription feed failed; retrying in %.1f s", delay)
+            except Exception as error:
+                if isinstance(error, StoreUnavailable):
+                    logger.warning(
+                        "the subscription feed lost the database (%s); retrying in %.1f s", error, delay
+                    )
+                else:
+                    logger.exception("the subscription feed failed; retrying in %.1f s", delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_RETRY_SECONDS)
 

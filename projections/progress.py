@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterable
 
 from store.projection_state import ProjectionStates
+from store.unavailable import StoreUnavailable
 
 POLL_SECONDS = 0.05
 
@@ -52,7 +53,9 @@ class Progress:
                         self._changed.wait_for(lambda: self._reached(position)), min(left, POLL_SECONDS)
                     )
             if not self._reached(position):
-                await self._read_stored()
+                # With the database away, what this process's projector reported is all there is.
+                with contextlib.suppress(StoreUnavailable, TimeoutError):
+                    await asyncio.wait_for(self._read_stored(), max(left, POLL_SECONDS))
         return True
 
     async def _read_stored(self) -> None:

@@ -12,6 +12,7 @@ from projections.projection import Projection, history_collection
 from store.documents import DocumentStore
 from store.feeds import Checkpoint, Feed
 from store.projection_state import ProjectionState, ProjectionStates
+from store.unavailable import StoreUnavailable
 
 logger = logging.getLogger("eventfold.projections")
 
@@ -36,21 +37,30 @@ class ProjectionRunner:
         self._feed = feed
         self._progress = progress
         self._batch_size = batch_size
+        self._failures_in_a_row = 0
 
     async def run_until_stopped(self) -> None:
         """Run forever. Failures of the database are retried with backoff; an event the read model
         cannot apply stops it for good (it is logged and shown by the `projections` query)."""
-        delay = FIRST_RETRY_SECONDS
         while True:
             try:
                 await self.run()
                 return
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.exception("projection %s failed; retrying in %.1f s", self._projection.name, delay)
+            except Exception as error:
+                delay = min(FIRST_RETRY_SECONDS * 2**self._failures_in_a_row, MAX_RETRY_SECONDS)
+                self._failures_in_a_row += 1
+                if isinstance(error, StoreUnavailable):
+                    logger.warning(
+                        "projection %s: database unreachable (%s); retrying in %.2f s",
+                        self._projection.name,
+                        error,
+                        delay,
+                    )
+                else:
+                    logger.exception("projection %s failed; retrying in %.2f s", self._projection.name, delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, MAX_RETRY_SECONDS)
 
     async def run(self) -> None:
         """Apply batches until cancelled; return when an event cannot be applied."""
@@ -86,6 +96,8 @@ class ProjectionRunner:
                         swapped = True
                         break
                     state = moved_on
+                    # Back to quick retries: an outage next week should not wait out this one's backoff.
+                    self._failures_in_a_row = 0
                     await self._progress.advance(state.name, state.checkpoint.position)
             if not swapped:
                 return

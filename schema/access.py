@@ -27,6 +27,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from schema.errors import unavailable
 from store.api_keys import Role
 
 ADMIN_ONLY = frozenset({"createApiKey", "revokeApiKey", "apiKeys"})
@@ -60,6 +61,8 @@ class Caller:
     """This server refuses anonymous callers."""
     rejected: str | None = None
     """Why the credential presented was refused; such a caller may do nothing."""
+    unverified: bool = False
+    """The credential could not be checked: the database that holds the keys is away."""
 
 
 def _unauthenticated(message: str) -> GraphQLError:
@@ -72,6 +75,8 @@ def _forbidden(message: str) -> GraphQLError:
 
 def denial(caller: Caller, operation: OperationType, fields: frozenset[str]) -> GraphQLError | None:
     """The error to answer with, or None when `caller` may run an `operation` selecting `fields`."""
+    if caller.unverified:
+        return unavailable()
     if caller.rejected is not None:
         return _unauthenticated(caller.rejected)
     if caller.principal is None:

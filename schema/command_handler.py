@@ -26,7 +26,7 @@ from domain.commands import (
     ShipOrder,
     VerifyCustomerEmail,
 )
-from domain.errors import Conflict
+from domain.errors import Conflict, NotFound
 from domain.events import Event
 from store.events import EventStore, RecordedEvent, StreamVersionConflict
 
@@ -41,6 +41,14 @@ def fold[S](evolve: Evolve[S], history: Sequence[RecordedEvent], state: S | None
     for recorded in history:
         state = evolve(state, recorded.event, recorded.stream_id, recorded.recorded_at)
     return state
+
+
+def fold_entity[S](kind: str, evolve: Evolve[S], history: Sequence[RecordedEvent]) -> S | None:
+    """The entity a stream holds, or None when there is none of that kind: an id of another kind of
+    entity (an order's id sent as a customer's) names no such entity."""
+    if history and history[0].stream_type != kind:
+        return None
+    return fold(evolve, history)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +67,7 @@ class CommandHandler:
         self, command: RegisterCustomer, metadata: Mapping[str, str]
     ) -> Outcome[customer.Customer]:
         return await self._handle(
+            "Customer",
             command.customer_id,
             None,
             customer.evolve,
@@ -73,6 +82,7 @@ class CommandHandler:
         metadata: Mapping[str, str],
     ) -> Outcome[customer.Customer]:
         return await self._handle(
+            "Customer",
             command.customer_id,
             command.expected_version,
             customer.evolve,
@@ -85,6 +95,7 @@ class CommandHandler:
         self, command: CreateProduct, metadata: Mapping[str, str]
     ) -> Outcome[product.Product]:
         return await self._handle(
+            "Product",
             command.product_id,
             None,
             product.evolve,
@@ -97,6 +108,7 @@ class CommandHandler:
         self, command: ChangeProductPrice, metadata: Mapping[str, str]
     ) -> Outcome[product.Product]:
         return await self._handle(
+            "Product",
             command.product_id,
             command.expected_version,
             product.evolve,
@@ -109,6 +121,7 @@ class CommandHandler:
         self, command: ShipOrder | CancelOrder, metadata: Mapping[str, str]
     ) -> Outcome[order.Order]:
         return await self._handle(
+            "Order",
             command.order_id,
             command.expected_version,
             order.evolve,
@@ -124,13 +137,13 @@ class CommandHandler:
             # Everything the decision needs, in one read.
             streams = await self._events.read_streams([command.order_id, command.customer_id, *product_ids])
             history = streams.get(command.order_id, [])
-            state = fold(order.evolve, history)
+            state = fold_entity("Order", order.evolve, history)
             products = {
                 product_id: found
                 for product_id in product_ids
-                if (found := fold(product.evolve, streams.get(product_id, []))) is not None
+                if (found := fold_entity("Product", product.evolve, streams.get(product_id, []))) is not None
             }
-            buyer = fold(customer.evolve, streams.get(command.customer_id, []))
+            buyer = fold_entity("Customer", customer.evolve, streams.get(command.customer_id, []))
             decided = order.place(command, state, buyer, products)
             if not decided:
                 # An idempotent repeat: answer exactly what the first placement answered.
@@ -151,6 +164,7 @@ class CommandHandler:
 
     async def _handle[S](
         self,
+        kind: str,
         stream_id: UUID,
         expected_version: int | None,
         evolve: Evolve[S],
@@ -161,6 +175,8 @@ class CommandHandler:
         for attempt in range(MAX_ATTEMPTS):
             await _back_off(attempt)
             history = await self._events.read_stream(stream_id)
+            if history and history[0].stream_type != kind:
+                raise NotFound(kind.lower(), stream_id)
             state = fold(evolve, history)
             version = len(history)
             if expected_version is not None and state is not None and expected_version != version:

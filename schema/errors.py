@@ -7,10 +7,15 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from domain.errors import DomainError, InvalidInput
+from store.unavailable import StoreUnavailable
 
 logger = logging.getLogger("eventfold.errors")
 
 INTERNAL_MESSAGE = "Internal server error; the details are in the server log."
+UNAVAILABLE_MESSAGE = (
+    "The database is unreachable right now; try again in a moment. A write cut short by this may have "
+    "been recorded: repeat it with the same idempotencyKey or expectedVersion so it is not applied twice."
+)
 
 
 def is_unexpected(error: GraphQLError) -> bool:
@@ -20,7 +25,7 @@ def is_unexpected(error: GraphQLError) -> bool:
     return (
         error.path is not None
         and original is not None
-        and not isinstance(original, (DomainError, GraphQLError))
+        and not isinstance(original, (DomainError, GraphQLError, StoreUnavailable))
     )
 
 
@@ -37,11 +42,18 @@ def coded(error: DomainError) -> GraphQLError:
     return GraphQLError(error.message, extensions=domain_extensions(error))
 
 
+def unavailable() -> GraphQLError:
+    """The database being away, as subscriptions stream it."""
+    return GraphQLError(UNAVAILABLE_MESSAGE, extensions={"code": "SERVICE_UNAVAILABLE"})
+
+
 def with_code(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if isinstance(original, DomainError):
         extensions = domain_extensions(original)
         message = original.message
+    elif isinstance(original, StoreUnavailable):
+        extensions, message = {"code": "SERVICE_UNAVAILABLE"}, UNAVAILABLE_MESSAGE
     elif is_unexpected(error):
         extensions, message = {"code": "INTERNAL_SERVER_ERROR"}, INTERNAL_MESSAGE
     else:
@@ -69,3 +81,5 @@ def log_unexpected(errors: list[GraphQLError]) -> None:
     for error in errors:
         if is_unexpected(error):
             logger.error("unexpected error at %s", error.path, exc_info=error.original_error)
+        elif isinstance(error.original_error, StoreUnavailable):
+            logger.warning("database unreachable at %s: %s", error.path, error.original_error)

@@ -13,7 +13,7 @@ from domain.errors import InvalidInput
 from domain.values import cents
 from projections import sales_report
 from projections.projection import ENTITY, HISTORY_SUFFIX
-from schema.command_handler import Evolve, fold
+from schema.command_handler import Evolve, fold_entity
 from schema.context import Context
 from schema.inputs import OrderFilter
 from schema.pagination import decode_cursor, encode_cursor, page_size
@@ -68,9 +68,12 @@ async def _one(info: ContextInfo, read_model: str, id: str) -> Document | None:
     return found.get(key)
 
 
-async def _fold_as_of[S](info: ContextInfo, evolve: Evolve[S], id: str, instant: datetime) -> S | None:
+async def _fold_as_of[S](
+    info: ContextInfo, kind: str, evolve: Evolve[S], id: str, instant: datetime
+) -> S | None:
     """The entity folded from exactly its events recorded at or before `instant` (one indexed read)."""
-    return fold(evolve, await info.context.events.read_stream(parse_id(id, "id"), as_of=instant))
+    history = await info.context.events.read_stream(parse_id(id, "id"), as_of=instant)
+    return fold_entity(kind, evolve, history)
 
 
 def _in_the_past(instant: datetime | None) -> datetime | None:
@@ -173,7 +176,7 @@ class ReadModelQuery:
         self, info: ContextInfo, id: strawberry.ID, as_of: datetime | None = None
     ) -> Order | None:
         if (instant := aware(as_of, "asOf")) is not None:
-            state = await _fold_as_of(info, order.evolve, id, instant)
+            state = await _fold_as_of(info, "Order", order.evolve, id, instant)
             return Order.from_state(state, as_of=instant) if state else None
         document = await _one(info, "order_summaries", id)
         return Order.from_document(document) if document else None
@@ -260,7 +263,7 @@ class ReadModelQuery:
         self, info: ContextInfo, id: strawberry.ID, as_of: datetime | None = None
     ) -> Customer | None:
         if (instant := aware(as_of, "asOf")) is not None:
-            state = await _fold_as_of(info, customer.evolve, id, instant)
+            state = await _fold_as_of(info, "Customer", customer.evolve, id, instant)
             return Customer.from_state(state) if state else None
         document = await _one(info, "customer_profiles", id)
         return Customer.from_document(document) if document else None
@@ -270,7 +273,7 @@ class ReadModelQuery:
         self, info: ContextInfo, id: strawberry.ID, as_of: datetime | None = None
     ) -> Product | None:
         if (instant := aware(as_of, "asOf")) is not None:
-            state = await _fold_as_of(info, product.evolve, id, instant)
+            state = await _fold_as_of(info, "Product", product.evolve, id, instant)
             return Product.from_state(state) if state else None
         document = await _one(info, "product_catalogue", id)
         return Product.from_document(document) if document else None

@@ -11,10 +11,11 @@ from domain.events import EVENT_TYPES
 from projections.broadcast import BroadcastClosed, SubscriberTooSlow
 from schema.command_handler import fold
 from schema.context import Context
-from schema.errors import coded
+from schema.errors import coded, unavailable
 from schema.types import Event, Order
 from schema.validation import parse_id
 from store.events import RecordedEvent
+from store.unavailable import StoreUnavailable
 
 ContextInfo = Info[Context, None]
 
@@ -74,6 +75,8 @@ class Subscription:
                 yield Event.from_recorded(recorded)
         except DomainError as error:
             raise coded(error) from None
+        except StoreUnavailable:
+            raise unavailable() from None
 
     @strawberry.subscription(description="The order read model after each change (of one order, or of all).")
     async def order_changed(
@@ -84,20 +87,23 @@ class Subscription:
         except DomainError as error:
             raise coded(error) from None
         context = info.context
-        async for recorded in _events(info, accepts, None):
-            # The read model once it has applied this event; if it has not within the bound, the order
-            # folded from its own events up to this one, which is what the read model will say.
-            await context.progress.wait_for(recorded.position, seconds=2)
-            found = await context.documents.get_many(
-                context.collections["order_summaries"], [str(recorded.stream_id)]
-            )
-            document = found.get(str(recorded.stream_id))
-            if document is not None and document["_position"] == recorded.position:
-                yield Order.from_document(document)
-                continue
-            state = fold(
-                order.evolve,
-                await context.events.read_stream(recorded.stream_id, to_version=recorded.version),
-            )
-            if state is not None:
-                yield Order.from_state(state)
+        try:
+            async for recorded in _events(info, accepts, None):
+                # The read model once it has applied this event; if it has not within the bound, the order
+                # folded from its own events up to this one, which is what the read model will say.
+                await context.progress.wait_for(recorded.position, seconds=2)
+                found = await context.documents.get_many(
+                    context.collections["order_summaries"], [str(recorded.stream_id)]
+                )
+                document = found.get(str(recorded.stream_id))
+                if document is not None and document["_position"] == recorded.position:
+                    yield Order.from_document(document)
+                    continue
+                state = fold(
+                    order.evolve,
+                    await context.events.read_stream(recorded.stream_id, to_version=recorded.version),
+                )
+                if state is not None:
+                    yield Order.from_state(state)
+        except StoreUnavailable:
+            raise unavailable() from None

@@ -11,6 +11,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from store.unavailable import StoreUnavailable
+
 TOKEN_PREFIX = "efk_"
 """Tells an API key from a JWT at a glance, and lets secret scanners recognise a leaked one."""
 
@@ -94,7 +96,14 @@ class CachedApiKeys:
         cached = self._found.get(token_hash)
         if cached is not None and cached[0] > now:
             return cached[1]
-        key = await self._keys.find(token_hash)
+        try:
+            key = await self._keys.find(token_hash)
+        except StoreUnavailable:
+            # A key seen before keeps working while the database is away (a revocation made
+            # meanwhile bites once it is back); an unknown one cannot be checked.
+            if cached is not None:
+                return cached[1]
+            raise
         if len(self._found) >= self.MAX_ENTRIES:
             # Guessed tokens could otherwise fill memory; starting afresh costs one read per key.
             self._found.clear()

@@ -59,13 +59,15 @@ async def open_stores(
     feed: FeedChoice = "auto",
     command_listeners: tuple[CommandListener, ...] = (),
     clock: Clock = system_clock,
+    mongodb_timeout_seconds: float = 5.0,
+    sqlite_lock_seconds: float = 30.0,
 ) -> Stores:
     appended = AppendSignal()
     if mongodb_uri:
         parsed = parse_uri(mongodb_uri)
         database = mongodb_database or parsed["database"] or DEFAULT_MONGODB_DATABASE
         hosts = ",".join(f"{host}:{port}" for host, port in parsed["nodelist"])
-        client = connect(mongodb_uri, command_listeners)
+        client = connect(mongodb_uri, command_listeners, mongodb_timeout_seconds)
         events = await MongoEventStore.open(client, database, appended, clock)
         state = MongoProjectionState(client, database)
         return Stores(
@@ -83,10 +85,10 @@ async def open_stores(
     if feed == "change_stream":
         raise FeedUnavailable("SQLite has no change streams; use the tail feed")
     path = (data_dir / "eventfold.db").resolve()
-    events_on_file = await SqliteEventStore.open(path, appended, clock)
-    state_on_file = await SqliteProjectionState.open(path)
-    documents = await SqliteDocumentStore.open(path)
-    api_keys = await SqliteApiKeys.open(path)
+    events_on_file = await SqliteEventStore.open(path, appended, clock, sqlite_lock_seconds)
+    state_on_file = await SqliteProjectionState.open(path, sqlite_lock_seconds)
+    documents = await SqliteDocumentStore.open(path, sqlite_lock_seconds)
+    api_keys = await SqliteApiKeys.open(path, sqlite_lock_seconds)
     return Stores(
         backend="sqlite",
         location=str(path),

@@ -2,30 +2,49 @@
 
 Its own loop keeps it answering whatever the tests' loops do (pytest-asyncio gives each test a new
 one; a subprocess under test has none of ours).
+
+Given a file, it keeps its data there (mongoeco's SQLite engine), so it can be taken down and brought
+back up on the same port with the same data: a database outage, as clients see one.
 """
 
 import asyncio
 import threading
+from pathlib import Path
 from typing import Self
 
+from mongoeco.engines import SQLiteEngine
 from mongoeco.wire import AsyncMongoEcoProxyServer
 
 
 class MongoWireServer:
-    def __init__(self) -> None:
+    def __init__(self, path: Path | None = None) -> None:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="mongoeco", daemon=True)
-        self._server = AsyncMongoEcoProxyServer(host="127.0.0.1", port=0)
+        self._path = path
+        self._server: AsyncMongoEcoProxyServer | None = None
+        self._port = 0
         self.uri = ""
 
     def start(self) -> Self:
         self._thread.start()
-        address = asyncio.run_coroutine_threadsafe(self._server.start(), self._loop).result(timeout=30)
-        self.uri = f"mongodb://{address.host}:{address.port}/?directConnection=true"
+        self.up()
         return self
 
+    def up(self) -> None:
+        engine = SQLiteEngine(str(self._path)) if self._path is not None else None
+        self._server = AsyncMongoEcoProxyServer(engine=engine, host="127.0.0.1", port=self._port)
+        address = asyncio.run_coroutine_threadsafe(self._server.start(), self._loop).result(timeout=30)
+        self._port = address.port
+        self.uri = f"mongodb://{address.host}:{address.port}/?directConnection=true"
+
+    def down(self) -> None:
+        """Close every connection and stop listening (the data stays only when kept in a file)."""
+        if self._server is not None:
+            asyncio.run_coroutine_threadsafe(self._server.close(), self._loop).result(timeout=30)
+            self._server = None
+
     def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self._server.close(), self._loop).result(timeout=30)
+        self.down()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=30)
         self._loop.close()

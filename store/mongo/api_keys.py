@@ -10,6 +10,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from store.api_keys import ApiKey, KeyNameTaken, Role
+from store.mongo.unavailable import is_away
+from store.unavailable import raises_unavailable
 
 Document = dict[str, Any]
 
@@ -24,6 +26,7 @@ def _decode(document: Document) -> ApiKey:
     )
 
 
+@raises_unavailable(is_away)
 class MongoApiKeys:
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self._keys = collection

@@ -14,11 +14,12 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
 
-from pymongo.errors import OperationFailure
+from pymongo.errors import ConnectionFailure, OperationFailure
 
 from store.events import EventStore, RecordedEvent
 from store.feeds import Batch, Checkpoint
 from store.mongo.event_store import decode_event
+from store.unavailable import StoreUnavailable
 
 logger = logging.getLogger("eventfold.feeds")
 
@@ -48,6 +49,8 @@ class ChangeStreamFeed:
                     "change stream history lost; catching up from position %d", checkpoint.position
                 )
                 checkpoint = Checkpoint(checkpoint.position)
+            except ConnectionFailure as error:
+                raise StoreUnavailable(str(error)) from error
 
     async def _follow(self, after: Checkpoint, max_events: int) -> AsyncIterator[Batch]:
         options: dict[str, Any] = {"max_await_time_ms": MAX_AWAIT_MS}

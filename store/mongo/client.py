@@ -21,9 +21,15 @@ class DecimalCodec(TypeCodec):
         return value.to_decimal()
 
 
-def connect(uri: str, command_listeners: tuple[CommandListener, ...] = ()) -> AsyncMongoClient[Any]:
+def connect(
+    uri: str, command_listeners: tuple[CommandListener, ...] = (), timeout_seconds: float = 5.0
+) -> AsyncMongoClient[Any]:
+    """`timeout_seconds` bounds how long an operation waits for an unreachable server before it fails."""
     return AsyncMongoClient(
         uri,
+        # PyMongo waits 30 s by default: a request would hang that long before telling its client.
+        serverSelectionTimeoutMS=int(timeout_seconds * 1000),
+        connectTimeoutMS=int(timeout_seconds * 1000),
         tz_aware=True,
         tzinfo=UTC,
         # Explicit: PyMongo refuses to guess how a UUID is laid out in BSON.

@@ -31,6 +31,8 @@ from store.documents import (
     field_name,
     quoted_words,
 )
+from store.mongo.unavailable import is_away
+from store.unavailable import raises_unavailable
 
 DUPLICATE_KEY = 11000
 
@@ -46,6 +48,7 @@ def _only_stale_writes(error: BulkWriteError) -> bool:
     )
 
 
+@raises_unavailable(is_away)
 class MongoDocumentStore:
     def __init__(self, client: AsyncMongoClient[Document], database: str) -> None:
         self._database = client[database]

@@ -25,7 +25,9 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from domain.events import Event, event_from_data
 from store.events import Clock, RecordedEvent, StreamVersionConflict, system_clock
+from store.mongo.unavailable import is_away
 from store.signal import AppendSignal
+from store.unavailable import raises_unavailable
 
 POSITION_INDEX = "position_unique"
 STREAM_VERSION_INDEX = "stream_version_unique"
@@ -57,6 +59,7 @@ def _clashes_on_position(error: DuplicateKeyError | BulkWriteError) -> bool:
     return POSITION_INDEX in str(details.get("errmsg", error))
 
 
+@raises_unavailable(is_away)
 class MongoEventStore:
     def __init__(
         self,

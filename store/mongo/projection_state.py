@@ -9,7 +9,9 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from store.feeds import Checkpoint
+from store.mongo.unavailable import is_away
 from store.projection_state import ProjectionState
+from store.unavailable import raises_unavailable
 
 Document = dict[str, Any]
 
@@ -26,6 +28,7 @@ def _decode(document: Document) -> ProjectionState:
     )
 
 
+@raises_unavailable(is_away)
 class MongoProjectionState:
     """Implements both ProjectionStates and Leases."""
 

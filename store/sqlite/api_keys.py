@@ -9,6 +9,8 @@ from typing import Self
 
 from store.api_keys import ApiKey, KeyNameTaken, Role
 from store.sqlite.connection import SqliteConnection, transaction
+from store.sqlite.unavailable import is_away
+from store.unavailable import raises_unavailable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -36,13 +38,14 @@ def _decode(row: Row) -> ApiKey:
     )
 
 
+@raises_unavailable(is_away)
 class SqliteApiKeys:
-    def __init__(self, path: Path) -> None:
-        self._connection = SqliteConnection(path, "api-keys")
+    def __init__(self, path: Path, lock_seconds: float = 30.0) -> None:
+        self._connection = SqliteConnection(path, "api-keys", lock_seconds)
 
     @classmethod
-    async def open(cls, path: Path) -> Self:
-        store = cls(path)
+    async def open(cls, path: Path, lock_seconds: float = 30.0) -> Self:
+        store = cls(path, lock_seconds)
         await store._connection.run(lambda connection: connection.executescript(SCHEMA))
         return store
 

@@ -12,9 +12,12 @@ from pathlib import Path
 
 
 class SqliteConnection:
-    def __init__(self, path: Path, name: str) -> None:
+    def __init__(self, path: Path, name: str, lock_seconds: float = 30.0) -> None:
+        """`lock_seconds`: how long a statement waits for another process's lock before it fails."""
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite-{name}")
-        self._connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        self._connection = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=lock_seconds
+        )
         self._connection.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives a crash of the process, which is what acknowledged writes need;
         # only a power loss can cost the last commits.

@@ -33,6 +33,8 @@ from store.documents import (
     quoted_words,
 )
 from store.sqlite.connection import SqliteConnection, transaction
+from store.sqlite.unavailable import is_away
+from store.unavailable import raises_unavailable
 
 COLUMNS = {"_id": "id", "_position": "position"}
 IN_IDS = "id IN (SELECT value FROM json_each(?))"
@@ -158,16 +160,17 @@ def _on_collection(
     return rows
 
 
+@raises_unavailable(is_away)
 class SqliteDocumentStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, lock_seconds: float = 30.0) -> None:
         self.path = path
-        self._writer = SqliteConnection(path, "documents-writer")
-        self._reader = SqliteConnection(path, "documents-reader")
+        self._writer = SqliteConnection(path, "documents-writer", lock_seconds)
+        self._reader = SqliteConnection(path, "documents-reader", lock_seconds)
 
     @classmethod
-    async def open(cls, path: Path) -> Self:
+    async def open(cls, path: Path, lock_seconds: float = 30.0) -> Self:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return cls(path)
+        return cls(path, lock_seconds)
 
     async def ensure(self, collection: Collection) -> None:
         table = _table(collection.name)

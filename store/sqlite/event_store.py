@@ -14,6 +14,8 @@ from store.events import Clock, RecordedEvent, StreamVersionConflict, system_clo
 from store.recent_events import RecentEvents
 from store.signal import AppendSignal
 from store.sqlite.connection import SqliteConnection, transaction
+from store.sqlite.unavailable import is_away
+from store.unavailable import raises_unavailable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -65,19 +67,24 @@ def _decode(row: Row) -> RecordedEvent:
     )
 
 
+@raises_unavailable(is_away)
 class SqliteEventStore:
-    def __init__(self, path: Path, appended: AppendSignal, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, path: Path, appended: AppendSignal, clock: Clock = system_clock, lock_seconds: float = 30.0
+    ) -> None:
         self.path = path
         self._appended = appended
         self._clock = clock
-        self._writer = SqliteConnection(path, "writer")
-        self._reader = SqliteConnection(path, "reader")
+        self._writer = SqliteConnection(path, "writer", lock_seconds)
+        self._reader = SqliteConnection(path, "reader", lock_seconds)
         self._recent = RecentEvents(_decode)
 
     @classmethod
-    async def open(cls, path: Path, appended: AppendSignal, clock: Clock = system_clock) -> Self:
+    async def open(
+        cls, path: Path, appended: AppendSignal, clock: Clock = system_clock, lock_seconds: float = 30.0
+    ) -> Self:
         path.parent.mkdir(parents=True, exist_ok=True)
-        store = cls(path, appended, clock)
+        store = cls(path, appended, clock, lock_seconds)
         await store._writer.run(lambda connection: connection.executescript(SCHEMA))
         return store
 

@@ -11,6 +11,8 @@ from typing import Self
 from store.feeds import Checkpoint
 from store.projection_state import ProjectionState
 from store.sqlite.connection import SqliteConnection, transaction
+from store.sqlite.unavailable import is_away
+from store.unavailable import raises_unavailable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS projection_state (
@@ -47,15 +49,16 @@ def _decode(row: Row) -> ProjectionState:
     )
 
 
+@raises_unavailable(is_away)
 class SqliteProjectionState:
     """Implements both ProjectionStates and Leases: each is two small statements on one table."""
 
-    def __init__(self, path: Path) -> None:
-        self._connection = SqliteConnection(path, "projection-state")
+    def __init__(self, path: Path, lock_seconds: float = 30.0) -> None:
+        self._connection = SqliteConnection(path, "projection-state", lock_seconds)
 
     @classmethod
-    async def open(cls, path: Path) -> Self:
-        store = cls(path)
+    async def open(cls, path: Path, lock_seconds: float = 30.0) -> Self:
+        store = cls(path, lock_seconds)
         await store._connection.run(lambda connection: connection.executescript(SCHEMA))
         return store
 

@@ -135,6 +135,27 @@ async def test_changing_an_unknown_order_is_not_found(
     assert error["extensions"]["code"] == "NOT_FOUND"
 
 
+async def test_an_id_of_another_kind_of_entity_is_not_found(graphql: GraphQLClient) -> None:
+    customer = await register_customer(graphql)
+    product = await create_product(graphql, "W-1", "1.00")
+    ship = {"orderId": customer["id"], "carrier": "DHL", "trackingNumber": "1"}
+    line = [{"productId": customer["id"], "quantity": 1}]
+
+    as_order = await rejected(graphql, SHIP_ORDER, input=ship)
+    as_customer = await rejected(graphql, PLACE_ORDER, input={"customerId": product["id"], "lines": line})
+    as_product = await rejected(
+        graphql, CHANGE_PRODUCT_PRICE, input={"productId": customer["id"], "price": "2"}
+    )
+    as_of = await graphql.data(
+        'query($id: ID!) { order(id: $id, asOf: "2100-01-01T00:00:00Z") { id } }', id=customer["id"]
+    )
+
+    assert as_order["message"] == f"order {customer['id']} does not exist"
+    assert as_customer["message"] == f"customer {product['id']} does not exist"
+    assert as_product["message"] == f"product {customer['id']} does not exist"
+    assert as_of == {"order": None}
+
+
 async def test_shipping_a_cancelled_order_is_invalid_state(graphql: GraphQLClient) -> None:
     order = await place_order(graphql)
     await graphql.data(CANCEL_ORDER, input={"orderId": order["id"], "reason": "no"})

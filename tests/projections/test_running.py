@@ -2,6 +2,8 @@
 
 import asyncio
 import contextlib
+import logging
+import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from typing import Any
@@ -9,6 +11,7 @@ from typing import Any
 import pytest
 
 from domain.events import OrderCancelled
+from projections import runner as runner_module
 from projections.catalogue import ALL
 from projections.progress import Progress
 from projections.projection import Projection
@@ -17,6 +20,7 @@ from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner
 from store.connect import Stores
 from store.documents import Document, DocumentStore, Query
+from store.unavailable import StoreUnavailable
 from tests.projections.scenario import write_history
 
 SMALL_BATCH = 7
@@ -184,3 +188,41 @@ async def test_rebuild_swaps_in_while_a_projector_runs_and_the_projector_follows
     assert (after.collection, after.generation) == (swapped.collection, before.generation + 1)
     assert after.checkpoint.position == more
     assert len(await everything(stores.documents, after.collection)) == 8
+
+
+class AwayForWrites:
+    """A document store whose database is unreachable for its next `away` bulk writes."""
+
+    def __init__(self, inner: DocumentStore) -> None:
+        self._inner = inner
+        self.away = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def bulk_upsert(self, collection: str, documents: Sequence[Document]) -> None:
+        if self.away:
+            self.away -= 1
+            raise StoreUnavailable("connection refused")
+        await self._inner.bulk_upsert(collection, documents)
+
+
+async def test_an_outage_is_retried_with_backoff_that_starts_over_once_it_ends(
+    stores: Stores, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(runner_module, "FIRST_RETRY_SECONDS", 0.01)
+    projection = next(p for p in ALL if p.name == "customer_profiles")
+    progress = Progress([projection.name], stores.states)
+    flaky = AwayForWrites(stores.documents)
+    flaky.away = 3
+    with caplog.at_level(logging.WARNING, logger="eventfold.projections"):
+        async with running(runner(stores, projection, progress, flaky).run_until_stopped()):
+            assert await progress.wait_for(await write_history(stores.events, orders=2), seconds=30)
+            flaky.away = 1
+            assert await progress.wait_for(await write_history(stores.events, orders=2), seconds=30)
+
+    retries = [
+        re.findall(r"database unreachable \(connection refused\); retrying in (\S+) s", r.message)
+        for r in caplog.records
+    ]
+    assert [delay for found in retries for delay in found] == ["0.01", "0.02", "0.04", "0.01"]
