@@ -28,9 +28,13 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 
 from schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+CACHED_DOCUMENTS = 1_000
+"""Validated documents remembered: clients send the same few documents over and over."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +117,17 @@ def cost_limit(max_cost: int) -> type[ValidationRule]:
 
 
 def limit_extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
-    """Factories, so that each operation gets extensions of its own."""
+    """Factories, so that each operation gets extensions of its own, but all of them with the same rule
+    classes: built once here, they let the validation cache recognise a document it validated before."""
+    rules = [
+        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
+        cost_limit(limits.max_cost),
+    ]
     extensions: list[Callable[[], SchemaExtension]] = [
         functools.partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
-        functools.partial(QueryDepthLimiter, max_depth=limits.max_depth),
-        functools.partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
-        functools.partial(AddValidationRules, [cost_limit(limits.max_cost)]),
+        functools.partial(AddValidationRules, rules),
+        functools.partial(ValidationCache, maxsize=CACHED_DOCUMENTS),
     ]
     if not limits.introspection:
         extensions.append(DisableIntrospection)
