@@ -213,3 +213,13 @@ async def test_a_clean_shutdown_closes_every_subscription_with_a_proper_close_co
         assert closed.value.rcvd is not None
         # 1012: the server is restarting; clients reconnect (with afterPosition) once it is back.
         assert closed.value.rcvd.code == 1012
+
+
+async def test_a_subscription_sent_as_a_plain_http_request_is_told_where_to_go(http: GraphQLClient) -> None:
+    query = "subscription { orderEvents { type } }"
+    posted = await http.http.post("/graphql", json={"query": query})
+    got = await http.http.get("/graphql", params={"query": query})
+    for response in (posted, got):
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert "WebSocket" in error["message"]
