@@ -153,10 +153,11 @@ def _on_collection(
     """Run `sql` on a collection's table: one never created holds nothing, as on MongoDB."""
     try:
         rows: list[Row] = connection.execute(sql, params).fetchall()
-    except sqlite3.OperationalError:
-        if _exists(connection, table):
-            raise
-        return []
+    except sqlite3.OperationalError as error:
+        # Asking afterwards is not enough: the projector may create the table in between.
+        if str(error) == f"no such table: {table}" or not _exists(connection, table):
+            return []
+        raise
     return rows
 
 
