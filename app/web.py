@@ -37,9 +37,9 @@ from projections.catalogue import ALL
 from projections.collections import CollectionNames
 from projections.progress import Progress
 from schema import build_schema
+from schema.access import refusal
 from schema.command_handler import CommandHandler
 from schema.context import Context
-from schema.errors import UNAVAILABLE_MESSAGE
 from schema.limits import Limits
 from store.api_keys import CachedApiKeys
 from store.connect import Stores
@@ -90,15 +90,8 @@ class EventfoldGraphQL(GraphQL[Context, None]):
             token = params.get("authorization", params.get("Authorization"))
             if isinstance(token, str):
                 context.caller = await context.authenticate(token)
-        caller = context.caller
-        if caller.unverified:
-            raise ConnectionRejectionError({"message": UNAVAILABLE_MESSAGE})
-        if caller.rejected is not None:
-            raise ConnectionRejectionError({"message": caller.rejected})
-        if caller.required and caller.principal is None:
-            raise ConnectionRejectionError(
-                {"message": "authentication required: put 'authorization': 'Bearer <token>' in the payload"}
-            )
+        if (refused := refusal(context.caller)) is not None:
+            raise ConnectionRejectionError({"message": refused.message})
         unset: UnsetType = UNSET
         return unset
 
@@ -161,11 +154,12 @@ def create_app(
         """Any role may read the metrics; where the API needs a token, so do they."""
         authenticator: Authenticator = request.app.state.authenticator
         caller = await authenticator.caller(request.headers.get("authorization"))
-        if caller.unverified:
-            return JSONResponse({"error": UNAVAILABLE_MESSAGE}, status_code=503)
-        if caller.rejected is not None or (caller.required and caller.principal is None):
-            reason = caller.rejected or "authentication required: send 'Authorization: Bearer <token>'"
-            return JSONResponse({"error": reason}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        if (refused := refusal(caller)) is not None:
+            if (refused.extensions or {}).get("code") == "SERVICE_UNAVAILABLE":
+                return JSONResponse({"error": refused.message}, status_code=503)
+            return JSONResponse(
+                {"error": refused.message}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+            )
         return await metrics.exposition(request)
 
     async def healthz(request: Request) -> JSONResponse:

@@ -73,19 +73,24 @@ def _forbidden(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": "FORBIDDEN"})
 
 
-def denial(caller: Caller, operation: OperationType, fields: frozenset[str]) -> GraphQLError | None:
-    """The error to answer with, or None when `caller` may run an `operation` selecting `fields`."""
+def refusal(caller: Caller) -> GraphQLError | None:
+    """Why `caller` may do nothing at all, whatever it asks (None: it may ask)."""
     if caller.unverified:
         return unavailable()
     if caller.rejected is not None:
         return _unauthenticated(caller.rejected)
-    if caller.principal is None:
-        if caller.required:
-            return _unauthenticated(
-                "authentication required: send the header 'Authorization: Bearer <API key or JWT>' "
-                "(over WebSocket, put it in connection_init's payload as 'authorization')"
-            )
-        return None
+    if caller.principal is None and caller.required:
+        return _unauthenticated(
+            "authentication required: send the header 'Authorization: Bearer <API key or JWT>' "
+            "(over WebSocket, put it in connection_init's payload as 'authorization')"
+        )
+    return None
+
+
+def denial(caller: Caller, operation: OperationType, fields: frozenset[str]) -> GraphQLError | None:
+    """The error to answer with, or None when `caller` may run an `operation` selecting `fields`."""
+    if (refused := refusal(caller)) is not None or caller.principal is None:
+        return refused
     role = caller.principal.role
     if operation not in ALLOWED[role]:
         return _forbidden(f"the {role} role may not run {PLURAL[operation]}")
