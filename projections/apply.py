@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from projections.projection import ENTITY, FOREVER, HISTORY_SUFFIX, Match, Projection
-from store.documents import VALID_FROM, VALID_TO, Document, DocumentStore, Query
+from store.documents import VALID_FROM, VALID_TO, Document, DocumentStore, Query, find_all
 from store.events import RecordedEvent
 
 logger = logging.getLogger("eventfold.projections")
@@ -82,12 +82,10 @@ async def _load(
     matches = {key for keys in key_lists for key in keys if isinstance(key, Match)}
     loaded = await documents.get_many(collection, list(ids)) if ids else {}
     for match in matches:
-        after: tuple[object, str] | None = None
-        while page := await documents.find(
-            collection, Query(equals={match.field: match.value}, after=after, limit=MATCH_PAGE)
-        ):
-            loaded.update((document["_id"], document) for document in page)
-            after = (page[-1]["_id"], page[-1]["_id"])
+        found = await find_all(
+            documents, collection, Query(equals={match.field: match.value}, limit=MATCH_PAGE)
+        )
+        loaded.update((document["_id"], document) for document in found)
     return loaded
 
 

@@ -33,7 +33,7 @@ from schema.types import (
     SalesReport,
 )
 from schema.validation import parse_id
-from store.documents import VALID_FROM, Document, Holding, Query, Range
+from store.documents import VALID_FROM, Document, Holding, Query, Range, find_all
 
 ContextInfo = Info[Context, None]
 
@@ -133,24 +133,16 @@ async def _placed_then(info: ContextInfo, query: Query, instant: datetime) -> li
     return page[: query.limit]
 
 
-async def _every(info: ContextInfo, collection: str, query: Query) -> list[Document]:
-    found: list[Document] = []
-    while page := await info.context.documents.find(collection, query):
-        found += page
-        if len(page) < query.limit:
-            break
-        query = replace(query, after=(page[-1][query.sort], page[-1]["_id"]))
-    return found
-
-
 async def _sales_documents(
     info: ContextInfo, first_day: datetime | None, last_day: datetime | None, past: datetime | None
 ) -> list[Document]:
     """The day totals and product sales of the window, as they were at `past` (None: now)."""
     collection = info.context.collections["sales_report"]
     if past is None:
-        return await _every(
-            info, collection, Query(range=Range("day", gte=first_day, lte=last_day), sort="day", limit=PAGE)
+        return await find_all(
+            info.context.documents,
+            collection,
+            Query(range=Range("day", gte=first_day, lte=last_day), sort="day", limit=PAGE),
         )
     # A day's documents change only during that day: the days before asOf's are final as they are
     # now, and of asOf's own day the versions valid then are the answer.
@@ -159,10 +151,12 @@ async def _sales_documents(
     found = []
     if first_day is None or first_day <= closed:
         window = Range("day", gte=first_day, lte=min(last_day, closed) if last_day else closed)
-        found = await _every(info, collection, Query(range=window, sort="day", limit=PAGE))
+        found = await find_all(
+            info.context.documents, collection, Query(range=window, sort="day", limit=PAGE)
+        )
     if (first_day is None or first_day <= day) and (last_day is None or day <= last_day):
-        found += await _every(
-            info,
+        found += await find_all(
+            info.context.documents,
             collection + HISTORY_SUFFIX,
             Query(equals={"day": day}, holding=Holding(past), sort=VALID_FROM, limit=PAGE),
         )

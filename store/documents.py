@@ -9,7 +9,7 @@ position of the last event applied to it: a write never replaces a document with
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -100,6 +100,17 @@ def collection_name(name: str) -> str:
     if not NAME.fullmatch(name) or name in RESERVED:
         raise ValueError(f"invalid collection name {name!r}")
     return name
+
+
+async def find_all(documents: DocumentStore, collection: str, query: Query) -> list[Document]:
+    """Every document `query` matches, read `query.limit` at a time by its keyset cursor."""
+    found: list[Document] = []
+    while page := await documents.find(collection, query):
+        found += page
+        if len(page) < query.limit:
+            break
+        query = replace(query, after=(page[-1][query.sort], page[-1]["_id"]))
+    return found
 
 
 def field_name(field: str) -> str:
