@@ -10,6 +10,7 @@ from domain.commands import (
     RegisterCustomer,
     VerifyCustomerEmail,
 )
+from domain.decider import Decider
 from domain.errors import InvalidState, NotFound
 from domain.events import (
     CustomerAddressChanged,
@@ -79,3 +80,6 @@ def decide(command: CustomerCommand, state: Customer | None) -> list[CustomerEve
         case VerifyCustomerEmail():
             return [] if state.email_verified else [CustomerEmailVerified(email=state.email)]
     raise TypeError(f"unexpected customer command {type(command).__name__}")
+
+
+DECIDER = Decider[CustomerCommand, CustomerEvent, Customer]("Customer", decide, evolve)

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from domain.commands import CancelOrder, PlaceOrder, ShipOrder
 from domain.customer import Customer
+from domain.decider import Decider
 from domain.errors import InvalidState, NotFound
 from domain.events import (
     OrderCancelled,
@@ -77,6 +78,16 @@ def evolve(state: Order | None, event: OrderEvent, stream_id: UUID, at: datetime
     raise TypeError(f"unexpected order event {event.type_name}")
 
 
+@dataclass(frozen=True, slots=True)
+class Placing:
+    """`PlaceOrder` with what deciding it reads beyond the order's own stream: the buyer, and those of
+    the products it names that exist."""
+
+    command: PlaceOrder
+    customer: Customer | None
+    products: Mapping[UUID, Product]
+
+
 def place(
     command: PlaceOrder,
     state: Order | None,
@@ -117,7 +128,9 @@ def place(
     ]
 
 
-def decide(command: ShipOrder | CancelOrder, state: Order | None) -> list[OrderEvent]:
+def decide(command: Placing | ShipOrder | CancelOrder, state: Order | None) -> list[OrderEvent]:
+    if isinstance(command, Placing):
+        return place(command.command, state, command.customer, command.products)
     if state is None:
         raise NotFound("order", command.order_id)
     if state.status is not OrderStatus.PLACED:
@@ -138,3 +151,6 @@ def decide(command: ShipOrder | CancelOrder, state: Order | None) -> list[OrderE
             placed_at=state.placed_at,
         )
     ]
+
+
+DECIDER = Decider[Placing | ShipOrder | CancelOrder, OrderEvent, Order]("Order", decide, evolve)

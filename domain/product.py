@@ -6,6 +6,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from domain.commands import ChangeProductPrice, CreateProduct
+from domain.decider import Decider
 from domain.errors import InvalidInput, NotFound
 from domain.events import ProductCreated, ProductEvent, ProductPriceChanged
 from domain.values import cents
@@ -54,3 +55,6 @@ def decide(command: ProductCommand, state: Product | None) -> list[ProductEvent]
     if price == state.price:
         return []
     return [ProductPriceChanged(price=price, previous_price=state.price)]
+
+
+DECIDER = Decider[ProductCommand, ProductEvent, Product]("Product", decide, evolve)

@@ -95,3 +95,10 @@ def test_state_tracks_creation_and_last_change() -> None:
     assert state.version == 2
     assert state.address is not None
     assert state.address.country == "FR"
+
+
+def test_the_customer_decider_verifies_a_registered_email() -> None:
+    state = given(customer.DECIDER.evolve, ID, REGISTERED)
+    assert customer.DECIDER.decide(VerifyCustomerEmail(customer_id=ID), state) == [
+        CustomerEmailVerified(email="ann@example.com")
+    ]

@@ -59,6 +59,11 @@ def test_the_unit_price_is_the_price_when_the_order_is_placed() -> None:
     assert placed.total == Decimal("73.50")
 
 
+def test_the_order_decider_places_with_the_buyer_and_products_it_was_given() -> None:
+    state = given(order.DECIDER.evolve, ORDER)
+    assert order.DECIDER.decide(order.Placing(PLACE, BUYER, CATALOGUE), state) == [PLACED]
+
+
 def test_an_unknown_customer_cannot_order() -> None:
     with pytest.raises(NotFound, match="customer"):
         order.place(PLACE, None, None, CATALOGUE)

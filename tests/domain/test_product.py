@@ -31,6 +31,12 @@ def test_skus_are_one_product_whatever_their_case() -> None:
     assert product_id_for_sku("W-1") != product_id_for_sku("W-2")
 
 
+def test_the_product_decider_reprices_what_it_created() -> None:
+    state = given(product.DECIDER.evolve, ID, CREATED)
+    decided = product.DECIDER.decide(ChangeProductPrice(product_id=ID, price=Decimal(1)), state)
+    assert decided == [ProductPriceChanged(price=Decimal("1.00"), previous_price=Decimal("19.90"))]
+
+
 def test_change_price() -> None:
     state = given(product.evolve, ID, CREATED)
     decided = product.decide(ChangeProductPrice(product_id=ID, price=Decimal("24.50")), state)
