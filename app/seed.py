@@ -17,6 +17,8 @@ from decimal import Decimal
 
 from faker import Faker
 
+from commands.handler import CommandHandler
+from commands.identity import product_id_for_sku
 from domain.commands import (
     AddressInput,
     CancelOrder,
@@ -29,8 +31,6 @@ from domain.commands import (
     ShipOrder,
     VerifyCustomerEmail,
 )
-from domain.identity import product_id_for_sku
-from schema.command_handler import CommandHandler
 from store.events import EventStore
 
 LOCALES = {"en_US": "US", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "nl_NL": "NL", "it_IT": "IT"}
@@ -180,22 +180,6 @@ def plan(rng: random.Random, customers: int, orders: int, start: datetime, end: 
     return planned
 
 
-async def _record(handler: CommandHandler, command: SeedCommand) -> None:
-    match command:
-        case RegisterCustomer():
-            await handler.register_customer(command, METADATA)
-        case VerifyCustomerEmail() | ChangeCustomerAddress():
-            await handler.change_customer(command, METADATA)
-        case CreateProduct():
-            await handler.create_product(command, METADATA)
-        case ChangeProductPrice():
-            await handler.change_product_price(command, METADATA)
-        case PlaceOrder():
-            await handler.place_order(command, METADATA)
-        case ShipOrder() | CancelOrder():
-            await handler.change_order(command, METADATA)
-
-
 def _email(name: str, run: str, number: int) -> str:
     """A valid, unique address for a name in any alphabet Faker uses."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
@@ -221,7 +205,7 @@ async def seed(
     handler = CommandHandler(events)
     for done, step in enumerate(planned.steps):
         clock.now = step.at
-        await _record(handler, step.command)
+        await handler.handle(step.command, METADATA)
         progress(done + 1, len(planned.steps))
     clock.now = datetime.now(UTC)
     return Seeded(start, end, len(planned.steps), after_existing)

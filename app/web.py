@@ -32,13 +32,13 @@ from app.metrics import CountingEventStore, Metrics
 from app.read_your_writes import ReadYourWrites
 from app.settings import Settings
 from app.stores import open_from, projector_for
+from commands.handler import CommandHandler
 from projections.broadcast import Broadcaster
 from projections.catalogue import ALL
 from projections.collections import CollectionNames
 from projections.progress import Progress
 from schema import build_schema
 from schema.access import refusal
-from schema.command_handler import CommandHandler
 from schema.context import Context
 from schema.limits import Limits
 from store.api_keys import CachedApiKeys

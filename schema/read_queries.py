@@ -8,12 +8,13 @@ from typing import Annotated
 import strawberry
 from strawberry import Info
 
+from commands.fold import fold_entity
 from domain import customer, order, product
+from domain.decider import Evolve
 from domain.errors import InvalidInput
 from domain.values import cents
 from projections import sales_report
 from projections.projection import ENTITY, HISTORY_SUFFIX
-from schema.command_handler import Evolve, fold_entity
 from schema.context import Context
 from schema.inputs import OrderFilter
 from schema.pagination import decode_cursor, encode_cursor, page_size

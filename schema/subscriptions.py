@@ -5,11 +5,11 @@ from collections.abc import AsyncGenerator, Callable
 import strawberry
 from strawberry import Info
 
+from commands.fold import fold
 from domain import order
 from domain.errors import DomainError, InvalidInput
 from domain.events import EVENT_TYPES
 from projections.broadcast import BroadcastClosed, SubscriberTooSlow
-from schema.command_handler import fold
 from schema.context import Context
 from schema.errors import coded, unavailable
 from schema.types import Event, Order

@@ -9,13 +9,13 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
+from commands.handler import Outcome
 from domain import customer as customer_state
 from domain import order as order_state
 from domain import product as product_state
 from domain.values import Address as AddressValue
 from domain.values import cents
 from projections.projection import ENTITY
-from schema.command_handler import Outcome
 from store.documents import Document
 from store.events import RecordedEvent
 

@@ -7,7 +7,6 @@ from domain import product
 from domain.commands import ChangeProductPrice, CreateProduct
 from domain.errors import InvalidInput, NotFound
 from domain.events import ProductCreated, ProductPriceChanged
-from domain.identity import product_id_for_sku
 from tests.domain.given import given
 
 ID = uuid.uuid4()
@@ -24,11 +23,6 @@ def test_a_second_product_with_the_same_sku_is_refused_naming_the_sku() -> None:
     with pytest.raises(InvalidInput) as refused:
         product.decide(CreateProduct(product_id=ID, sku="W-1", name="Other", price=Decimal(1)), state)
     assert refused.value.field == "sku"
-
-
-def test_skus_are_one_product_whatever_their_case() -> None:
-    assert product_id_for_sku("w-1") == product_id_for_sku("W-1")
-    assert product_id_for_sku("W-1") != product_id_for_sku("W-2")
 
 
 def test_the_product_decider_reprices_what_it_created() -> None:

@@ -232,12 +232,18 @@ async def test_bad_history_arguments_are_bad_user_input(
 async def test_an_unexpected_failure_is_masked_and_logged(
     graphql: GraphQLClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from domain import customer
+    from dataclasses import replace
+
+    from commands.routes import ROUTES
+    from domain.commands import Command, RegisterCustomer
 
     def explode(*_: object) -> list[object]:
         raise RuntimeError("disk on fire at /var/secret")
 
-    monkeypatch.setattr(customer, "decide", explode)
+    # The handler finds the customer's decider through the route of the command.
+    registration: type[Command] = RegisterCustomer
+    route = ROUTES[registration]
+    monkeypatch.setitem(ROUTES, registration, replace(route, decider=replace(route.decider, decide=explode)))
     with caplog.at_level(logging.ERROR, logger="eventfold.errors"):
         error = await rejected(graphql, REGISTER_CUSTOMER, input={"name": "Ann", "email": "ann@example.com"})
 

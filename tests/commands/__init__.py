@@ -1,0 +1,1 @@
+"""Tests of the write side: ids from natural keys, the generic handler."""
