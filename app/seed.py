@@ -80,12 +80,26 @@ class Seeded:
 
 
 class _Plan:
-    def __init__(self) -> None:
+    """The commands drawn so far, each at its instant, and what drawing them needs."""
+
+    def __init__(self, rng: random.Random, start: datetime, end: datetime) -> None:
+        self.rng = rng
+        self.start = start
+        self.end = end
+        # Not drawn from `rng`: seeding the same store twice with the same seed must not repeat SKUs.
+        self.run = uuid.uuid4().hex[:6].upper()
         self.steps: list[_Planned] = []
 
     def at(self, instant: datetime, command: SeedCommand) -> None:
         # The sequence breaks ties in the order things were planned: a registration before its orders.
         self.steps.append(_Planned(instant, len(self.steps), command))
+
+    def instant(self, after: datetime, before: datetime | None = None) -> datetime:
+        return after + ((self.end if before is None else before) - after) * self.rng.random()
+
+    @property
+    def span(self) -> timedelta:
+        return self.end - self.start
 
 
 async def history_start(events: EventStore, weeks: float, end: datetime) -> tuple[datetime, bool]:
@@ -99,85 +113,92 @@ async def history_start(events: EventStore, weeks: float, end: datetime) -> tupl
 
 
 def plan(rng: random.Random, customers: int, orders: int, start: datetime, end: datetime) -> _Plan:
-    span = end - start
     fakers = {locale: Faker(locale) for locale in LOCALES}
     for faker in fakers.values():
         faker.seed_instance(rng.getrandbits(32))
-    planned = _Plan()
-    # Not drawn from `rng`: seeding the same store twice with the same seed must not repeat SKUs.
-    run = uuid.uuid4().hex[:6].upper()
+    planned = _Plan(rng, start, end)
+    products = _products(planned, min(len(KINDS), 4 + customers // 3))
+    registered = [_customer(planned, fakers, number) for number in range(customers)]
+    # A few customers place most of the orders, as in any shop.
+    loyalty = [rng.paretovariate(1.2) for _ in registered]
+    for _ in range(orders if registered else 0):
+        _order(planned, rng.choices(registered, loyalty)[0], products)
+    planned.steps.sort()
+    return planned
 
-    def instant(after: datetime, before: datetime = end) -> datetime:
-        return after + (before - after) * rng.random()
 
+def _products(planned: _Plan, count: int) -> list[uuid.UUID]:
+    rng = planned.rng
     products: list[uuid.UUID] = []
-    for number in range(min(len(KINDS), 4 + customers // 3)):
-        sku = f"{run}-{number + 1:03d}"
+    for number in range(count):
+        sku = f"{planned.run}-{number + 1:03d}"
         name = f"{rng.choice(STYLES)} {KINDS[number]}"
         price = Decimal(rng.choice([5, 9, 12, 19, 24, 29, 39, 49, 79])) - Decimal("0.01")
         product_id = product_id_for_sku(sku)
         products.append(product_id)
-        created = start + span * 0.01 * rng.random()
+        created = planned.start + planned.span * 0.01 * rng.random()
         planned.at(created, CreateProduct(product_id=product_id, sku=sku, name=name, price=price))
         if rng.random() < 0.3:
             change = ChangeProductPrice(product_id=product_id, price=price + Decimal(rng.choice([-3, 2, 5])))
-            planned.at(instant(created), change)
+            planned.at(planned.instant(created), change)
+    return products
 
-    registered: list[tuple[uuid.UUID, datetime]] = []
-    for number in range(customers):
-        locale = rng.choice(list(LOCALES))
-        faker = fakers[locale]
-        name = faker.name()
-        customer_id = uuid.uuid4()
-        address = AddressInput(
-            street=faker.street_address().replace("\n", ", "),
-            city=faker.city(),
-            postal_code=faker.postcode(),
-            country=LOCALES[locale],
-        )
-        registration = RegisterCustomer(
-            customer_id=customer_id, name=name, email=_email(name, run, number), address=address
-        )
-        # Most customers arrive early, so the weeks show a growing shop rather than an empty start.
-        joined = start + span * 0.02 + span * 0.7 * rng.random() ** 2
-        registered.append((customer_id, joined))
-        planned.at(joined, registration)
-        if rng.random() < 0.6:
-            verify = VerifyCustomerEmail(customer_id=customer_id)
-            planned.at(instant(joined, min(end, joined + timedelta(days=3))), verify)
-        if rng.random() < 0.15:
-            moved = ChangeCustomerAddress(
-                customer_id=customer_id,
-                address=address.model_copy(update={"street": faker.street_address().replace("\n", ", ")}),
-            )
-            planned.at(instant(joined), moved)
 
-    # A few customers place most of the orders, as in any shop.
-    loyalty = [rng.paretovariate(1.2) for _ in registered]
-    for _ in range(orders if registered else 0):
-        customer_id, joined = rng.choices(registered, loyalty)[0]
-        placed = instant(joined)
-        chosen = rng.sample(products, rng.choices([1, 2, 3, 4], [50, 30, 15, 5])[0])
-        order_id = uuid.uuid4()
-        placement = PlaceOrder(
-            order_id=order_id,
+def _customer(planned: _Plan, fakers: dict[str, Faker], number: int) -> tuple[uuid.UUID, datetime]:
+    """A registration, maybe a verified email and a move; returns who registered and when."""
+    rng = planned.rng
+    locale = rng.choice(list(LOCALES))
+    faker = fakers[locale]
+    name = faker.name()
+    customer_id = uuid.uuid4()
+    address = AddressInput(
+        street=faker.street_address().replace("\n", ", "),
+        city=faker.city(),
+        postal_code=faker.postcode(),
+        country=LOCALES[locale],
+    )
+    registration = RegisterCustomer(
+        customer_id=customer_id, name=name, email=_email(name, planned.run, number), address=address
+    )
+    # Most customers arrive early, so the weeks show a growing shop rather than an empty start.
+    joined = planned.start + planned.span * 0.02 + planned.span * 0.7 * rng.random() ** 2
+    planned.at(joined, registration)
+    if rng.random() < 0.6:
+        verify = VerifyCustomerEmail(customer_id=customer_id)
+        planned.at(planned.instant(joined, min(planned.end, joined + timedelta(days=3))), verify)
+    if rng.random() < 0.15:
+        moved = ChangeCustomerAddress(
             customer_id=customer_id,
-            lines=[OrderLineInput(product_id=p, quantity=rng.choice([1, 1, 1, 2, 2, 3, 5])) for p in chosen],
+            address=address.model_copy(update={"street": faker.street_address().replace("\n", ", ")}),
         )
-        planned.at(placed, placement)
-        fate = rng.random()
-        shipped = placed + timedelta(hours=rng.uniform(2, 72))
-        cancelled = placed + timedelta(hours=rng.uniform(0.2, 24))
-        if fate < 0.75 and shipped < end:
-            ship = ShipOrder(
-                order_id=order_id, carrier=rng.choice(CARRIERS), tracking_number=f"{rng.getrandbits(40):010X}"
-            )
-            planned.at(shipped, ship)
-        elif fate < 0.87 and cancelled < end:
-            cancel = CancelOrder(order_id=order_id, reason=rng.choice(REASONS))
-            planned.at(cancelled, cancel)
-    planned.steps.sort()
-    return planned
+        planned.at(planned.instant(joined), moved)
+    return customer_id, joined
+
+
+def _order(planned: _Plan, buyer: tuple[uuid.UUID, datetime], products: list[uuid.UUID]) -> None:
+    """An order placed after its buyer joined, then most likely shipped, perhaps cancelled."""
+    rng = planned.rng
+    customer_id, joined = buyer
+    placed = planned.instant(joined)
+    chosen = rng.sample(products, rng.choices([1, 2, 3, 4], [50, 30, 15, 5])[0])
+    order_id = uuid.uuid4()
+    placement = PlaceOrder(
+        order_id=order_id,
+        customer_id=customer_id,
+        lines=[OrderLineInput(product_id=p, quantity=rng.choice([1, 1, 1, 2, 2, 3, 5])) for p in chosen],
+    )
+    planned.at(placed, placement)
+    fate = rng.random()
+    shipped = placed + timedelta(hours=rng.uniform(2, 72))
+    cancelled = placed + timedelta(hours=rng.uniform(0.2, 24))
+    if fate < 0.75 and shipped < planned.end:
+        ship = ShipOrder(
+            order_id=order_id, carrier=rng.choice(CARRIERS), tracking_number=f"{rng.getrandbits(40):010X}"
+        )
+        planned.at(shipped, ship)
+    elif fate < 0.87 and cancelled < planned.end:
+        cancel = CancelOrder(order_id=order_id, reason=rng.choice(REASONS))
+        planned.at(cancelled, cancel)
 
 
 def _email(name: str, run: str, number: int) -> str:
