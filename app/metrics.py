@@ -7,9 +7,7 @@ the multiplexer when Prometheus scrapes, and projection lag from the stored chec
 """
 
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
-from uuid import UUID
+from collections.abc import Iterable, Iterator, Sequence
 
 from graphql import DocumentNode, FieldNode, OperationType, get_operation_ast
 from prometheus_client import (
@@ -25,10 +23,9 @@ from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
-from domain.events import Event
 from schema.multiplex import Multiplexer
 from store.connect import Stores
-from store.events import EventStore, RecordedEvent
+from store.events import RecordedEvent
 
 MANY_FIELDS = "(several)"
 """The operation label of a document with several root fields: naming each combination would let
@@ -63,6 +60,11 @@ class Metrics:
             "GraphQL subscriptions open on this process.",
             registry=self.registry,
         )
+
+    def count_appended(self, recorded: Sequence[RecordedEvent]) -> None:
+        """The command handler's hook: each event it recorded, by type."""
+        for event in recorded:
+            self.events_appended.labels(event.type).inc()
 
     def count_subscriptions_of(self, multiplexer: Multiplexer) -> None:
         self.active_subscriptions.set_function(lambda: multiplexer.subscribers)
@@ -104,47 +106,3 @@ def _label(execution_context: ExecutionContext) -> tuple[str, str]:
         return INVALID, INVALID
     fields = [node.name.value for node in operation.selection_set.selections if isinstance(node, FieldNode)]
     return (fields[0] if len(fields) == 1 else MANY_FIELDS), operation.operation.value
-
-
-class CountingEventStore:
-    """An event store that counts what it records, by event type, for the write side."""
-
-    def __init__(self, inner: EventStore, counter: Counter) -> None:
-        self._inner = inner
-        self._counter = counter
-
-    async def append(
-        self, stream_id: UUID, expected_version: int, events: Sequence[Event], metadata: Mapping[str, str]
-    ) -> list[RecordedEvent]:
-        recorded = await self._inner.append(stream_id, expected_version, events, metadata)
-        for event in recorded:
-            self._counter.labels(event.type).inc()
-        return recorded
-
-    async def read_stream(
-        self,
-        stream_id: UUID,
-        *,
-        after_version: int = 0,
-        to_version: int | None = None,
-        as_of: datetime | None = None,
-        limit: int | None = None,
-    ) -> list[RecordedEvent]:
-        return await self._inner.read_stream(
-            stream_id, after_version=after_version, to_version=to_version, as_of=as_of, limit=limit
-        )
-
-    async def read_streams(self, stream_ids: Sequence[UUID]) -> dict[UUID, list[RecordedEvent]]:
-        return await self._inner.read_streams(stream_ids)
-
-    async def read_all(self, after_position: int = 0, limit: int = 100) -> list[RecordedEvent]:
-        return await self._inner.read_all(after_position, limit)
-
-    async def head(self) -> int:
-        return await self._inner.head()
-
-    async def ping(self) -> None:
-        await self._inner.ping()
-
-    async def close(self) -> None:
-        await self._inner.close()

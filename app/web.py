@@ -28,7 +28,7 @@ from app import assets, correlation
 from app.authentication import Authenticator, JwtVerifier, auth_required
 from app.body_limit import BodyLimit
 from app.correlation import CorrelationId
-from app.metrics import CountingEventStore, Metrics
+from app.metrics import Metrics
 from app.read_your_writes import ReadYourWrites
 from app.settings import Settings
 from app.stores import open_from, projector_for
@@ -124,7 +124,7 @@ def create_app(
             "backend: %s at %s; projections fed by %s", stores.backend, stores.location, stores.feed.kind
         )
         app.state.stores = stores
-        app.state.commands = CommandHandler(CountingEventStore(stores.events, metrics.events_appended))
+        app.state.commands = CommandHandler(stores.events, on_recorded=metrics.count_appended)
         app.state.collections = CollectionNames(ALL, stores.states)
         app.state.progress = Progress((p.name for p in ALL), stores.states)
         app.state.broadcaster = Broadcaster(stores.events, stores.feed)
