@@ -8,7 +8,7 @@ from uuid import UUID
 from strawberry.dataloader import DataLoader
 
 from domain import customer
-from projections.broadcast import Broadcaster
+from live.broadcast import Broadcaster
 from projections.collections import CollectionNames
 from projections.progress import Progress
 from schema.access import Caller
