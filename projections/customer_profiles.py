@@ -7,7 +7,7 @@ from domain.events import (
     CustomerRegistered,
 )
 from domain.values import Address
-from projections.documents import existing, own_stream
+from projections.per_stream import existing, own_stream
 from projections.projection import Projection
 from store.documents import Collection, Document
 from store.events import RecordedEvent

@@ -5,7 +5,7 @@ change is carried over to every order of that customer, so that their current ad
 """
 
 from domain.events import CustomerEmailChanged, OrderPlaced, OrderShipped
-from projections.documents import existing
+from projections.per_stream import existing
 from projections.projection import Key, Match, Projection
 from store.documents import Collection, Document
 from store.events import RecordedEvent

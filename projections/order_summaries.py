@@ -3,7 +3,7 @@
 from domain.events import OrderCancelled, OrderPlaced, OrderShipped, PlacedLine
 from domain.order import OrderStatus, line_total
 from domain.values import cents
-from projections.documents import existing, own_stream
+from projections.per_stream import existing, own_stream
 from projections.projection import Projection
 from store.documents import Collection, Document
 from store.events import RecordedEvent

@@ -2,7 +2,7 @@
 
 from domain.events import ProductCreated, ProductPriceChanged
 from domain.values import cents
-from projections.documents import existing, own_stream
+from projections.per_stream import existing, own_stream
 from projections.projection import Projection
 from store.documents import Collection, Document
 from store.events import RecordedEvent
