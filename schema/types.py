@@ -1,9 +1,10 @@
 """GraphQL output types, built from aggregate states and recorded events."""
 
 import enum
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Self
+from typing import Any, Protocol, Self, get_type_hints
 from uuid import UUID
 
 import strawberry
@@ -14,7 +15,7 @@ from domain import order as order_state
 from domain import product as product_state
 from domain.values import Address as AddressValue
 from domain.values import cents
-from projections.projection import ENTITY
+from projections.order_summaries import order_id
 from schema.command_handler import Outcome
 from store.documents import Document
 from store.events import RecordedEvent
@@ -192,8 +193,7 @@ class Order:
     def from_document(cls, document: Document, as_of: datetime | None = None) -> Self:
         return cls(
             as_of=as_of,
-            # A version from a history collection names the order it is a version of.
-            id=strawberry.ID(document.get(ENTITY) or document["_id"]),
+            id=strawberry.ID(order_id(document)),
             customer_id=strawberry.ID(document["customerId"]),
             lines=[
                 OrderLine(
@@ -252,73 +252,65 @@ class PageInfo:
 
 
 @strawberry.type
-class EventEdge:
-    node: Event
+class Edge[T]:
+    node: T
     cursor: str
 
 
 @strawberry.type
-class EventConnection:
-    edges: list[EventEdge]
+class Connection[T]:
+    """Named after its nodes' type, as `OrderConnection` (with `OrderEdge`)."""
+
+    edges: list[Edge[T]]
     page_info: PageInfo
 
 
-def _events(outcome: Outcome[object]) -> list[Event]:
-    return [Event.from_recorded(recorded) for recorded in outcome.events]
+def page_of[I, T](
+    items: Sequence[I], size: int, node: Callable[[I], T], cursor: Callable[[I], str]
+) -> Connection[T]:
+    """The first `size` items as a page; one more than that says there is a next page."""
+    edges = [Edge(node=node(item), cursor=cursor(item)) for item in items[:size]]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=len(items) > size, end_cursor=edges[-1].cursor if edges else None),
+    )
+
+
+class _FromState(Protocol):
+    @classmethod
+    def from_state(cls, state: Any) -> Self: ...
 
 
 @strawberry.type
-class CustomerPayload:
-    customer: Customer
+class Payload[T: _FromState]:
+    """What a mutation answers: the entity as the command left it, and the events it recorded. Each
+    payload names `entity` after its type."""
+
+    entity: T
     events: list[Event]
 
     @classmethod
-    def from_outcome(cls, outcome: Outcome[customer_state.Customer]) -> Self:
-        return cls(customer=Customer.from_state(outcome.state), events=_events(outcome))
+    def from_outcome(cls, outcome: Outcome[Any]) -> Self:
+        entity_type = get_type_hints(cls)["entity"]
+        return cls(
+            entity=entity_type.from_state(outcome.state),
+            events=[Event.from_recorded(recorded) for recorded in outcome.events],
+        )
 
 
 @strawberry.type
-class ProductPayload:
-    product: Product
-    events: list[Event]
-
-    @classmethod
-    def from_outcome(cls, outcome: Outcome[product_state.Product]) -> Self:
-        return cls(product=Product.from_state(outcome.state), events=_events(outcome))
+class CustomerPayload(Payload[Customer]):
+    entity: Customer = strawberry.field(name="customer")
 
 
 @strawberry.type
-class OrderPayload:
-    order: Order
-    events: list[Event]
-
-    @classmethod
-    def from_outcome(cls, outcome: Outcome[order_state.Order]) -> Self:
-        return cls(order=Order.from_state(outcome.state), events=_events(outcome))
+class ProductPayload(Payload[Product]):
+    entity: Product = strawberry.field(name="product")
 
 
 @strawberry.type
-class OrderEdge:
-    node: Order
-    cursor: str
-
-
-@strawberry.type
-class OrderConnection:
-    edges: list[OrderEdge]
-    page_info: PageInfo
-
-
-@strawberry.type
-class ProductEdge:
-    node: Product
-    cursor: str
-
-
-@strawberry.type
-class ProductConnection:
-    edges: list[ProductEdge]
-    page_info: PageInfo
+class OrderPayload(Payload[Order]):
+    entity: Order = strawberry.field(name="order")
 
 
 @strawberry.type
