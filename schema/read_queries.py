@@ -90,24 +90,23 @@ class _Entity[S, T]:
         return self.from_document(found[key]) if key in found else None
 
 
-_ORDER = _Entity(
-    "Order",
-    order.evolve,
-    lambda state, instant: Order.from_state(state, as_of=instant),
-    order_summaries.summaries,
-    Order.from_document,
-)
+def _timeless[S, T](from_state: Callable[[S], T]) -> Callable[[S, datetime], T]:
+    """For an entity shown the same whatever the instant it is shown as of."""
+    return lambda state, _: from_state(state)
+
+
+_ORDER = _Entity("Order", order.evolve, Order.from_state, order_summaries.summaries, Order.from_document)
 _CUSTOMER = _Entity(
     "Customer",
     customer.evolve,
-    lambda state, _: Customer.from_state(state),
+    _timeless(Customer.from_state),
     customer_profiles.profiles,
     Customer.from_document,
 )
 _PRODUCT = _Entity(
     "Product",
     product.evolve,
-    lambda state, _: Product.from_state(state),
+    _timeless(Product.from_state),
     product_catalogue.products,
     Product.from_document,
 )
@@ -211,25 +210,6 @@ class ProductQuery:
         )
 
 
-def _sales_day(totals: Document) -> SalesDay:
-    return SalesDay(
-        day=totals["day"],
-        orders_placed=totals["ordersPlaced"],
-        orders_shipped=totals["ordersShipped"],
-        orders_cancelled=totals["ordersCancelled"],
-        revenue=cents(totals["revenue"]),
-    )
-
-
-def _product_sales(sold: Document) -> ProductSales:
-    return ProductSales(
-        product_id=strawberry.ID(sold["productId"]),
-        name=sold["name"],
-        quantity=sold["quantity"],
-        revenue=sold["revenue"],
-    )
-
-
 @strawberry.type
 class SalesQuery:
     @strawberry.field(description="Sales over whole UTC days: from's day up to the day before `to` ends.")
@@ -250,7 +230,7 @@ class SalesQuery:
         sales = await sales_report.sales(
             info.context.documents, info.context.collections, first_day, last_day, past, top
         )
-        days = [_sales_day(totals) for totals in sales.days]
+        days = [SalesDay.from_document(totals) for totals in sales.days]
         return SalesReport(
             from_=first_day,
             to=last_day + timedelta(days=1) if last_day else None,
@@ -258,7 +238,7 @@ class SalesQuery:
             orders_shipped=sum(day.orders_shipped for day in days),
             orders_cancelled=sum(day.orders_cancelled for day in days),
             revenue=cents(sum((day.revenue for day in days), Decimal(0))),
-            top_products=[_product_sales(sold) for sold in sales.top_products],
+            top_products=[ProductSales.from_document(sold) for sold in sales.top_products],
             days=days,
         )
 
@@ -268,18 +248,7 @@ class ProjectionQuery:
     @strawberry.field(description="Where each read model stands against the event log.")
     async def projections(self, info: ContextInfo) -> list[ProjectionStatus]:
         head = await info.context.events.head()
-        return [
-            ProjectionStatus(
-                name=state.name,
-                position=state.checkpoint.position,
-                lag=max(head - state.checkpoint.position, 0),
-                updated_at=state.updated_at,
-                feed=state.feed,
-                error=state.error,
-                collection=state.collection,
-            )
-            for state in await info.context.states.load_all()
-        ]
+        return [ProjectionStatus.from_state(state, head) for state in await info.context.states.load_all()]
 
 
 ReadModelQuery = merge_types(

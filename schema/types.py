@@ -1,6 +1,8 @@
-"""GraphQL output types, built from aggregate states and recorded events."""
+"""GraphQL output types, built from aggregate states, read model documents and recorded events."""
 
 import enum
+import functools
+import inspect
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -8,17 +10,20 @@ from typing import Any, Protocol, Self, get_type_hints
 from uuid import UUID
 
 import strawberry
+from pydantic.alias_generators import to_camel
 from strawberry.scalars import JSON
 
 from domain import customer as customer_state
 from domain import order as order_state
 from domain import product as product_state
+from domain.events import PlacedLine
 from domain.values import Address as AddressValue
 from domain.values import cents
 from projections.order_summaries import order_id
 from schema.command_handler import Outcome
 from store.documents import Document
 from store.events import RecordedEvent
+from store.projection_state import ProjectionState
 
 
 @strawberry.enum
@@ -26,6 +31,29 @@ class OrderStatus(enum.Enum):
     PLACED = "PLACED"
     SHIPPED = "SHIPPED"
     CANCELLED = "CANCELLED"
+
+
+_camel = functools.cache(to_camel)
+
+
+@functools.cache
+def _field_names(cls: Callable[..., object]) -> tuple[str, ...]:
+    return tuple(inspect.signature(cls).parameters)
+
+
+def _built[T](cls: Callable[..., T], value_of: Callable[[str], Any], **given: Any) -> T:
+    """`cls` with the fields `given`, and every other field `value_of` its name."""
+    return cls(**{name: value_of(name) for name in _field_names(cls) if name not in given}, **given)
+
+
+def _attributes(state: object) -> Callable[[str], Any]:
+    """A field from a domain state, where it has the field's name."""
+    return lambda name: getattr(state, name)
+
+
+def _keys(document: Document) -> Callable[[str], Any]:
+    """A field from a read model's document, where it has the field's name in camelCase."""
+    return lambda name: document[_camel(name)]
 
 
 @strawberry.type
@@ -37,20 +65,11 @@ class Address:
 
     @classmethod
     def from_value(cls, value: AddressValue | None) -> Self | None:
-        if value is None:
-            return None
-        return cls(street=value.street, city=value.city, postal_code=value.postal_code, country=value.country)
+        return _built(cls, _attributes(value)) if value is not None else None
 
     @classmethod
     def from_document(cls, document: Document | None) -> Self | None:
-        if document is None:
-            return None
-        return cls(
-            street=document["street"],
-            city=document["city"],
-            postal_code=document["postalCode"],
-            country=document["country"],
-        )
+        return _built(cls, _keys(document)) if document is not None else None
 
 
 @strawberry.type
@@ -66,28 +85,20 @@ class Customer:
 
     @classmethod
     def from_state(cls, state: customer_state.Customer) -> Self:
-        return cls(
+        return _built(
+            cls,
+            _attributes(state),
             id=strawberry.ID(str(state.id)),
-            name=state.name,
-            email=state.email,
-            email_verified=state.email_verified,
             address=Address.from_value(state.address),
-            version=state.version,
-            created_at=state.created_at,
-            updated_at=state.updated_at,
         )
 
     @classmethod
     def from_document(cls, document: Document) -> Self:
-        return cls(
+        return _built(
+            cls,
+            _keys(document),
             id=strawberry.ID(document["_id"]),
-            name=document["name"],
-            email=document["email"],
-            email_verified=document["emailVerified"],
             address=Address.from_document(document["address"]),
-            version=document["version"],
-            created_at=document["createdAt"],
-            updated_at=document["updatedAt"],
         )
 
 
@@ -103,27 +114,11 @@ class Product:
 
     @classmethod
     def from_state(cls, state: product_state.Product) -> Self:
-        return cls(
-            id=strawberry.ID(str(state.id)),
-            sku=state.sku,
-            name=state.name,
-            price=state.price,
-            version=state.version,
-            created_at=state.created_at,
-            updated_at=state.updated_at,
-        )
+        return _built(cls, _attributes(state), id=strawberry.ID(str(state.id)))
 
     @classmethod
     def from_document(cls, document: Document) -> Self:
-        return cls(
-            id=strawberry.ID(document["_id"]),
-            sku=document["sku"],
-            name=document["name"],
-            price=document["price"],
-            version=document["version"],
-            created_at=document["createdAt"],
-            updated_at=document["updatedAt"],
-        )
+        return _built(cls, _keys(document), id=strawberry.ID(document["_id"]))
 
 
 @strawberry.type
@@ -134,6 +129,16 @@ class OrderLine:
     quantity: int
     unit_price: Decimal
     line_total: Decimal
+
+    @classmethod
+    def from_placed(cls, line: PlacedLine) -> Self:
+        return _built(
+            cls,
+            _attributes(line),
+            product_id=strawberry.ID(str(line.product_id)),
+            unit_price=cents(line.unit_price),
+            line_total=order_state.line_total(line),
+        )
 
 
 @strawberry.type
@@ -163,58 +168,25 @@ class Order:
 
     @classmethod
     def from_state(cls, state: order_state.Order, as_of: datetime | None = None) -> Self:
-        return cls(
+        return _built(
+            cls,
+            _attributes(state),
             as_of=as_of,
             id=strawberry.ID(str(state.id)),
             customer_id=strawberry.ID(str(state.customer_id)),
-            lines=[
-                OrderLine(
-                    product_id=strawberry.ID(str(line.product_id)),
-                    sku=line.sku,
-                    name=line.name,
-                    quantity=line.quantity,
-                    unit_price=cents(line.unit_price),
-                    line_total=order_state.line_total(line),
-                )
-                for line in state.lines
-            ],
-            total=state.total,
+            lines=[OrderLine.from_placed(line) for line in state.lines],
             status=OrderStatus(state.status.value),
-            placed_at=state.placed_at,
-            shipped_at=state.shipped_at,
-            carrier=state.carrier,
-            tracking_number=state.tracking_number,
-            cancelled_at=state.cancelled_at,
-            cancel_reason=state.cancel_reason,
-            version=state.version,
         )
 
     @classmethod
     def from_document(cls, document: Document, as_of: datetime | None = None) -> Self:
-        return cls(
+        return _built(
+            cls,
+            _keys(document),
             as_of=as_of,
             id=strawberry.ID(order_id(document)),
-            customer_id=strawberry.ID(document["customerId"]),
-            lines=[
-                OrderLine(
-                    product_id=strawberry.ID(line["productId"]),
-                    sku=line["sku"],
-                    name=line["name"],
-                    quantity=line["quantity"],
-                    unit_price=line["unitPrice"],
-                    line_total=line["lineTotal"],
-                )
-                for line in document["lines"]
-            ],
-            total=document["total"],
+            lines=[_built(OrderLine, _keys(line)) for line in document["lines"]],
             status=OrderStatus(document["status"]),
-            placed_at=document["placedAt"],
-            shipped_at=document["shippedAt"],
-            carrier=document["carrier"],
-            tracking_number=document["trackingNumber"],
-            cancelled_at=document["cancelledAt"],
-            cancel_reason=document["cancelReason"],
-            version=document["version"],
         )
 
 
@@ -320,6 +292,10 @@ class ProductSales:
     quantity: int
     revenue: Decimal
 
+    @classmethod
+    def from_document(cls, sold: Document) -> Self:
+        return _built(cls, _keys(sold))
+
 
 @strawberry.type
 class SalesDay:
@@ -328,6 +304,10 @@ class SalesDay:
     orders_shipped: int
     orders_cancelled: int
     revenue: Decimal = strawberry.field(description="Placed minus cancelled, that day.")
+
+    @classmethod
+    def from_document(cls, totals: Document) -> Self:
+        return _built(cls, _keys(totals), revenue=cents(totals["revenue"]))
 
 
 @strawberry.type
@@ -355,3 +335,9 @@ class ProjectionStatus:
     feed: str | None = strawberry.field(description='"change_stream" or "tail".')
     error: str | None = strawberry.field(description="Why the projection stopped, if it did.")
     collection: str
+
+    @classmethod
+    def from_state(cls, state: ProjectionState, head: int) -> Self:
+        """Where the projection stands when the log's last position is `head`."""
+        position = state.checkpoint.position
+        return _built(cls, _attributes(state), position=position, lag=max(head - position, 0))
