@@ -16,11 +16,11 @@ from strawberry.types.graphql import OperationType as StrawberryOperationType
 from live.multiplex import key_of
 from schema.access import Authorization, denial, parsed_operation
 from schema.api_keys import ApiKeyMutation, ApiKeyQuery
+from schema.audit_queries import AuditQuery
 from schema.context import Context
 from schema.errors import ErrorCodes, log_unexpected
 from schema.limits import Limits, limit_extensions
 from schema.mutations import Mutation
-from schema.queries import AuditQuery
 from schema.read_queries import ReadModelQuery
 from schema.scalars import DecimalScalar
 from schema.subscriptions import SharedSubscriptions, Subscription
