@@ -23,7 +23,7 @@ from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
-from schema.multiplex import Multiplexer
+from schema.subscriptions import SharedSubscriptions
 from store.connect import Stores
 from store.events import RecordedEvent
 
@@ -66,7 +66,7 @@ class Metrics:
         for event in recorded:
             self.events_appended.labels(event.type).inc()
 
-    def count_subscriptions_of(self, multiplexer: Multiplexer) -> None:
+    def count_subscriptions_of(self, multiplexer: SharedSubscriptions) -> None:
         self.active_subscriptions.set_function(lambda: multiplexer.subscribers)
 
     def extension(self) -> type[SchemaExtension]:

@@ -33,10 +33,10 @@ from app.read_your_writes import ReadYourWrites
 from app.settings import Settings
 from app.stores import open_from, projector_for
 from commands.handler import CommandHandler
-from projections.broadcast import Broadcaster
-from projections.catalogue import ALL
+from live.broadcast import Broadcaster
 from projections.collections import CollectionNames
 from projections.progress import Progress
+from projections.read_models import ALL
 from schema import build_schema
 from schema.access import refusal
 from schema.context import Context
