@@ -13,7 +13,8 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
-from schema.access import Authorization, denial, parsed_operation
+from access.rules import parsed_operation
+from schema.access import Authorization, denial
 from schema.api_keys import ApiKeyMutation, ApiKeyQuery
 from schema.context import Context
 from schema.errors import ErrorCodes, log_unexpected

@@ -7,11 +7,11 @@ from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
+from access.principals import Caller
 from domain import customer
 from projections.broadcast import Broadcaster
 from projections.collections import CollectionNames
 from projections.progress import Progress
-from schema.access import Caller
 from schema.command_handler import CommandHandler, fold
 from store.api_keys import ApiKeys
 from store.documents import Document, DocumentStore
