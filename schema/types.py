@@ -1,6 +1,5 @@
 """GraphQL output types, built from aggregate states and recorded events."""
 
-import enum
 from datetime import datetime
 from decimal import Decimal
 from typing import Self
@@ -12,6 +11,7 @@ from strawberry.scalars import JSON
 from domain import customer as customer_state
 from domain import order as order_state
 from domain import product as product_state
+from domain.order import OrderStatus as OrderStatus
 from domain.values import Address as AddressValue
 from domain.values import cents
 from projections.projection import ENTITY
@@ -19,12 +19,9 @@ from schema.command_handler import Outcome
 from store.documents import Document
 from store.events import RecordedEvent
 
-
-@strawberry.enum
-class OrderStatus(enum.Enum):
-    PLACED = "PLACED"
-    SHIPPED = "SHIPPED"
-    CANCELLED = "CANCELLED"
+# One enum for the whole code base: the domain's, shown to GraphQL as it is (and imported from here
+# by the other GraphQL modules, so that it is a GraphQL enum wherever they use it).
+strawberry.enum(OrderStatus)
 
 
 @strawberry.type
@@ -178,7 +175,7 @@ class Order:
                 for line in state.lines
             ],
             total=state.total,
-            status=OrderStatus(state.status.value),
+            status=state.status,
             placed_at=state.placed_at,
             shipped_at=state.shipped_at,
             carrier=state.carrier,
