@@ -5,7 +5,8 @@ runs queries and subscriptions. A server that needs no authentication (loopback,
 EVENTFOLD_AUTH=off) lets an anonymous caller do everything, but a presented credential is still
 checked and its role applied. The check runs before anything executes: every operation through
 schema/access.py's Authorization extension, and every subscription also before it joins a shared
-execution (see schema/multiplex.py), which would otherwise skip the extension.
+execution (`EventfoldSchema.stream` in schema/__init__.py; see live/multiplex.py), which would
+otherwise skip the extension.
 """
 
 import functools

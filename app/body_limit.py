@@ -1,8 +1,8 @@
 """Refuses HTTP request bodies above a size before anything parses them."""
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.error_response import send_error
 
 
 class BodyLimit:
@@ -47,17 +47,5 @@ class BodyLimit:
 
     async def _refuse(self, send: Send) -> None:
         message = f"the request body is larger than the limit of {self._max} bytes (EVENTFOLD_MAX_BODY_BYTES)"
-        body = json.dumps(
-            {
-                "data": None,
-                "errors": [
-                    {
-                        "message": message,
-                        "extensions": {"code": "BAD_USER_INPUT", "limit": "max_body_bytes", "max": self._max},
-                    }
-                ],
-            }
-        ).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        extensions = {"code": "BAD_USER_INPUT", "limit": "max_body_bytes", "max": self._max}
+        await send_error(send, 413, message, extensions)

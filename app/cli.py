@@ -131,6 +131,50 @@ def _weeks(text: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "rebuild" and (unknown := set(args.names) - set(PROJECTIONS)):
+        parser.error(f"no read model named {', '.join(sorted(unknown))}; there are {', '.join(PROJECTIONS)}")
+    if args.command == "schema":
+        sys.stdout.write(build_schema().as_str() + "\n")
+        return
+    overrides = {
+        key: value for key in ("host", "port", "projector") if (value := getattr(args, key, None)) is not None
+    }
+    settings = Settings(**overrides)
+    logs.configure(settings)
+    if args.command == "serve":
+        _serve(settings)
+    elif args.command == "keys":
+        sys.exit(asyncio.run(_keys(settings, args)))
+    elif args.command == "project":
+        asyncio.run(_project(settings))
+    elif args.command == "seed":
+        asyncio.run(_seed(settings, args))
+    else:
+        asyncio.run(_rebuild(settings, args.names or list(PROJECTIONS)))
+
+
+def _serve(settings: Settings) -> None:
+    # A server holding thousands of subscriptions has millions of long-lived objects; with the
+    # default threshold (700) the bursts of short-lived objects of each fan-out push enough of them
+    # into the old generation to trigger a full collection every few events, a pause of most of a
+    # second at 10,000 subscribers. Collecting the young generation less often lets those objects
+    # die by reference counting first (measured with bench.subscriptions: p99 1.5 s -> 0.26 s).
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        # In JSON, uvicorn's own records (the access log among them) go through our handler.
+        log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
+        ws_per_message_deflate=settings.websocket_compression,
+        ws_max_size=settings.max_body_bytes,
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="eventfold", description="GraphQL API for orders, event-sourced.")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the API server (GraphiQL at /graphql) and the projector")
@@ -163,6 +207,11 @@ def main(argv: list[str] | None = None) -> None:
         "--random-seed", type=int, help="the same seed draws the same history (under new SKUs and emails)"
     )
     commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+    _add_keys_parser(commands)
+    return parser
+
+
+def _add_keys_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     keys = commands.add_parser("keys", help="manage API keys (in the database the server uses)")
     key_commands = keys.add_subparsers(dest="keys_command", required=True)
     create = key_commands.add_parser("create", help="create a key and print its token (shown only once)")
@@ -171,40 +220,3 @@ def main(argv: list[str] | None = None) -> None:
     revoke = key_commands.add_parser("revoke", help="revoke a key: it stops working")
     revoke.add_argument("key", metavar="ID_OR_NAME")
     key_commands.add_parser("list", help="list every key, revoked ones too")
-    args = parser.parse_args(argv)
-
-    if args.command == "rebuild" and (unknown := set(args.names) - set(PROJECTIONS)):
-        parser.error(f"no read model named {', '.join(sorted(unknown))}; there are {', '.join(PROJECTIONS)}")
-    if args.command == "schema":
-        sys.stdout.write(build_schema().as_str() + "\n")
-        return
-    overrides = {
-        key: value for key in ("host", "port", "projector") if (value := getattr(args, key, None)) is not None
-    }
-    settings = Settings(**overrides)
-    logs.configure(settings)
-    if args.command == "serve":
-        # A server holding thousands of subscriptions has millions of long-lived objects; with the
-        # default threshold (700) the bursts of short-lived objects of each fan-out push enough of them
-        # into the old generation to trigger a full collection every few events, a pause of most of a
-        # second at 10,000 subscribers. Collecting the young generation less often lets those objects
-        # die by reference counting first (measured with bench.subscriptions: p99 1.5 s -> 0.26 s).
-        gc.set_threshold(YOUNG_COLLECTION_THRESHOLD)
-        uvicorn.run(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level,
-            # In JSON, uvicorn's own records (the access log among them) go through our handler.
-            log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
-            ws_per_message_deflate=settings.websocket_compression,
-            ws_max_size=settings.max_body_bytes,
-        )
-    elif args.command == "keys":
-        sys.exit(asyncio.run(_keys(settings, args)))
-    elif args.command == "project":
-        asyncio.run(_project(settings))
-    elif args.command == "seed":
-        asyncio.run(_seed(settings, args))
-    else:
-        asyncio.run(_rebuild(settings, args.names or list(PROJECTIONS)))

@@ -27,7 +27,7 @@ from strawberry.types import ExecutionContext
 
 from access.operations import root_fields
 from domain.events import Event
-from schema.multiplex import Multiplexer
+from schema.subscriptions import SharedSubscriptions
 from store.connect import Stores
 from store.events import EventStore, RecordedEvent
 
@@ -65,7 +65,7 @@ class Metrics:
             registry=self.registry,
         )
 
-    def count_subscriptions_of(self, multiplexer: Multiplexer) -> None:
+    def count_subscriptions_of(self, multiplexer: SharedSubscriptions) -> None:
         self.active_subscriptions.set_function(lambda: multiplexer.subscribers)
 
     def extension(self) -> type[SchemaExtension]:

@@ -6,10 +6,9 @@ projections catch up within the bound (about 2 s). If they do not, the request i
 from the read models as they are, and the response says so: `X-Eventfold-Caught-Up: false`.
 """
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.error_response import send_error
 from projections.progress import Progress
 
 REQUEST_HEADER = b"x-eventfold-position"
@@ -31,7 +30,8 @@ class ReadYourWrites:
             if position < 0:
                 raise ValueError(position)
         except ValueError:
-            await _reject(send, f"X-Eventfold-Position must be an event position (0 or more), got {raw!r}")
+            message = f"X-Eventfold-Position must be an event position (0 or more), got {raw!r}"
+            await send_error(send, 400, message, {"code": "BAD_USER_INPUT"})
             return
         progress: Progress = scope["app"].state.progress
         caught_up = await progress.wait_for(position, self._timeout)
@@ -43,17 +43,3 @@ class ReadYourWrites:
             await send(message)
 
         await self._app(scope, receive, send_saying_whether_caught_up)
-
-
-async def _reject(send: Send, message: str) -> None:
-    body = json.dumps(
-        {"data": None, "errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]}
-    )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 400,
-            "headers": [(b"content-type", b"application/json")],
-        }
-    )
-    await send({"type": "http.response.body", "body": body.encode()})

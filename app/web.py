@@ -34,7 +34,7 @@ from app.metrics import CountingEventStore, Metrics
 from app.read_your_writes import ReadYourWrites
 from app.settings import Settings
 from app.stores import open_from, projector_for
-from projections.broadcast import Broadcaster
+from live.broadcast import Broadcaster
 from projections.catalogue import ALL
 from projections.collections import CollectionNames
 from projections.progress import Progress

@@ -1,4 +1,4 @@
-"""Domain errors. Each maps to exactly one GraphQL error code (see API.md)."""
+"""Domain errors. Each maps to exactly one GraphQL error code (the README lists them)."""
 
 from typing import ClassVar
 

@@ -9,16 +9,14 @@ from datetime import UTC, datetime
 from projections.apply import apply_batch
 from projections.progress import Progress
 from projections.projection import Projection, history_collection
+from store.backoff import FIRST_RETRY_SECONDS, Backoff
 from store.documents import DocumentStore
 from store.feeds import Checkpoint, Feed
 from store.projection_state import ProjectionState, ProjectionStates
-from store.unavailable import StoreUnavailable
 
 logger = logging.getLogger("eventfold.projections")
 
 BATCH_SIZE = 500
-FIRST_RETRY_SECONDS = 0.5
-MAX_RETRY_SECONDS = 30.0
 
 
 class ProjectionRunner:
@@ -37,7 +35,8 @@ class ProjectionRunner:
         self._feed = feed
         self._progress = progress
         self._batch_size = batch_size
-        self._failures_in_a_row = 0
+        # Looked up here rather than left to Backoff's default, so the first delay can be set per module.
+        self._backoff = Backoff(FIRST_RETRY_SECONDS)
 
     async def run_until_stopped(self) -> None:
         """Run forever. Failures of the database are retried with backoff; an event the read model
@@ -48,19 +47,8 @@ class ProjectionRunner:
                 return
             except asyncio.CancelledError:
                 raise
-            except Exception as error:
-                delay = min(FIRST_RETRY_SECONDS * 2**self._failures_in_a_row, MAX_RETRY_SECONDS)
-                self._failures_in_a_row += 1
-                if isinstance(error, StoreUnavailable):
-                    logger.warning(
-                        "projection %s: database unreachable (%s); retrying in %.2f s",
-                        self._projection.name,
-                        error,
-                        delay,
-                    )
-                else:
-                    logger.exception("projection %s failed; retrying in %.2f s", self._projection.name, delay)
-                await asyncio.sleep(delay)
+            except Exception as error:  # noqa: BLE001 - the backoff logs it with its traceback
+                await self._backoff.wait_after(error, logger, f"projection {self._projection.name}")
 
     async def run(self) -> None:
         """Apply batches until cancelled; return when an event cannot be applied."""
@@ -96,8 +84,7 @@ class ProjectionRunner:
                         swapped = True
                         break
                     state = moved_on
-                    # Back to quick retries: an outage next week should not wait out this one's backoff.
-                    self._failures_in_a_row = 0
+                    self._backoff.succeeded()
                     await self._progress.advance(state.name, state.checkpoint.position)
             if not swapped:
                 return

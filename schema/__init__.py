@@ -14,17 +14,17 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from access.rules import parsed_operation
+from live.multiplex import key_of
 from schema.access import Authorization, denial
 from schema.api_keys import ApiKeyMutation, ApiKeyQuery
 from schema.context import Context
 from schema.errors import ErrorCodes, log_unexpected
 from schema.limits import Limits, limit_extensions
-from schema.multiplex import Multiplexer, key_of
 from schema.mutations import Mutation
 from schema.queries import AuditQuery
 from schema.read_queries import ReadModelQuery
 from schema.scalars import DecimalScalar
-from schema.subscriptions import Subscription
+from schema.subscriptions import SharedSubscriptions, Subscription
 
 SUBSCRIPTIONS_STREAM = (
     "subscriptions are served over WebSocket: connect to /graphql with the graphql-transport-ws "
@@ -39,7 +39,7 @@ async def _refused(error: GraphQLError) -> AsyncIterator[ExecutionResult]:
 class EventfoldSchema(strawberry.Schema):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.multiplexer = Multiplexer()
+        self.multiplexer = SharedSubscriptions()
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -84,7 +84,7 @@ class EventfoldSchema(strawberry.Schema):
         operation_extensions: dict[str, Any] | None = None,
         allowed_operation_types: Iterable[StrawberryOperationType] | None = None,
     ) -> AsyncIterator[ExecutionResult]:
-        """Subscriptions asking the same thing share one execution (see schema/multiplex.py)."""
+        """Subscriptions asking the same thing share one execution (see live/multiplex.py)."""
 
         async def start() -> AsyncIterator[ExecutionResult]:
             results = await super(EventfoldSchema, self).stream(

@@ -9,7 +9,7 @@ from strawberry.dataloader import DataLoader
 
 from access.principals import Caller
 from domain import customer
-from projections.broadcast import Broadcaster
+from live.broadcast import Broadcaster
 from projections.collections import CollectionNames
 from projections.progress import Progress
 from schema.command_handler import CommandHandler, fold

@@ -1,4 +1,4 @@
-"""Every error a client sees carries `extensions.code` (API.md); unexpected ones are masked."""
+"""Every error a client sees carries `extensions.code` (listed in the README); unexpected ones are masked."""
 
 import logging
 from collections.abc import Iterator

@@ -1,14 +1,20 @@
-"""Subscriptions: live order events and the order read model after each change, over WebSocket."""
+"""Subscriptions: live order events and the order read model after each change, over WebSocket,
+and the sharing of one execution between identical subscriptions as GraphQL results."""
 
-from collections.abc import AsyncGenerator, Callable
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 
 import strawberry
+from graphql import GraphQLError
 from strawberry import Info
+from strawberry.types import ExecutionResult
 
 from domain import order
 from domain.errors import DomainError, InvalidInput
 from domain.events import EVENT_TYPES
-from projections.broadcast import BroadcastClosed, SubscriberTooSlow
+from live.broadcast import BroadcastClosed
+from live.buffer import FellBehind, SubscriberTooSlow
+from live.multiplex import Key, Multiplexer
 from schema.command_handler import fold
 from schema.context import Context
 from schema.errors import coded, unavailable
@@ -53,6 +59,21 @@ async def _events(
         return
     except SubscriberTooSlow as error:
         raise coded(InvalidInput("afterPosition", str(error))) from None
+
+
+class SharedSubscriptions(Multiplexer[ExecutionResult]):
+    async def stream(
+        self, key: Key, start: Callable[[], Awaitable[AsyncIterator[ExecutionResult]]]
+    ) -> AsyncGenerator[ExecutionResult]:
+        """A member that falls behind gets the reason as its last result, as GraphQL clients expect."""
+        async with contextlib.aclosing(super().stream(key, start)) as results:
+            try:
+                async for result in results:
+                    yield result
+            except FellBehind as error:
+                yield ExecutionResult(
+                    data=None, errors=[GraphQLError(str(error), extensions={"code": "BAD_USER_INPUT"})]
+                )
 
 
 @strawberry.type

@@ -4,6 +4,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,8 @@ from pymongo import MongoClient
 from starlette.applications import Starlette
 
 from app.settings import Settings
-from app.stores import open_from
 from app.web import create_app
-from store.connect import Stores
+from store.connect import Stores, open_stores
 from tests.mongo_server import MongoWireServer
 
 BACKENDS = ["sqlite", "mongodb"]
@@ -49,18 +49,41 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@dataclass(frozen=True, slots=True)
+class StoreLocation:
+    """Where a test's backend keeps its data; the store tests open it through `store/` alone."""
+
+    mongodb_uri: str | None
+    mongodb_database: str | None
+    data_dir: Path
+
+    async def open(self) -> Stores:
+        return await open_stores(
+            mongodb_uri=self.mongodb_uri, mongodb_database=self.mongodb_database, data_dir=self.data_dir
+        )
+
+
 @pytest.fixture
-def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+def location(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> StoreLocation:
     if backend == "mongodb":
         uri = request.getfixturevalue("mongodb_server_uri")
         database = request.getfixturevalue("mongodb_database")
-        return Settings(mongodb_uri=uri, mongodb_database=database, data_dir=tmp_path)
-    return Settings(mongodb_uri=None, data_dir=tmp_path)
+        return StoreLocation(mongodb_uri=uri, mongodb_database=database, data_dir=tmp_path)
+    return StoreLocation(mongodb_uri=None, mongodb_database=None, data_dir=tmp_path)
 
 
 @pytest.fixture
-async def stores(settings: Settings) -> AsyncIterator[Stores]:
-    opened = await open_from(settings)
+def settings(location: StoreLocation) -> Settings:
+    return Settings(
+        mongodb_uri=location.mongodb_uri,
+        mongodb_database=location.mongodb_database,
+        data_dir=location.data_dir,
+    )
+
+
+@pytest.fixture
+async def stores(location: StoreLocation) -> AsyncIterator[Stores]:
+    opened = await location.open()
     try:
         yield opened
     finally:

@@ -59,6 +59,31 @@ def _clashes_on_position(error: DuplicateKeyError | BulkWriteError) -> bool:
     return POSITION_INDEX in str(details.get("errmsg", error))
 
 
+def _documents(
+    stream_id: UUID,
+    expected_version: int,
+    first_position: int,
+    events: Sequence[Event],
+    metadata: Mapping[str, str],
+    recorded_at: datetime,
+) -> list[Document]:
+    return [
+        {
+            "_id": uuid.uuid4(),
+            "streamId": stream_id,
+            "streamType": event.stream_type,
+            "version": expected_version + offset,
+            "position": first_position + offset - 1,
+            "type": event.type_name,
+            "schemaVersion": event.schema_version,
+            "data": event.to_data(),
+            "metadata": dict(metadata),
+            "recordedAt": recorded_at,
+        }
+        for offset, event in enumerate(events, start=1)
+    ]
+
+
 @raises_unavailable(is_away)
 class MongoEventStore:
     def __init__(
@@ -123,21 +148,7 @@ class MongoEventStore:
                 recorded_at = max(
                     now.replace(microsecond=now.microsecond // 1000 * 1000), self._last_recorded_at
                 )
-                documents: list[Document] = [
-                    {
-                        "_id": uuid.uuid4(),
-                        "streamId": stream_id,
-                        "streamType": event.stream_type,
-                        "version": expected_version + offset,
-                        "position": position + offset - 1,
-                        "type": event.type_name,
-                        "schemaVersion": event.schema_version,
-                        "data": event.to_data(),
-                        "metadata": dict(metadata),
-                        "recordedAt": recorded_at,
-                    }
-                    for offset, event in enumerate(events, start=1)
-                ]
+                documents = _documents(stream_id, expected_version, position, events, metadata, recorded_at)
                 try:
                     await self._insert(documents)
                 except (DuplicateKeyError, BulkWriteError) as error:

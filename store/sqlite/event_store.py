@@ -11,9 +11,9 @@ from uuid import UUID
 
 from domain.events import Event, event_from_json
 from store.events import Clock, RecordedEvent, StreamVersionConflict, system_clock
-from store.recent_events import RecentEvents
 from store.signal import AppendSignal
 from store.sqlite.connection import SqliteConnection, transaction
+from store.sqlite.recent_events import RecentEvents
 from store.sqlite.unavailable import is_away
 from store.unavailable import raises_unavailable
 
@@ -67,6 +67,43 @@ def _decode(row: Row) -> RecordedEvent:
     )
 
 
+def _insert(
+    connection: sqlite3.Connection,
+    stream_id: UUID,
+    version: int,
+    event: Event,
+    metadata: Mapping[str, str],
+    recorded_at: int,
+) -> RecordedEvent:
+    event_id = uuid.uuid4()
+    cursor = connection.execute(
+        "INSERT INTO events (id, stream_id, stream_type, version, type, schema_version,"
+        " data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            str(event_id),
+            str(stream_id),
+            event.stream_type,
+            version,
+            event.type_name,
+            event.schema_version,
+            json.dumps(event.to_json_data()),
+            json.dumps(dict(metadata)),
+            recorded_at,
+        ),
+    )
+    assert cursor.lastrowid is not None
+    return RecordedEvent(
+        id=event_id,
+        stream_id=stream_id,
+        stream_type=event.stream_type,
+        version=version,
+        position=cursor.lastrowid,
+        recorded_at=_from_micros(recorded_at),
+        event=event,
+        metadata=dict(metadata),
+    )
+
+
 @raises_unavailable(is_away)
 class SqliteEventStore:
     def __init__(
@@ -97,57 +134,28 @@ class SqliteEventStore:
     ) -> list[RecordedEvent]:
         if not events:
             return []
-        stream = str(stream_id)
-        encoded_metadata = json.dumps(dict(metadata))
 
         def write(connection: sqlite3.Connection) -> list[RecordedEvent]:
             (current,) = connection.execute(
-                "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = ?", (stream,)
+                "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = ?", (str(stream_id),)
             ).fetchone()
             if current != expected_version:
                 raise StreamVersionConflict(stream_id, expected_version)
-            # recordedAt never runs backwards along the log, even if the clock does, so that
-            # "the events recorded at or before T" is always a prefix of each stream.
-            last = connection.execute(
-                "SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1"
-            ).fetchone()
-            recorded_at = max(_to_micros(self._clock()), last[0] if last else 0)
-            recorded = []
-            for offset, event in enumerate(events, start=1):
-                event_id = uuid.uuid4()
-                cursor = connection.execute(
-                    "INSERT INTO events (id, stream_id, stream_type, version, type, schema_version,"
-                    " data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        str(event_id),
-                        stream,
-                        event.stream_type,
-                        expected_version + offset,
-                        event.type_name,
-                        event.schema_version,
-                        json.dumps(event.to_json_data()),
-                        encoded_metadata,
-                        recorded_at,
-                    ),
-                )
-                assert cursor.lastrowid is not None
-                recorded.append(
-                    RecordedEvent(
-                        id=event_id,
-                        stream_id=stream_id,
-                        stream_type=event.stream_type,
-                        version=expected_version + offset,
-                        position=cursor.lastrowid,
-                        recorded_at=_from_micros(recorded_at),
-                        event=event,
-                        metadata=dict(metadata),
-                    )
-                )
-            return recorded
+            recorded_at = self._next_recorded_at(connection)
+            return [
+                _insert(connection, stream_id, expected_version + offset, event, metadata, recorded_at)
+                for offset, event in enumerate(events, start=1)
+            ]
 
         recorded = await self._writer.run(transaction(write))
         self._appended.notify()
         return recorded
+
+    def _next_recorded_at(self, connection: sqlite3.Connection) -> int:
+        """Now, unless the log's last event is later: recordedAt never runs backwards along the log,
+        even if the clock does, so that "the events recorded at or before T" is a prefix of each stream."""
+        last = connection.execute("SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1").fetchone()
+        return max(_to_micros(self._clock()), last[0] if last else 0)
 
     async def read_stream(
         self,

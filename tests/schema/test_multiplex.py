@@ -5,7 +5,9 @@ from collections.abc import AsyncIterator
 
 from strawberry.types import ExecutionResult
 
-from schema.multiplex import BUFFER, Multiplexer, key_of
+from live.buffer import BUFFER
+from live.multiplex import key_of
+from schema.subscriptions import SharedSubscriptions as Multiplexer
 
 
 class Source:

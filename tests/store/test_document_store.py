@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from app.settings import Settings
 from store.documents import Collection, Document, DocumentStore, Holding, Query, Range
 from store.mongo.client import connect
 from store.mongo.document_store import MongoDocumentStore
 from store.sqlite.document_store import SqliteDocumentStore
+from tests.conftest import StoreLocation
 
 ORDERS = Collection(
     name="orders",
@@ -38,17 +38,17 @@ def ids(documents: list[Document]) -> list[str]:
 
 
 @asynccontextmanager
-async def opened(settings: Settings) -> AsyncIterator[DocumentStore]:
-    """The settings' backend, on the database file or MongoDB database the event store uses."""
-    if settings.mongodb_uri:
-        assert settings.mongodb_database
-        client = connect(settings.mongodb_uri)
+async def opened(location: StoreLocation) -> AsyncIterator[DocumentStore]:
+    """The backend at `location`, on the database file or MongoDB database the event store uses."""
+    if location.mongodb_uri:
+        assert location.mongodb_database
+        client = connect(location.mongodb_uri)
         try:
-            yield await MongoDocumentStore.open(client, settings.mongodb_database)
+            yield await MongoDocumentStore.open(client, location.mongodb_database)
         finally:
             await client.close()
         return
-    store = await SqliteDocumentStore.open(settings.data_dir / "eventfold.db")
+    store = await SqliteDocumentStore.open(location.data_dir / "eventfold.db")
     try:
         yield store
     finally:
@@ -56,9 +56,9 @@ async def opened(settings: Settings) -> AsyncIterator[DocumentStore]:
 
 
 @pytest.fixture
-async def documents(settings: Settings) -> AsyncIterator[DocumentStore]:
+async def documents(location: StoreLocation) -> AsyncIterator[DocumentStore]:
     """A document store with the `orders` collection ensured."""
-    async with opened(settings) as store:
+    async with opened(location) as store:
         await store.ensure(ORDERS)
         yield store
 
@@ -445,12 +445,12 @@ async def test_a_write_creates_the_collection_it_lands_in(documents: DocumentSto
     assert ids(await documents.find("unannounced", Query(text="widget", sort="title"))) == ["u1"]
 
 
-async def test_data_survives_reopening(settings: Settings) -> None:
-    async with opened(settings) as first:
+async def test_data_survives_reopening(location: StoreLocation) -> None:
+    async with opened(location) as first:
         await first.ensure(ORDERS)
         await first.bulk_upsert("orders", SEARCHABLE)
 
-    async with opened(settings) as second:
+    async with opened(location) as second:
         await second.ensure(ORDERS)
         assert await second.get_many("orders", ["s1", "s2", "s3"]) == {
             document["_id"]: document for document in SEARCHABLE

@@ -7,8 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from app.settings import Settings
-from app.stores import open_from
 from domain.events import (
     CustomerEmailVerified,
     CustomerRegistered,
@@ -21,6 +19,7 @@ from domain.events import (
 )
 from store.connect import Stores
 from store.events import RecordedEvent, StreamVersionConflict
+from tests.conftest import StoreLocation
 
 META = {"correlationId": "c-1", "actor": "tester"}
 PLACED_AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -191,13 +190,13 @@ async def test_read_streams_returns_many_streams_at_once(stores: Stores) -> None
     assert await stores.events.read_streams([]) == {}
 
 
-async def test_data_survives_reopening(settings: Settings) -> None:
+async def test_data_survives_reopening(location: StoreLocation) -> None:
     stream = uuid.uuid4()
 
-    first = await open_from(settings)
+    first = await location.open()
     recorded: list[RecordedEvent] = await first.events.append(stream, 0, [registered()], META)
     await first.close()
-    second = await open_from(settings)
+    second = await location.open()
     try:
         assert await second.events.read_stream(stream) == recorded
         [next_one] = await second.events.append(uuid.uuid4(), 0, [registered("Bob")], META)
@@ -211,10 +210,10 @@ async def test_ping_answers_while_the_database_is_up(stores: Stores) -> None:
 
 
 async def test_two_writers_on_one_database_interleave_without_losing_or_reusing_positions(
-    stores: Stores, settings: Settings
+    stores: Stores, location: StoreLocation
 ) -> None:
     """Two processes (here: two independently opened stores) share one log."""
-    other = await open_from(settings)
+    other = await location.open()
     try:
         writers = [stores, other] * 10
         streams = [uuid.uuid4() for _ in writers]

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from domain.events import ProductCreated
 from store.events import RecordedEvent
-from store.recent_events import RecentEvents
+from store.sqlite.recent_events import RecentEvents
 
 
 def recorded(position: int) -> RecordedEvent:

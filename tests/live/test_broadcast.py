@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from domain.events import CustomerRegistered
-from projections.broadcast import BUFFER, Broadcaster, SubscriberTooSlow
+from live.broadcast import Broadcaster
+from live.buffer import BUFFER, SubscriberTooSlow
 from store.connect import Stores
 from store.events import RecordedEvent
 

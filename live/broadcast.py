@@ -4,7 +4,7 @@ Subscribers never read the database while live: the broadcaster follows the feed
 each subscriber the events its filter accepts. Each subscriber has a bounded buffer; one that does
 not keep up is cut off with the position to resume from, so it can neither delay the others nor grow
 memory without bound. `afterPosition` replays from the event store first, then switches to live with
-no gap and no duplicate (see `Subscription.events`).
+no gap and no duplicate (see `Broadcaster.events`).
 """
 
 import asyncio
@@ -12,26 +12,15 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 
-from projections.buffer import BoundedBuffer, Overflowed
+from live.buffer import BoundedBuffer, FellBehind, SubscriberTooSlow
+from store.backoff import Backoff
 from store.events import EventStore, RecordedEvent
 from store.feeds import Checkpoint, Feed
-from store.unavailable import StoreUnavailable
 
 logger = logging.getLogger("eventfold.subscriptions")
 
-BUFFER = 1000
+BATCH_SIZE = 500
 REPLAY_PAGE = 500
-FIRST_RETRY_SECONDS = 0.5
-MAX_RETRY_SECONDS = 30.0
-
-
-class SubscriberTooSlow(Exception):
-    def __init__(self, last_position: int) -> None:
-        super().__init__(
-            f"this subscription fell more than {BUFFER} events behind and was closed; "
-            f"subscribe again with afterPosition: {last_position} to resume"
-        )
-        self.last_position = last_position
 
 
 class BroadcastClosed(Exception):
@@ -40,7 +29,7 @@ class BroadcastClosed(Exception):
 
 class Subscription(BoundedBuffer[RecordedEvent]):
     def __init__(self, accepts: Callable[[RecordedEvent], bool]) -> None:
-        super().__init__(BUFFER)
+        super().__init__()
         self.accepts = accepts
 
 
@@ -79,26 +68,20 @@ class Broadcaster:
             self._following = None
 
     async def _follow(self, position: int) -> None:
-        delay = FIRST_RETRY_SECONDS
+        backoff = Backoff()
         while True:
             try:
-                async with contextlib.aclosing(self._feed.batches(Checkpoint(position), 500)) as batches:
+                batches = self._feed.batches(Checkpoint(position), BATCH_SIZE)
+                async with contextlib.aclosing(batches):
                     async for batch in batches:
                         for event in batch.events:
                             for subscription in list(self._subscriptions):
                                 if subscription.accepts(event):
                                     subscription.offer(event)
                         position = batch.checkpoint.position
-                        delay = FIRST_RETRY_SECONDS
-            except Exception as error:
-                if isinstance(error, StoreUnavailable):
-                    logger.warning(
-                        "the subscription feed lost the database (%s); retrying in %.1f s", error, delay
-                    )
-                else:
-                    logger.exception("the subscription feed failed; retrying in %.1f s", delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, MAX_RETRY_SECONDS)
+                        backoff.succeeded()
+            except Exception as error:  # noqa: BLE001 - the backoff logs it with its traceback
+                await backoff.wait_after(error, logger, "the subscription feed")
 
     async def events(
         self, accepts: Callable[[RecordedEvent], bool], after_position: int | None
@@ -121,7 +104,7 @@ class Broadcaster:
                     if event.position > last:
                         last = event.position
                         yield event
-            except Overflowed:
+            except FellBehind:
                 raise SubscriberTooSlow(last) from None
             # The buffer ends only when the broadcaster closes.
             raise BroadcastClosed
