@@ -21,8 +21,8 @@ from app.settings import Settings
 from app.stores import open_from, projector_for
 from app.web import create_app
 from domain.errors import InvalidInput
-from projections.catalogue import ALL
 from projections.progress import Progress
+from projections.read_models import ALL
 from projections.rebuild import rebuild
 from schema import build_schema
 from store.api_keys import KeyNameTaken

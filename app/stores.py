@@ -7,9 +7,9 @@ import uuid
 from pymongo.monitoring import CommandListener
 
 from app.settings import Settings
-from projections.catalogue import ALL
 from projections.progress import Progress
 from projections.projector import Projector
+from projections.read_models import ALL
 from store.connect import Stores, open_stores
 from store.events import Clock, system_clock
 

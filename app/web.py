@@ -35,9 +35,9 @@ from app.read_your_writes import ReadYourWrites
 from app.settings import Settings
 from app.stores import open_from, projector_for
 from live.broadcast import Broadcaster
-from projections.catalogue import ALL
 from projections.collections import CollectionNames
 from projections.progress import Progress
+from projections.read_models import ALL
 from schema import build_schema
 from schema.access import refusal
 from schema.command_handler import CommandHandler

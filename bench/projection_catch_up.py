@@ -29,9 +29,9 @@ from domain.events import (
     PlacedLine,
     ProductCreated,
 )
-from projections.catalogue import ALL
 from projections.progress import Progress
 from projections.projector import Projector
+from projections.read_models import ALL
 from store.connect import Stores, open_stores
 from store.documents import Document, DocumentStore
 

@@ -4,7 +4,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from projections.projection import ENTITY, FOREVER, HISTORY_SUFFIX, Match, Projection
+from projections.projection import ENTITY, FOREVER, Match, Projection, history_name, version_id
 from store.documents import VALID_FROM, VALID_TO, Document, DocumentStore, Query, find_all
 from store.events import RecordedEvent
 
@@ -54,7 +54,7 @@ async def apply_batch(
         applied = event.position
     # History first: if the process dies in between, the events are applied again and write the same.
     if versions:
-        await documents.bulk_upsert(collection + HISTORY_SUFFIX, list(versions.values()))
+        await documents.bulk_upsert(history_name(collection), list(versions.values()))
     if changed:
         await documents.bulk_upsert(collection, list(changed.values()))
     return Applied(applied, failure)
@@ -68,9 +68,13 @@ def _versions(
     for doc_id, document in updates.items():
         previous = working.get(doc_id)
         if previous is not None:
-            closed = {**previous, "_id": f"{doc_id}@{previous['_position']}", VALID_TO: event.recorded_at}
+            closed = {
+                **previous,
+                "_id": version_id(doc_id, previous["_position"]),
+                VALID_TO: event.recorded_at,
+            }
             versions[closed["_id"]] = {**closed, ENTITY: doc_id, "_position": event.position}
-        opened = {**document, "_id": f"{doc_id}@{event.position}", ENTITY: doc_id, VALID_TO: FOREVER}
+        opened = {**document, "_id": version_id(doc_id, event.position), ENTITY: doc_id, VALID_TO: FOREVER}
         versions[opened["_id"]] = opened
     return versions
 

@@ -1,4 +1,6 @@
-"""One document per customer, as the `customer` query shows it."""
+"""One document per customer, as the `customer` query shows it, and the reader of them."""
+
+from collections.abc import Sequence
 
 from domain.events import (
     CustomerAddressChanged,
@@ -7,9 +9,10 @@ from domain.events import (
     CustomerRegistered,
 )
 from domain.values import Address
-from projections.documents import existing, own_stream
+from projections.collections import CollectionNames
+from projections.per_stream import existing, own_stream
 from projections.projection import Projection
-from store.documents import Collection, Document
+from store.documents import Collection, Document, DocumentStore
 from store.events import RecordedEvent
 
 
@@ -56,3 +59,9 @@ PROJECTION = Projection(
     ),
     evolve=evolve,
 )
+
+
+async def profiles(
+    documents: DocumentStore, collections: CollectionNames, ids: Sequence[str]
+) -> dict[str, Document]:
+    return await documents.get_many(collections[PROJECTION.name], ids)

@@ -10,9 +10,12 @@ every day of the interval itself. Document ids are "<day>:<order id>", so a day 
 from datetime import datetime, timedelta
 
 from domain.events import OrderCancelled, OrderShipped
+from projections.collections import CollectionNames
 from projections.projection import Key, Projection
-from store.documents import Collection, Document
+from store.documents import Collection, Document, DocumentStore, Holding, Query, Range
 from store.events import RecordedEvent
+
+MAX_OPEN_ORDERS = 100_000
 
 
 def day_of(instant: datetime) -> str:
@@ -27,10 +30,16 @@ def days_between(start: datetime, end: datetime) -> list[str]:
     return days
 
 
+def key(day: str, order_id: str) -> str:
+    return f"{day}:{order_id}"
+
+
 def touches(recorded: RecordedEvent) -> list[Key]:
     event = recorded.event
     if isinstance(event, OrderShipped | OrderCancelled):
-        return [f"{day}:{recorded.stream_id}" for day in days_between(event.placed_at, recorded.recorded_at)]
+        return [
+            key(day, str(recorded.stream_id)) for day in days_between(event.placed_at, recorded.recorded_at)
+        ]
     return []
 
 
@@ -48,3 +57,19 @@ PROJECTION = Projection(
     touches=touches,
     evolve=evolve,
 )
+
+
+async def closed_since(
+    documents: DocumentStore, collections: CollectionNames, instant: datetime
+) -> list[str]:
+    """The orders that were PLACED at `instant` and have been shipped or cancelled since."""
+    day = day_of(instant)
+    spans = await documents.find(
+        collections[PROJECTION.name],
+        Query(
+            range=Range("_id", gte=key(day, ""), lte=key(day, "~")),
+            holding=Holding(instant, start="placedAt", end="closedAt"),
+            limit=MAX_OPEN_ORDERS,
+        ),
+    )
+    return [span["orderId"] for span in spans]

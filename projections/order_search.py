@@ -5,9 +5,11 @@ change is carried over to every order of that customer, so that their current ad
 """
 
 from domain.events import CustomerEmailChanged, OrderPlaced, OrderShipped
-from projections.documents import existing
+from projections import order_summaries
+from projections.collections import CollectionNames
+from projections.per_stream import existing
 from projections.projection import Key, Match, Projection
-from store.documents import Collection, Document
+from store.documents import Collection, Document, DocumentStore, Query
 from store.events import RecordedEvent
 
 
@@ -51,3 +53,15 @@ PROJECTION = Projection(
     touches=touches,
     evolve=evolve,
 )
+
+
+async def matching(
+    documents: DocumentStore, collections: CollectionNames, text: str, limit: int
+) -> list[Document]:
+    """The summaries of up to `limit` orders that match every word of `text`, newest first."""
+    hits = await documents.find(
+        collections[PROJECTION.name], Query(text=text, sort="placedAt", descending=True, limit=limit)
+    )
+    ids = [hit["_id"] for hit in hits]
+    found = await order_summaries.summaries(documents, collections, ids)
+    return [found[order_id] for order_id in ids if order_id in found]

@@ -1,10 +1,13 @@
-"""One document per product, as the `product` and `products` queries show it."""
+"""One document per product, as the `product` and `products` queries show it, and the readers of them."""
+
+from collections.abc import Sequence
 
 from domain.events import ProductCreated, ProductPriceChanged
 from domain.values import cents
-from projections.documents import existing, own_stream
+from projections.collections import CollectionNames
+from projections.per_stream import existing, own_stream
 from projections.projection import Projection
-from store.documents import Collection, Document
+from store.documents import Collection, Document, DocumentStore, Query
 from store.events import RecordedEvent
 
 
@@ -32,3 +35,24 @@ PROJECTION = Projection(
     touches=own_stream(ProductCreated, ProductPriceChanged),
     evolve=evolve,
 )
+
+
+Keyset = tuple[str, str]
+"""Where a product stands in SKU order."""
+
+
+def keyset(product: Document) -> Keyset:
+    return product["sku"], product["_id"]
+
+
+async def products(
+    documents: DocumentStore, collections: CollectionNames, ids: Sequence[str]
+) -> dict[str, Document]:
+    return await documents.get_many(collections[PROJECTION.name], ids)
+
+
+async def in_sku_order(
+    documents: DocumentStore, collections: CollectionNames, after: Keyset | None, limit: int
+) -> list[Document]:
+    """Up to `limit` products after `after`, in SKU order."""
+    return await documents.find(collections[PROJECTION.name], Query(sort="sku", after=after, limit=limit))

@@ -45,6 +45,20 @@ ENTITY = "_entity"
 """The id of the document a history version is a version of."""
 
 
-def history_collection(projection: Projection, collection: str) -> Collection:
+def history_name(collection: str) -> str:
     """The history collection beside `collection` (the physical name the read model lives in now)."""
-    return Collection(name=collection + HISTORY_SUFFIX, indexes=projection.history or ())
+    return collection + HISTORY_SUFFIX
+
+
+def history_collection(projection: Projection, collection: str) -> Collection:
+    return Collection(name=history_name(collection), indexes=projection.history or ())
+
+
+def version_id(document_id: str, position: int) -> str:
+    """The id, in the history, of the version of a document that the event at `position` made."""
+    return f"{document_id}@{position}"
+
+
+def entity_id(document: Document) -> str:
+    """The id of the document itself, or of the document a history version is a version of."""
+    return str(document.get(ENTITY) or document["_id"])

@@ -8,18 +8,22 @@ A cancellation counts on the day it happens, against whatever day the order was 
 closed window never changes afterwards, and the event itself carries what to take back out.
 """
 
-from collections.abc import Sequence
-from datetime import UTC, datetime, time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from domain.events import OrderCancelled, OrderPlaced, OrderShipped, PlacedLine
 from domain.order import line_total
 from domain.values import cents
-from projections.projection import Key, Projection
-from store.documents import Collection, Document
+from projections.collections import CollectionNames
+from projections.projection import Key, Projection, history_name
+from store.documents import VALID_FROM, Collection, Document, DocumentStore, Holding, Query, Range, find_all
 from store.events import RecordedEvent
 
 ZERO = cents(Decimal(0))
+PAGE = 1_000
+"""Documents read at a time: a report reads all of its window's."""
 
 
 def day_of(at: datetime) -> datetime:
@@ -127,3 +131,78 @@ PROJECTION = Projection(
     # one day only: those of asOf's day that were valid then.
     history=(("day", "_validFrom"),),
 )
+
+
+def window(start: datetime | None, end: datetime | None) -> tuple[datetime | None, datetime | None]:
+    """The first and the last UTC day that a report from `start` up to `end` (exclusive) counts."""
+    # A window ending at midnight does not count the day that starts then.
+    return day_of(start) if start else None, day_of(end - timedelta(microseconds=1)) if end else None
+
+
+@dataclass(frozen=True, slots=True)
+class Sales:
+    days: list[Document]
+    """The totals of each day of the window with any orders, in day order."""
+    top_products: list[Document]
+    """Each product's `name` (the last it was sold under), `quantity` and `revenue` over the window,
+    by `productId`: the best sellers first, none that sold nothing."""
+
+
+async def sales(
+    documents: DocumentStore,
+    collections: CollectionNames,
+    first_day: datetime | None,
+    last_day: datetime | None,
+    as_of: datetime | None,
+    top: int,
+) -> Sales:
+    """The sales of the days from `first_day` to `last_day` (either open), as they were at `as_of`
+    (None: now)."""
+    found = await _window(documents, collections[PROJECTION.name], first_day, last_day, as_of)
+    days = sorted((document for document in found if document["kind"] == DAY), key=lambda day: day["day"])
+    return Sales(days, _top_products((document for document in found if document["kind"] == PRODUCT), top))
+
+
+async def _window(
+    documents: DocumentStore,
+    collection: str,
+    first_day: datetime | None,
+    last_day: datetime | None,
+    as_of: datetime | None,
+) -> list[Document]:
+    if as_of is None:
+        return await find_all(
+            documents,
+            collection,
+            Query(range=Range("day", gte=first_day, lte=last_day), sort="day", limit=PAGE),
+        )
+    # A day's documents change only during that day: the days before asOf's are final as they are
+    # now, and of asOf's own day the versions valid then are the answer.
+    day = day_of(as_of)
+    closed = day - timedelta(days=1)
+    found = []
+    if first_day is None or first_day <= closed:
+        days = Range("day", gte=first_day, lte=min(last_day, closed) if last_day else closed)
+        found = await find_all(documents, collection, Query(range=days, sort="day", limit=PAGE))
+    if (first_day is None or first_day <= day) and (last_day is None or day <= last_day):
+        found += await find_all(
+            documents,
+            history_name(collection),
+            Query(equals={"day": day}, holding=Holding(as_of), sort=VALID_FROM, limit=PAGE),
+        )
+    return found
+
+
+def _top_products(sold: Iterable[Document], top: int) -> list[Document]:
+    totals: dict[str, Document] = {}
+    for product in sold:
+        before = totals.get(product["productId"], {"quantity": 0, "revenue": ZERO})
+        totals[product["productId"]] = {
+            "productId": product["productId"],
+            # Days are in order, so the name is the one it was sold under last.
+            "name": product["name"],
+            "quantity": product["quantity"] + before["quantity"],
+            "revenue": cents(product["revenue"] + before["revenue"]),
+        }
+    ranked = sorted(totals.values(), key=lambda p: (-p["revenue"], -p["quantity"], p["productId"]))
+    return [product for product in ranked[:top] if product["quantity"] or product["revenue"]]

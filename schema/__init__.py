@@ -17,11 +17,11 @@ from access.rules import parsed_operation
 from live.multiplex import key_of
 from schema.access import Authorization, denial
 from schema.api_keys import ApiKeyMutation, ApiKeyQuery
+from schema.audit_queries import AuditQuery
 from schema.context import Context
 from schema.errors import ErrorCodes, log_unexpected
 from schema.limits import Limits, limit_extensions
 from schema.mutations import Mutation
-from schema.queries import AuditQuery
 from schema.read_queries import ReadModelQuery
 from schema.scalars import DecimalScalar
 from schema.subscriptions import SharedSubscriptions, Subscription

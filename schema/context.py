@@ -10,6 +10,7 @@ from strawberry.dataloader import DataLoader
 from access.principals import Caller
 from domain import customer
 from live.broadcast import Broadcaster
+from projections import customer_profiles
 from projections.collections import CollectionNames
 from projections.progress import Progress
 from schema.command_handler import CommandHandler, fold
@@ -50,5 +51,5 @@ class Context:
         return metadata
 
     async def _load_customers(self, ids: list[str]) -> list[Document | None]:
-        found = await self.documents.get_many(self.collections["customer_profiles"], ids)
+        found = await customer_profiles.profiles(self.documents, self.collections, ids)
         return [found.get(customer_id) for customer_id in ids]

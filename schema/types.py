@@ -1,27 +1,56 @@
-"""GraphQL output types, built from aggregate states and recorded events."""
+"""GraphQL output types, built from aggregate states, read model documents and recorded events."""
 
+import functools
+import inspect
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Self
+from typing import Any, Protocol, Self, get_type_hints
 from uuid import UUID
 
 import strawberry
+from pydantic.alias_generators import to_camel
 from strawberry.scalars import JSON
 
 from domain import customer as customer_state
 from domain import order as order_state
 from domain import product as product_state
+from domain.events import PlacedLine
 from domain.order import OrderStatus as OrderStatus
 from domain.values import Address as AddressValue
 from domain.values import cents
-from projections.projection import ENTITY
+from projections.order_summaries import order_id
 from schema.command_handler import Outcome
 from store.documents import Document
 from store.events import RecordedEvent
+from store.projection_state import ProjectionState
 
-# One enum for the whole code base: the domain's, shown to GraphQL as it is (and imported from here
-# by the other GraphQL modules, so that it is a GraphQL enum wherever they use it).
+# The domain's enum is the GraphQL one too: one OrderStatus in the whole code base. Input types
+# import it from here, so that it is a GraphQL enum before they are.
 strawberry.enum(OrderStatus)
+
+
+_camel = functools.cache(to_camel)
+
+
+@functools.cache
+def _field_names(cls: Callable[..., object]) -> tuple[str, ...]:
+    return tuple(inspect.signature(cls).parameters)
+
+
+def _built[T](cls: Callable[..., T], value_of: Callable[[str], Any], **given: Any) -> T:
+    """`cls` with the fields `given`, and every other field `value_of` its name."""
+    return cls(**{name: value_of(name) for name in _field_names(cls) if name not in given}, **given)
+
+
+def _attributes(state: object) -> Callable[[str], Any]:
+    """A field from a domain state, where it has the field's name."""
+    return lambda name: getattr(state, name)
+
+
+def _keys(document: Document) -> Callable[[str], Any]:
+    """A field from a read model's document, where it has the field's name in camelCase."""
+    return lambda name: document[_camel(name)]
 
 
 @strawberry.type
@@ -33,20 +62,11 @@ class Address:
 
     @classmethod
     def from_value(cls, value: AddressValue | None) -> Self | None:
-        if value is None:
-            return None
-        return cls(street=value.street, city=value.city, postal_code=value.postal_code, country=value.country)
+        return _built(cls, _attributes(value)) if value is not None else None
 
     @classmethod
     def from_document(cls, document: Document | None) -> Self | None:
-        if document is None:
-            return None
-        return cls(
-            street=document["street"],
-            city=document["city"],
-            postal_code=document["postalCode"],
-            country=document["country"],
-        )
+        return _built(cls, _keys(document)) if document is not None else None
 
 
 @strawberry.type
@@ -62,28 +82,20 @@ class Customer:
 
     @classmethod
     def from_state(cls, state: customer_state.Customer) -> Self:
-        return cls(
+        return _built(
+            cls,
+            _attributes(state),
             id=strawberry.ID(str(state.id)),
-            name=state.name,
-            email=state.email,
-            email_verified=state.email_verified,
             address=Address.from_value(state.address),
-            version=state.version,
-            created_at=state.created_at,
-            updated_at=state.updated_at,
         )
 
     @classmethod
     def from_document(cls, document: Document) -> Self:
-        return cls(
+        return _built(
+            cls,
+            _keys(document),
             id=strawberry.ID(document["_id"]),
-            name=document["name"],
-            email=document["email"],
-            email_verified=document["emailVerified"],
             address=Address.from_document(document["address"]),
-            version=document["version"],
-            created_at=document["createdAt"],
-            updated_at=document["updatedAt"],
         )
 
 
@@ -99,27 +111,11 @@ class Product:
 
     @classmethod
     def from_state(cls, state: product_state.Product) -> Self:
-        return cls(
-            id=strawberry.ID(str(state.id)),
-            sku=state.sku,
-            name=state.name,
-            price=state.price,
-            version=state.version,
-            created_at=state.created_at,
-            updated_at=state.updated_at,
-        )
+        return _built(cls, _attributes(state), id=strawberry.ID(str(state.id)))
 
     @classmethod
     def from_document(cls, document: Document) -> Self:
-        return cls(
-            id=strawberry.ID(document["_id"]),
-            sku=document["sku"],
-            name=document["name"],
-            price=document["price"],
-            version=document["version"],
-            created_at=document["createdAt"],
-            updated_at=document["updatedAt"],
-        )
+        return _built(cls, _keys(document), id=strawberry.ID(document["_id"]))
 
 
 @strawberry.type
@@ -130,6 +126,16 @@ class OrderLine:
     quantity: int
     unit_price: Decimal
     line_total: Decimal
+
+    @classmethod
+    def from_placed(cls, line: PlacedLine) -> Self:
+        return _built(
+            cls,
+            _attributes(line),
+            product_id=strawberry.ID(str(line.product_id)),
+            unit_price=cents(line.unit_price),
+            line_total=order_state.line_total(line),
+        )
 
 
 @strawberry.type
@@ -159,59 +165,24 @@ class Order:
 
     @classmethod
     def from_state(cls, state: order_state.Order, as_of: datetime | None = None) -> Self:
-        return cls(
+        return _built(
+            cls,
+            _attributes(state),
             as_of=as_of,
             id=strawberry.ID(str(state.id)),
             customer_id=strawberry.ID(str(state.customer_id)),
-            lines=[
-                OrderLine(
-                    product_id=strawberry.ID(str(line.product_id)),
-                    sku=line.sku,
-                    name=line.name,
-                    quantity=line.quantity,
-                    unit_price=cents(line.unit_price),
-                    line_total=order_state.line_total(line),
-                )
-                for line in state.lines
-            ],
-            total=state.total,
-            status=state.status,
-            placed_at=state.placed_at,
-            shipped_at=state.shipped_at,
-            carrier=state.carrier,
-            tracking_number=state.tracking_number,
-            cancelled_at=state.cancelled_at,
-            cancel_reason=state.cancel_reason,
-            version=state.version,
+            lines=[OrderLine.from_placed(line) for line in state.lines],
         )
 
     @classmethod
     def from_document(cls, document: Document, as_of: datetime | None = None) -> Self:
-        return cls(
+        return _built(
+            cls,
+            _keys(document),
             as_of=as_of,
-            # A version from a history collection names the order it is a version of.
-            id=strawberry.ID(document.get(ENTITY) or document["_id"]),
-            customer_id=strawberry.ID(document["customerId"]),
-            lines=[
-                OrderLine(
-                    product_id=strawberry.ID(line["productId"]),
-                    sku=line["sku"],
-                    name=line["name"],
-                    quantity=line["quantity"],
-                    unit_price=line["unitPrice"],
-                    line_total=line["lineTotal"],
-                )
-                for line in document["lines"]
-            ],
-            total=document["total"],
+            id=strawberry.ID(order_id(document)),
+            lines=[_built(OrderLine, _keys(line)) for line in document["lines"]],
             status=OrderStatus(document["status"]),
-            placed_at=document["placedAt"],
-            shipped_at=document["shippedAt"],
-            carrier=document["carrier"],
-            tracking_number=document["trackingNumber"],
-            cancelled_at=document["cancelledAt"],
-            cancel_reason=document["cancelReason"],
-            version=document["version"],
         )
 
 
@@ -249,73 +220,65 @@ class PageInfo:
 
 
 @strawberry.type
-class EventEdge:
-    node: Event
+class Edge[T]:
+    node: T
     cursor: str
 
 
 @strawberry.type
-class EventConnection:
-    edges: list[EventEdge]
+class Connection[T]:
+    """Named after its nodes' type, as `OrderConnection` (with `OrderEdge`)."""
+
+    edges: list[Edge[T]]
     page_info: PageInfo
 
 
-def _events(outcome: Outcome[object]) -> list[Event]:
-    return [Event.from_recorded(recorded) for recorded in outcome.events]
+def page_of[I, T](
+    items: Sequence[I], size: int, node: Callable[[I], T], cursor: Callable[[I], str]
+) -> Connection[T]:
+    """The first `size` items as a page; one more than that says there is a next page."""
+    edges = [Edge(node=node(item), cursor=cursor(item)) for item in items[:size]]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=len(items) > size, end_cursor=edges[-1].cursor if edges else None),
+    )
+
+
+class _FromState(Protocol):
+    @classmethod
+    def from_state(cls, state: Any) -> Self: ...
 
 
 @strawberry.type
-class CustomerPayload:
-    customer: Customer
+class Payload[T: _FromState]:
+    """What a mutation answers: the entity as the command left it, and the events it recorded. Each
+    payload names `entity` after its type."""
+
+    entity: T
     events: list[Event]
 
     @classmethod
-    def from_outcome(cls, outcome: Outcome[customer_state.Customer]) -> Self:
-        return cls(customer=Customer.from_state(outcome.state), events=_events(outcome))
+    def from_outcome(cls, outcome: Outcome[Any]) -> Self:
+        entity_type = get_type_hints(cls)["entity"]
+        return cls(
+            entity=entity_type.from_state(outcome.state),
+            events=[Event.from_recorded(recorded) for recorded in outcome.events],
+        )
 
 
 @strawberry.type
-class ProductPayload:
-    product: Product
-    events: list[Event]
-
-    @classmethod
-    def from_outcome(cls, outcome: Outcome[product_state.Product]) -> Self:
-        return cls(product=Product.from_state(outcome.state), events=_events(outcome))
+class CustomerPayload(Payload[Customer]):
+    entity: Customer = strawberry.field(name="customer")
 
 
 @strawberry.type
-class OrderPayload:
-    order: Order
-    events: list[Event]
-
-    @classmethod
-    def from_outcome(cls, outcome: Outcome[order_state.Order]) -> Self:
-        return cls(order=Order.from_state(outcome.state), events=_events(outcome))
+class ProductPayload(Payload[Product]):
+    entity: Product = strawberry.field(name="product")
 
 
 @strawberry.type
-class OrderEdge:
-    node: Order
-    cursor: str
-
-
-@strawberry.type
-class OrderConnection:
-    edges: list[OrderEdge]
-    page_info: PageInfo
-
-
-@strawberry.type
-class ProductEdge:
-    node: Product
-    cursor: str
-
-
-@strawberry.type
-class ProductConnection:
-    edges: list[ProductEdge]
-    page_info: PageInfo
+class OrderPayload(Payload[Order]):
+    entity: Order = strawberry.field(name="order")
 
 
 @strawberry.type
@@ -325,6 +288,10 @@ class ProductSales:
     quantity: int
     revenue: Decimal
 
+    @classmethod
+    def from_document(cls, sold: Document) -> Self:
+        return _built(cls, _keys(sold))
+
 
 @strawberry.type
 class SalesDay:
@@ -333,6 +300,10 @@ class SalesDay:
     orders_shipped: int
     orders_cancelled: int
     revenue: Decimal = strawberry.field(description="Placed minus cancelled, that day.")
+
+    @classmethod
+    def from_document(cls, totals: Document) -> Self:
+        return _built(cls, _keys(totals), revenue=cents(totals["revenue"]))
 
 
 @strawberry.type
@@ -360,3 +331,9 @@ class ProjectionStatus:
     feed: str | None = strawberry.field(description='"change_stream" or "tail".')
     error: str | None = strawberry.field(description="Why the projection stopped, if it did.")
     collection: str
+
+    @classmethod
+    def from_state(cls, state: ProjectionState, head: int) -> Self:
+        """Where the projection stands when the log's last position is `head`."""
+        position = state.checkpoint.position
+        return _built(cls, _attributes(state), position=position, lag=max(head - position, 0))

@@ -10,7 +10,7 @@ import pytest
 
 from app.settings import Settings
 from app.web import create_app
-from projections.catalogue import ALL
+from projections.read_models import ALL
 from tests.app.test_serve import EVENTFOLD, environment
 from tests.conftest import GraphQLClient, serving
 

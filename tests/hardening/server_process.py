@@ -7,7 +7,7 @@ from pathlib import Path
 
 from app.settings import Settings
 from app.stores import open_from
-from projections.catalogue import ALL
+from projections.read_models import ALL
 from projections.rebuild import rebuild
 from tests.app.test_serve import start, wait_until_healthy
 from tests.live_server import free_port

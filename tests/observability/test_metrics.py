@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app.settings import Settings
 from app.web import create_app
-from projections.catalogue import ALL
+from projections.read_models import ALL
 from tests.conftest import GraphQLClient, serving
 from tests.e2e.operations import PLACE_ORDER, create_product, register_customer
 from tests.live_server import live_server

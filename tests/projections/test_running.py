@@ -12,10 +12,10 @@ import pytest
 
 from domain.events import OrderCancelled
 from projections import runner as runner_module
-from projections.catalogue import ALL
 from projections.progress import Progress
 from projections.projection import Projection
 from projections.projector import Projector
+from projections.read_models import ALL
 from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner
 from store.connect import Stores

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from projections.catalogue import ALL
 from projections.projection import Projection
+from projections.read_models import ALL
 from tests.projections.given import Documents, apply, fold
 from tests.projections.history import HISTORY
 

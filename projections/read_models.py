@@ -1,4 +1,4 @@
-"""Every read model, in the order they are set up and reported."""
+"""The registry of read models: every one, in the order they are set up and reported."""
 
 from projections import (
     customer_profiles,
