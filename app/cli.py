@@ -13,6 +13,8 @@ from typing import Never
 import uvicorn
 from tqdm import tqdm
 
+from access.api_keys import issue, key_name
+from access.principals import Role
 from app import logs
 from app.seed import SeedClock, seed
 from app.settings import Settings
@@ -23,8 +25,7 @@ from projections.progress import Progress
 from projections.read_models import ALL
 from projections.rebuild import rebuild
 from schema import build_schema
-from schema.api_keys import key_name
-from store.api_keys import KeyNameTaken, Role, issue
+from store.api_keys import KeyNameTaken
 
 YOUNG_COLLECTION_THRESHOLD = 100_000
 

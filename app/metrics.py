@@ -9,7 +9,7 @@ the multiplexer when Prometheus scrapes, and projection lag from the stored chec
 import time
 from collections.abc import Iterable, Iterator, Sequence
 
-from graphql import DocumentNode, FieldNode, OperationType, get_operation_ast
+from graphql import DocumentNode, OperationType
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -23,6 +23,7 @@ from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
+from access.operations import root_fields
 from schema.subscriptions import SharedSubscriptions
 from store.connect import Stores
 from store.events import RecordedEvent
@@ -101,8 +102,10 @@ def _label(execution_context: ExecutionContext) -> tuple[str, str]:
     # A document that did not parse or validate may name any field at all.
     if document is None or execution_context.pre_execution_errors:
         return INVALID, INVALID
-    operation = get_operation_ast(document, execution_context.operation_name)
-    if operation is None:
+    # Only the root fields written out count, fragments unopened, as they always have: opening them
+    # would move some operations' series to other labels.
+    found = root_fields(document, execution_context.operation_name, expand_fragments=False)
+    if found is None:
         return INVALID, INVALID
-    fields = [node.name.value for node in operation.selection_set.selections if isinstance(node, FieldNode)]
-    return (fields[0] if len(fields) == 1 else MANY_FIELDS), operation.operation.value
+    operation, fields = found
+    return (fields[0] if len(fields) == 1 else MANY_FIELDS), operation.value

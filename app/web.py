@@ -24,8 +24,10 @@ from strawberry.http import GraphQLRequestData, GraphQLRequestProtocol
 from strawberry.schema.base import BaseSchema
 from strawberry.types.unset import UNSET, UnsetType
 
+from access.api_keys import CachedApiKeys
+from access.authentication import Authenticator
 from app import assets, correlation
-from app.authentication import Authenticator, JwtVerifier, auth_required
+from app.authentication import auth_required, jwt_verifier
 from app.body_limit import BodyLimit
 from app.correlation import CorrelationId
 from app.metrics import Metrics
@@ -41,7 +43,6 @@ from schema import build_schema
 from schema.access import refusal
 from schema.context import Context
 from schema.limits import Limits
-from store.api_keys import CachedApiKeys
 from store.connect import Stores
 from store.events import Clock, system_clock
 
@@ -130,7 +131,7 @@ def create_app(
         app.state.broadcaster = Broadcaster(stores.events, stores.feed)
         app.state.api_keys = CachedApiKeys(stores.api_keys, settings.api_key_cache_seconds)
         app.state.authenticator = Authenticator(
-            app.state.api_keys, JwtVerifier.from_settings(settings), auth_required(settings)
+            app.state.api_keys, jwt_verifier(settings), auth_required(settings)
         )
         if not app.state.authenticator.required:
             logger.info("authentication not required here; presented tokens are still checked")

@@ -13,8 +13,9 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
+from access.rules import parsed_operation
 from live.multiplex import key_of
-from schema.access import Authorization, denial, parsed_operation
+from schema.access import Authorization, denial
 from schema.api_keys import ApiKeyMutation, ApiKeyQuery
 from schema.audit_queries import AuditQuery
 from schema.context import Context

@@ -1,12 +1,13 @@
 """Key management over GraphQL, for admins: the same operations as `eventfold keys`."""
 
-import enum
 from datetime import UTC, datetime
 from typing import Self
 
 import strawberry
 from strawberry import Info
 
+from access.api_keys import issue, key_name
+from access.principals import Role
 from domain.errors import InvalidInput, NotFound
 from schema.context import Context
 from store import api_keys
@@ -14,16 +15,8 @@ from store.api_keys import KeyNameTaken
 
 ContextInfo = Info[Context, None]
 
-MAX_NAME_LENGTH = 100
-
-
-@strawberry.enum(
-    description="admin: everything; clerk: queries and mutations; viewer: queries and subscriptions"
-)
-class Role(enum.Enum):
-    ADMIN = api_keys.Role.ADMIN.value
-    CLERK = api_keys.Role.CLERK.value
-    VIEWER = api_keys.Role.VIEWER.value
+# One enum for the whole code base: GraphQL shows its names, everything else uses its values.
+strawberry.enum(Role, description=Role.__doc__)
 
 
 @strawberry.type
@@ -39,7 +32,7 @@ class ApiKey:
         return cls(
             id=strawberry.ID(str(key.id)),
             name=key.name,
-            role=Role(key.role.value),
+            role=Role(key.role),
             created_at=key.created_at,
             revoked_at=key.revoked_at,
         )
@@ -67,14 +60,6 @@ class RevokeApiKeyPayload:
     api_key: ApiKey
 
 
-def key_name(name: str) -> str:
-    """Names are for people reading `apiKeys` and the events' `actor`: printable, one line."""
-    name = name.strip()
-    if not 1 <= len(name) <= MAX_NAME_LENGTH or not name.isprintable():
-        raise InvalidInput("name", f"must be 1 to {MAX_NAME_LENGTH} printable characters")
-    return name
-
-
 @strawberry.type
 class ApiKeyQuery:
     @strawberry.field(description="Every API key, revoked ones too (admin only).")
@@ -87,11 +72,8 @@ class ApiKeyMutation:
     @strawberry.mutation(description="A new API key (admin only).")
     async def create_api_key(self, info: ContextInfo, input: CreateApiKeyInput) -> CreateApiKeyPayload:
         try:
-            key, token = await api_keys.issue(
-                info.context.api_keys,
-                key_name(input.name),
-                api_keys.Role(input.role.value),
-                datetime.now(UTC),
+            key, token = await issue(
+                info.context.api_keys, key_name(input.name), input.role, datetime.now(UTC)
             )
         except KeyNameTaken as taken:
             raise InvalidInput("name", str(taken)) from None

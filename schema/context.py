@@ -7,6 +7,7 @@ from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
+from access.principals import Caller
 from commands.fold import fold
 from commands.handler import CommandHandler
 from domain import customer
@@ -14,7 +15,6 @@ from live.broadcast import Broadcaster
 from projections import customer_profiles
 from projections.collections import CollectionNames
 from projections.progress import Progress
-from schema.access import Caller
 from store.api_keys import ApiKeys
 from store.documents import Document, DocumentStore
 from store.events import EventStore

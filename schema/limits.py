@@ -5,19 +5,15 @@ checked where they are read (schema/pagination.py), request bodies by the app (a
 """
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
     FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
-    InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
-    SelectionSetNode,
     ValidationContext,
     ValidationRule,
 )
@@ -31,6 +27,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from access.operations import Field, fields, fragments_of
 from schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 CACHED_DOCUMENTS = 1_000
@@ -64,44 +61,23 @@ def _is_connection(field: FieldNode) -> bool:
     )
 
 
-def cost(
-    selections: SelectionSetNode,
-    fragments: dict[str, FragmentDefinitionNode],
-    seen: frozenset[str] = frozenset(),
-) -> int:
+def cost(selected: Iterable[Field]) -> int:
     """Each field costs 1, and everything selected inside a connection costs once per node of its
     page: an estimate of the documents the operation can make the server read and encode."""
-    return sum(_costs(selections, fragments, seen))
-
-
-def _costs(
-    selections: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode], seen: frozenset[str]
-) -> Iterator[int]:
-    for selection in selections.selections:
-        if isinstance(selection, FieldNode):
-            inner = cost(selection.selection_set, fragments, seen) if selection.selection_set else 0
-            yield 1 + inner * (_page_size(selection) if _is_connection(selection) else 1)
-        elif isinstance(selection, InlineFragmentNode):
-            yield cost(selection.selection_set, fragments, seen)
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            fragment = fragments.get(name) if name not in seen else None
-            if fragment is not None:
-                yield cost(fragment.selection_set, fragments, seen | {name})
+    return sum(
+        1 + cost(field.fields()) * (_page_size(field.node) if _is_connection(field.node) else 1)
+        for field in selected
+    )
 
 
 def cost_limit(max_cost: int) -> type[ValidationRule]:
     class CostLimit(ValidationRule):
         def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)
-            self.fragments = {
-                definition.name.value: definition
-                for definition in context.document.definitions
-                if isinstance(definition, FragmentDefinitionNode)
-            }
+            self.fragments = fragments_of(context.document)
 
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            found = cost(node.selection_set, self.fragments)
+            found = cost(fields(node.selection_set, self.fragments))
             if found > max_cost:
                 self.report_error(
                     GraphQLError(

@@ -1,6 +1,5 @@
 """GraphQL output types, built from aggregate states, read model documents and recorded events."""
 
-import enum
 import functools
 import inspect
 from collections.abc import Callable, Sequence
@@ -18,6 +17,7 @@ from domain import customer as customer_state
 from domain import order as order_state
 from domain import product as product_state
 from domain.events import PlacedLine
+from domain.order import OrderStatus as OrderStatus
 from domain.values import Address as AddressValue
 from domain.values import cents
 from projections.order_summaries import order_id
@@ -25,12 +25,9 @@ from store.documents import Document
 from store.events import RecordedEvent
 from store.projection_state import ProjectionState
 
-
-@strawberry.enum
-class OrderStatus(enum.Enum):
-    PLACED = "PLACED"
-    SHIPPED = "SHIPPED"
-    CANCELLED = "CANCELLED"
+# The domain's enum is the GraphQL one too: one OrderStatus in the whole code base. Input types
+# import it from here, so that it is a GraphQL enum before they are.
+strawberry.enum(OrderStatus)
 
 
 _camel = functools.cache(to_camel)
@@ -175,7 +172,6 @@ class Order:
             id=strawberry.ID(str(state.id)),
             customer_id=strawberry.ID(str(state.customer_id)),
             lines=[OrderLine.from_placed(line) for line in state.lines],
-            status=OrderStatus(state.status.value),
         )
 
     @classmethod

@@ -1,33 +1,20 @@
-"""API keys: who may call the server, and in which role. Only a hash of each key's secret is stored,
-so a copy of the database gives nobody a working key."""
+"""The storage port for API keys: what every adapter keeps of a key. Only a hash of each key's secret
+is stored, so a copy of the database gives nobody a working key; issuing keys and what their roles
+mean are access/'s."""
 
-import hashlib
-import secrets
-import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Protocol
-
-from store.unavailable import StoreUnavailable
-
-TOKEN_PREFIX = "efk_"
-"""Tells an API key from a JWT at a glance, and lets secret scanners recognise a leaked one."""
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    CLERK = "clerk"
-    VIEWER = "viewer"
 
 
 @dataclass(frozen=True, slots=True)
 class ApiKey:
     id: uuid.UUID
     name: str
-    role: Role
+    role: str
+    """The name of an `access.principals.Role`, as stored."""
     created_at: datetime
     revoked_at: datetime | None = None
 
@@ -36,16 +23,6 @@ class KeyNameTaken(Exception):
     def __init__(self, name: str) -> None:
         super().__init__(f"an API key named {name!r} exists already; names are never reused")
         self.name = name
-
-
-def hash_token(token: str) -> str:
-    """Keys are 256 random bits, so a plain SHA-256 is as good as a slow password hash here and
-    costs microseconds per request."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_token() -> str:
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 class ApiKeys(Protocol):
@@ -62,58 +39,3 @@ class ApiKeys(Protocol):
     async def list(self) -> Sequence[ApiKey]:
         """Every key, revoked ones too, oldest first."""
         ...
-
-
-async def issue(keys: ApiKeys, name: str, role: Role, now: datetime) -> tuple[ApiKey, str]:
-    """A new key and its token; the token is shown to the caller once and never stored."""
-    token = new_token()
-    # Milliseconds, as MongoDB keeps them: the key shown now equals the key listed later.
-    created_at = now.replace(microsecond=now.microsecond // 1000 * 1000)
-    key = ApiKey(id=uuid.uuid4(), name=name, role=role, created_at=created_at)
-    await keys.add(key, hash_token(token))
-    return key, token
-
-
-class CachedApiKeys:
-    """Remembers what `find` answered for a few seconds, so authenticating a request costs no round
-    trip. A revocation through this object takes effect at once; one made elsewhere (another process,
-    the CLI) once the entry expires."""
-
-    MAX_ENTRIES = 10_000
-
-    def __init__(self, keys: ApiKeys, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._keys = keys
-        self._seconds = seconds
-        self._clock = clock
-        self._found: dict[str, tuple[float, ApiKey | None]] = {}
-
-    async def add(self, key: ApiKey, token_hash: str) -> None:
-        await self._keys.add(key, token_hash)
-        self._found.pop(token_hash, None)
-
-    async def find(self, token_hash: str) -> ApiKey | None:
-        now = self._clock()
-        cached = self._found.get(token_hash)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        try:
-            key = await self._keys.find(token_hash)
-        except StoreUnavailable:
-            # A key seen before keeps working while the database is away (a revocation made
-            # meanwhile bites once it is back); an unknown one cannot be checked.
-            if cached is not None:
-                return cached[1]
-            raise
-        if len(self._found) >= self.MAX_ENTRIES:
-            # Guessed tokens could otherwise fill memory; starting afresh costs one read per key.
-            self._found.clear()
-        self._found[token_hash] = (now + self._seconds, key)
-        return key
-
-    async def revoke(self, id_or_name: str, at: datetime) -> ApiKey | None:
-        revoked = await self._keys.revoke(id_or_name, at)
-        self._found.clear()
-        return revoked
-
-    async def list(self) -> Sequence[ApiKey]:
-        return await self._keys.list()

@@ -9,7 +9,7 @@ from pymongo import ASCENDING, AsyncMongoClient, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from store.api_keys import ApiKey, KeyNameTaken, Role
+from store.api_keys import ApiKey, KeyNameTaken
 from store.mongo.unavailable import is_away
 from store.unavailable import raises_unavailable
 
@@ -20,7 +20,7 @@ def _decode(document: Document) -> ApiKey:
     return ApiKey(
         id=uuid.UUID(document["_id"]),
         name=document["name"],
-        role=Role(document["role"]),
+        role=document["role"],
         created_at=document["createdAt"],
         revoked_at=document.get("revokedAt"),
     )
@@ -48,7 +48,7 @@ class MongoApiKeys:
                 {
                     "_id": str(key.id),
                     "name": key.name,
-                    "role": key.role.value,
+                    "role": str(key.role),
                     "tokenHash": token_hash,
                     "createdAt": key.created_at,
                     "revokedAt": None,

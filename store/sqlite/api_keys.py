@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Self
 
-from store.api_keys import ApiKey, KeyNameTaken, Role
+from store.api_keys import ApiKey, KeyNameTaken
 from store.sqlite.connection import SqliteConnection, transaction
 from store.sqlite.unavailable import is_away
 from store.unavailable import raises_unavailable
@@ -32,7 +32,7 @@ def _decode(row: Row) -> ApiKey:
     return ApiKey(
         id=uuid.UUID(id_),
         name=name,
-        role=Role(role),
+        role=role,
         created_at=datetime.fromisoformat(created_at),
         revoked_at=datetime.fromisoformat(revoked_at) if revoked_at else None,
     )
@@ -53,7 +53,7 @@ class SqliteApiKeys:
         await self._connection.close()
 
     async def add(self, key: ApiKey, token_hash: str) -> None:
-        values = (str(key.id), key.name, key.role.value, token_hash, key.created_at.isoformat(), None)
+        values = (str(key.id), key.name, str(key.role), token_hash, key.created_at.isoformat(), None)
         try:
             await self._connection.run(
                 lambda connection: connection.execute(

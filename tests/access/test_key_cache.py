@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from store.api_keys import ApiKey, CachedApiKeys, Role
+from access.api_keys import CachedApiKeys
+from access.principals import Role
+from store.api_keys import ApiKey
 from store.unavailable import StoreUnavailable
 
 KEY = ApiKey(id=uuid.uuid4(), name="wall", role=Role.VIEWER, created_at=datetime(2026, 11, 26, tzinfo=UTC))

@@ -13,11 +13,12 @@ import pytest
 import websockets
 from websockets.typing import Subprotocol
 
+from access.api_keys import issue
+from access.principals import Role
 from app.settings import Settings
 from app.stores import open_from
 from app.web import create_app
 from schema import build_schema
-from store.api_keys import Role, issue
 from tests.live_server import live_server
 
 NOBODY = "00000000-0000-4000-8000-000000000000"

@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from store.api_keys import ApiKey, KeyNameTaken, Role, hash_token, issue
+from access.api_keys import hash_token, issue
+from access.principals import Role
+from store.api_keys import ApiKey, KeyNameTaken
 from store.connect import Stores
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)

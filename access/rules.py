@@ -1,0 +1,93 @@
+"""Who may do what: the one place where roles are enforced.
+
+`admin` may do everything, key management included; `clerk` runs queries and mutations; `viewer`
+runs queries and subscriptions. A server that needs no authentication (loopback, or
+EVENTFOLD_AUTH=off) lets an anonymous caller do everything, but a presented credential is still
+checked and its role applied. The check runs before anything executes: every operation through
+schema/access.py's Authorization extension, and every subscription also before it joins a shared
+execution (`EventfoldSchema.stream` in schema/__init__.py; see live/multiplex.py), which would
+otherwise skip the extension.
+"""
+
+import functools
+
+from graphql import DocumentNode, GraphQLSyntaxError, OperationType, parse
+
+from access.operations import root_fields
+from access.principals import Caller, Role
+from domain.errors import DomainError
+from store.unavailable import StoreUnavailable
+
+ADMIN_ONLY = frozenset({"createApiKey", "revokeApiKey", "apiKeys"})
+
+ALLOWED = {
+    Role.ADMIN: frozenset(OperationType),
+    Role.CLERK: frozenset({OperationType.QUERY, OperationType.MUTATION}),
+    Role.VIEWER: frozenset({OperationType.QUERY, OperationType.SUBSCRIPTION}),
+}
+
+PLURAL = {
+    OperationType.QUERY: "queries",
+    OperationType.MUTATION: "mutations",
+    OperationType.SUBSCRIPTION: "subscriptions",
+}
+
+
+class Unauthenticated(DomainError):
+    """No credential where one is required, or one that is not valid."""
+
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(DomainError):
+    """A valid credential whose role may not do what is asked."""
+
+    code = "FORBIDDEN"
+
+
+type Refusal = Unauthenticated | Forbidden | StoreUnavailable
+
+
+def refusal(caller: Caller) -> Refusal | None:
+    """Why `caller` may do nothing at all, whatever it asks (None: it may ask). A credential that
+    could not be checked is refused as the database being away, which it is."""
+    if caller.unverified:
+        return StoreUnavailable("the database that holds the API keys is away")
+    if caller.rejected is not None:
+        return Unauthenticated(caller.rejected)
+    if caller.principal is None and caller.required:
+        return Unauthenticated(
+            "authentication required: send the header 'Authorization: Bearer <API key or JWT>' "
+            "(over WebSocket, put it in connection_init's payload as 'authorization')"
+        )
+    return None
+
+
+def denial(caller: Caller, operation: OperationType, fields: frozenset[str]) -> Refusal | None:
+    """Why `caller` may not run an `operation` selecting `fields` (None: it may)."""
+    if (refused := refusal(caller)) is not None or caller.principal is None:
+        return refused
+    role = caller.principal.role
+    if operation not in ALLOWED[role]:
+        return Forbidden(f"the {role} role may not run {PLURAL[operation]}")
+    if (admin_only := sorted(fields & ADMIN_ONLY)) and role is not Role.ADMIN:
+        return Forbidden(f"{', '.join(admin_only)} needs the admin role; this key has the {role} role")
+    return None
+
+
+def operation_of(
+    document: DocumentNode, operation_name: str | None
+) -> tuple[OperationType, frozenset[str]] | None:
+    """What `denial` judges: the operation's type and the root fields it selects, fragments
+    expanded; None if the document names no such operation (validation will say so)."""
+    found = root_fields(document, operation_name)
+    return None if found is None else (found[0], frozenset(found[1]))
+
+
+@functools.lru_cache(maxsize=1024)
+def parsed_operation(query: str, operation_name: str | None) -> tuple[OperationType, frozenset[str]] | None:
+    """`operation_of` a query not parsed yet; None also when it does not parse."""
+    try:
+        return operation_of(parse(query), operation_name)
+    except GraphQLSyntaxError:
+        return None
