@@ -47,32 +47,17 @@ class EventfoldSchema(strawberry.Schema):
         # Rejections of bad input are the client's business, not the server log's.
         log_unexpected(errors)
 
-    async def execute(
-        self,
-        query: str | None,
-        variable_values: dict[str, Any] | None = None,
-        context_value: Any | None = None,
-        root_value: Any | None = None,
-        operation_name: str | None = None,
-        allowed_operation_types: Iterable[StrawberryOperationType] | None = None,
-        operation_extensions: dict[str, Any] | None = None,
-    ) -> ExecutionResult:
+    async def execute(self, query: str | None, *args: Any, **kwargs: Any) -> ExecutionResult:
         """One answer per request: a subscription sent that way cannot be answered (it would be
-        executed as a query that returns a stream, which GraphQL then reports as a server error)."""
+        executed as a query that returns a stream, which GraphQL then reports as a server error).
+        Strawberry's views pass everything after the query by keyword."""
+        operation_name = kwargs.get("operation_name")
         found = parsed_operation(query, operation_name) if query is not None else None
         if found is not None and found[0] is OperationType.SUBSCRIPTION:
             return ExecutionResult(
                 data=None, errors=[GraphQLError(SUBSCRIPTIONS_STREAM, extensions={"code": "BAD_USER_INPUT"})]
             )
-        return await super().execute(
-            query,
-            variable_values,
-            context_value,
-            root_value,
-            operation_name,
-            allowed_operation_types,
-            operation_extensions,
-        )
+        return await super().execute(query, *args, **kwargs)
 
     async def stream(  # type: ignore[override]
         self,

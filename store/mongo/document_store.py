@@ -23,14 +23,7 @@ from pymongo import ASCENDING, DESCENDING, TEXT, AsyncMongoClient, IndexModel, R
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, OperationFailure
 
-from store.documents import (
-    Collection,
-    Document,
-    Query,
-    collection_name,
-    field_name,
-    quoted_words,
-)
+from store.documents import Collection, Document, Query, collection_name, field_name, quoted_words
 from store.mongo.unavailable import is_away
 from store.unavailable import raises_unavailable
 

@@ -24,14 +24,7 @@ from typing import Any, Self
 
 import orjson
 
-from store.documents import (
-    Collection,
-    Document,
-    Query,
-    collection_name,
-    field_name,
-    quoted_words,
-)
+from store.documents import Collection, Document, Query, collection_name, field_name, quoted_words
 from store.sqlite.connection import SqliteConnection, transaction
 from store.sqlite.unavailable import is_away
 from store.unavailable import raises_unavailable
