@@ -8,7 +8,6 @@ Ratios are measured side by side in one run; absolute numbers belong to the mach
 which the JSON file records.
 """
 
-import argparse
 import asyncio
 import json
 import os
@@ -28,7 +27,7 @@ from bench import (
     time_travel,
     write_path,
 )
-from bench.report import Figures
+from bench.report import Figures, arguments
 
 
 def sections(quick: bool) -> list[tuple[str, Callable[[], Figures]]]:
@@ -56,9 +55,7 @@ def sections(quick: bool) -> list[tuple[str, Callable[[], Figures]]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes: a run of about two minutes")
     parser.add_argument(
         "--json", type=Path, default=Path("bench-results.json"), help="where to write the results"

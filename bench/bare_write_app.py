@@ -15,24 +15,13 @@ from pathlib import Path
 import strawberry
 from strawberry.asgi import GraphQL
 
+from schema.inputs import PlaceOrderInput
 from store.sqlite.event_store import SCHEMA
 
 connection = sqlite3.connect(Path(os.environ["EVENTFOLD_BENCH_DB"]), isolation_level=None)
 connection.execute("PRAGMA journal_mode=WAL")
 connection.execute("PRAGMA synchronous=NORMAL")
 connection.executescript(SCHEMA)
-
-
-@strawberry.input
-class OrderLineInput:
-    product_id: strawberry.ID
-    quantity: int
-
-
-@strawberry.input
-class PlaceOrderInput:
-    customer_id: strawberry.ID
-    lines: list[OrderLineInput]
 
 
 @strawberry.type

@@ -7,14 +7,13 @@ Both servers run as their own processes on loopback ports; the ratio of their th
 figure (target >= 0.6). The load generator shares the machine's cores with the server under test.
 """
 
-import argparse
 import asyncio
 import tempfile
 
 import httpx
 
 from bench.load import post_load
-from bench.report import Figures, show
+from bench.report import Figures, arguments, show
 from bench.servers import running_server, running_uvicorn, setup
 
 ORDER = """query($id: ID!) {
@@ -59,9 +58,7 @@ def measure(clients: int, seconds: float, max_requests: int = 50_000) -> Figures
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=8.0)
     args = parser.parse_args()

@@ -8,7 +8,6 @@ keeping each document written. Then it inserts exactly those documents again wit
 scratch table of the same file. The ratio is raw insert time / catch-up time (target: >= 0.5).
 """
 
-import argparse
 import asyncio
 import json
 import sqlite3
@@ -20,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bench.report import Figures, show
+from bench.report import Figures, arguments, show
 from domain.events import (
     CustomerRegistered,
     OrderCancelled,
@@ -145,8 +144,6 @@ async def measure(events: int) -> Figures:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--events", type=int, default=100_000)
     show(asyncio.run(measure(parser.parse_args().events)))

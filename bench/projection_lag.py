@@ -7,7 +7,6 @@ probe places an order and at once asks for it with `X-Eventfold-Position` (read 
 time that query takes is how long the projections needed to apply the write. Prints percentiles.
 """
 
-import argparse
 import asyncio
 import statistics
 import tempfile
@@ -15,7 +14,7 @@ import time
 
 import httpx
 
-from bench.report import Figures, show
+from bench.report import Figures, arguments, show
 from bench.servers import running_server, setup
 
 PLACE = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id } } }"
@@ -85,9 +84,7 @@ def measure(rate: float, seconds: float) -> Figures:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()

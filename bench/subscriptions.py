@@ -9,7 +9,6 @@ memory is the server's resident set growth per subscriber; CPU is the server's C
 orders were fanned out. The client shares the machine's two cores with the server.
 """
 
-import argparse
 import asyncio
 import functools
 import json
@@ -27,7 +26,7 @@ from websockets.http11 import Response
 from websockets.typing import Subprotocol
 from websockets.uri import parse_uri
 
-from bench.report import Figures, show
+from bench.report import Figures, arguments, show
 from bench.servers import running_server, setup
 
 PLACE = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id } } }"
@@ -186,9 +185,7 @@ def measure(counts: list[int], orders: int, rate: float) -> Figures:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--subscribers", type=int, nargs="+", default=[1000, 5000, 10000])
     parser.add_argument("--orders", type=int, default=40)
     parser.add_argument("--rate", type=float, default=10.0)

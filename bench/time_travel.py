@@ -9,7 +9,6 @@ that were PLACED then, and `order(id, asOf:)`, through the whole app (in process
 instants spread over the history.
 """
 
-import argparse
 import asyncio
 import statistics
 import tempfile
@@ -23,7 +22,7 @@ import httpx
 
 from app.settings import Settings
 from app.web import create_app
-from bench.report import Figures, show
+from bench.report import Figures, arguments, show
 from domain.events import CustomerRegistered, OrderPlaced, OrderShipped, PlacedLine, ProductCreated
 from store.connect import open_stores
 
@@ -114,9 +113,7 @@ async def compare(small: int, large: int, repeat: int) -> Figures:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--small", type=int, default=1_000)
     parser.add_argument("--large", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=200)

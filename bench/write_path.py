@@ -7,7 +7,6 @@ The ratio shows what eventfold itself costs per write: validation, loading the c
 and order in one read, deciding, the append with its concurrency check, and the payload.
 """
 
-import argparse
 import asyncio
 import tempfile
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from bench.load import Load, post_load
-from bench.report import Figures, show
+from bench.report import Figures, arguments, show
 from bench.servers import running_server, running_uvicorn, setup
 
 PLACE = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id } } }"
@@ -52,9 +51,7 @@ def compare(clients: list[int], seconds: float) -> Figures:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--seconds", type=float, default=6.0)
     args = parser.parse_args()

@@ -3,7 +3,7 @@
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, TypedDict, Unpack
 from uuid import UUID
 
 from domain.events import Event
@@ -42,6 +42,16 @@ class StreamVersionConflict(Exception):
         self.expected_version = expected_version
 
 
+class StreamBounds(TypedDict, total=False):
+    """Which of a stream's events to read: after a version (default 0), up to a version or a recorded
+    instant (inclusive), at most `limit` of them; an absent or None bound does not bound."""
+
+    after_version: int
+    to_version: int | None
+    as_of: datetime | None
+    limit: int | None
+
+
 class EventStore(Protocol):
     async def append(
         self,
@@ -56,15 +66,7 @@ class EventStore(Protocol):
         """
         ...
 
-    async def read_stream(
-        self,
-        stream_id: UUID,
-        *,
-        after_version: int = 0,
-        to_version: int | None = None,
-        as_of: datetime | None = None,
-        limit: int | None = None,
-    ) -> list[RecordedEvent]:
+    async def read_stream(self, stream_id: UUID, **bounds: Unpack[StreamBounds]) -> list[RecordedEvent]:
         """The stream's events in version order, optionally bounded by version or recorded instant."""
         ...
 

@@ -15,7 +15,7 @@ import asyncio
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any, Self, Unpack
 from uuid import UUID
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
@@ -24,7 +24,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from domain.events import Event, event_from_data
-from store.events import Clock, RecordedEvent, StreamVersionConflict, system_clock
+from store.events import Clock, RecordedEvent, StreamBounds, StreamVersionConflict, system_clock
 from store.mongo.unavailable import is_away
 from store.signal import AppendSignal
 from store.unavailable import raises_unavailable
@@ -194,15 +194,9 @@ class MongoEventStore:
         async with self._client.start_session() as session:
             await session.with_transaction(insert_all)
 
-    async def read_stream(
-        self,
-        stream_id: UUID,
-        *,
-        after_version: int = 0,
-        to_version: int | None = None,
-        as_of: datetime | None = None,
-        limit: int | None = None,
-    ) -> list[RecordedEvent]:
+    async def read_stream(self, stream_id: UUID, **bounds: Unpack[StreamBounds]) -> list[RecordedEvent]:
+        after_version, to_version = bounds.get("after_version", 0), bounds.get("to_version")
+        as_of, limit = bounds.get("as_of"), bounds.get("limit")
         version: Document = {"$gt": after_version}
         if to_version is not None:
             version["$lte"] = to_version

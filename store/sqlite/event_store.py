@@ -6,11 +6,11 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Self
+from typing import Self, Unpack
 from uuid import UUID
 
 from domain.events import Event, event_from_json
-from store.events import Clock, RecordedEvent, StreamVersionConflict, system_clock
+from store.events import Clock, RecordedEvent, StreamBounds, StreamVersionConflict, system_clock
 from store.signal import AppendSignal
 from store.sqlite.connection import SqliteConnection, transaction
 from store.sqlite.recent_events import RecentEvents
@@ -157,15 +157,9 @@ class SqliteEventStore:
         last = connection.execute("SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1").fetchone()
         return max(_to_micros(self._clock()), last[0] if last else 0)
 
-    async def read_stream(
-        self,
-        stream_id: UUID,
-        *,
-        after_version: int = 0,
-        to_version: int | None = None,
-        as_of: datetime | None = None,
-        limit: int | None = None,
-    ) -> list[RecordedEvent]:
+    async def read_stream(self, stream_id: UUID, **bounds: Unpack[StreamBounds]) -> list[RecordedEvent]:
+        after_version, to_version = bounds.get("after_version", 0), bounds.get("to_version")
+        as_of, limit = bounds.get("as_of"), bounds.get("limit")
         sql = f"SELECT {COLUMNS} FROM events WHERE stream_id = ? AND version > ?"
         params: list[object] = [str(stream_id), after_version]
         if to_version is not None:
