@@ -1,5 +1,6 @@
 """The composition root: `create_app(settings)` wires stores, projector, schema and HTTP routes."""
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -60,14 +61,8 @@ def create_app(
 
 
 def _limits(settings: Settings) -> Limits:
-    return Limits(
-        max_depth=settings.max_depth,
-        max_aliases=settings.max_aliases,
-        max_tokens=settings.max_tokens,
-        max_cost=settings.max_cost,
-        max_batch=settings.max_batch,
-        introspection=settings.introspection,
-    )
+    """Each limit is the setting of the same name."""
+    return Limits(**{field.name: getattr(settings, field.name) for field in dataclasses.fields(Limits)})
 
 
 def _middleware(settings: Settings) -> list[Middleware]:
