@@ -72,12 +72,19 @@ def location(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> St
     return StoreLocation(mongodb_uri=None, mongodb_database=None, data_dir=tmp_path)
 
 
+TEST_SERVER_TIMEOUT_SECONDS = 60.0
+
+
 @pytest.fixture
 def settings(location: StoreLocation) -> Settings:
     return Settings(
         mongodb_uri=location.mongodb_uri,
         mongodb_database=location.mongodb_database,
         data_dir=location.data_dir,
+        # mongoeco runs on a thread of this process and answers PyMongo's heartbeat only between the
+        # commands it works through: a bulk write under load can hold it past the 5 s default, and a
+        # missed heartbeat makes PyMongo cancel every operation in flight. A real server answers at once.
+        mongodb_timeout_seconds=TEST_SERVER_TIMEOUT_SECONDS,
     )
 
 

@@ -26,6 +26,7 @@ def environment(settings: Settings) -> dict[str, str]:
     if settings.mongodb_uri:
         env["EVENTFOLD_MONGODB_URI"] = settings.mongodb_uri
         env["EVENTFOLD_MONGODB_DATABASE"] = settings.mongodb_database or ""
+        env["EVENTFOLD_MONGODB_TIMEOUT_SECONDS"] = str(settings.mongodb_timeout_seconds)
     return env
 
 

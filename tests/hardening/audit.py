@@ -7,6 +7,7 @@ from typing import Any
 
 import aiohttp
 
+from projections.read_models import ALL
 from tests.hardening.workload import Tally
 
 LOG = """query($after: Int!) {
@@ -30,6 +31,7 @@ REPORTS = """{
   }
   projections { name position lag error }
 }"""
+READ_MODELS = {projection.name for projection in ALL}
 STATUS_AFTER = {"OrderPlaced": "PLACED", "OrderShipped": "SHIPPED", "OrderCancelled": "CANCELLED"}
 
 
@@ -125,7 +127,10 @@ async def wait_until_projected(http: aiohttp.ClientSession, head: int, seconds: 
     while True:
         projections = (await query(http, "{ projections { name position error } }"))["projections"]
         assert all(p["error"] is None for p in projections), projections
-        if all(p["position"] >= head for p in projections):
+        # A projector still starting has saved no state yet: an empty list is not "caught up".
+        if {p["name"] for p in projections} == READ_MODELS and all(
+            p["position"] >= head for p in projections
+        ):
             return
         assert time.monotonic() < deadline, f"projections did not reach {head}: {projections}"
         await asyncio.sleep(0.1)

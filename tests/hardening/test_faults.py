@@ -18,7 +18,7 @@ import pytest
 from app.settings import Settings
 from app.web import create_app
 from tests.app.test_serve import environment
-from tests.conftest import serving
+from tests.conftest import TEST_SERVER_TIMEOUT_SECONDS, serving
 from tests.e2e.operations import REGISTER_CUSTOMER
 from tests.hardening.audit import (
     applied_twice,
@@ -127,7 +127,12 @@ def mongodb(tmp_path: Path) -> Iterator[MongoWireServer]:
 async def test_mongodb_going_away_and_coming_back_under_load(
     mongodb: MongoWireServer, tmp_path: Path
 ) -> None:
-    settings = Settings(mongodb_uri=mongodb.uri, mongodb_database="eventfold", data_dir=tmp_path)
+    settings = Settings(
+        mongodb_uri=mongodb.uri,
+        mongodb_database="eventfold",
+        data_dir=tmp_path,
+        mongodb_timeout_seconds=TEST_SERVER_TIMEOUT_SECONDS,
+    )
     # A lease shorter than the outage: the projector may lose it and must then win it back.
     env = environment(settings) | {
         "EVENTFOLD_MONGODB_TIMEOUT_SECONDS": "1",

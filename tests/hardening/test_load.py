@@ -22,8 +22,12 @@ from tests.hardening.audit import (
 from tests.hardening.server_process import EventfoldProcess, rebuild_all
 from tests.hardening.workload import Tally, run_clients, session, set_scene
 
-LOAD = {"sqlite": (50, 200), "mongodb": (20, 50)}
-"""Clients and operations per client. mongoeco, the MongoDB test server, slows as collections grow."""
+LOAD = {
+    "default": {"sqlite": (20, 60), "mongodb": (10, 25)},
+    "heavy": {"sqlite": (50, 200), "mongodb": (20, 50)},
+}
+"""Clients and operations per client. mongoeco, the MongoDB test server, slows as collections grow; the
+heavy load runs with the slow tests (`uv run pytest -m slow`)."""
 
 
 @pytest.fixture
@@ -43,10 +47,11 @@ def deployment(settings: Settings, tmp_path: Path) -> Iterator[list[EventfoldPro
         yield processes
 
 
+@pytest.mark.parametrize("size", ["default", pytest.param("heavy", marks=pytest.mark.slow)])
 async def test_concurrent_clients_lose_nothing_and_the_read_models_equal_a_rebuild(
-    deployment: list[EventfoldProcess], settings: Settings, backend: str
+    deployment: list[EventfoldProcess], settings: Settings, backend: str, size: str
 ) -> None:
-    clients, operations = LOAD[backend]
+    clients, operations = LOAD[size][backend]
     bases = [process.base for process in deployment[:2]]
     tally = Tally()
     async with session(bases[0]) as http:
