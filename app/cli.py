@@ -10,21 +10,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Never
 
-import uvicorn
 from tqdm import tqdm
 
 from access.api_keys import issue, key_name
 from access.principals import Role
 from app import logs
-from app.seed import SeedClock, seed
 from app.settings import Settings
 from app.stores import open_from, projector_for
-from app.web import create_app
 from domain.errors import InvalidInput
 from projections.progress import Progress
 from projections.read_models import ALL
 from projections.rebuild import rebuild
-from schema import build_schema
 from store.api_keys import KeyNameTaken
 
 YOUNG_COLLECTION_THRESHOLD = 100_000
@@ -95,6 +91,8 @@ async def _keys(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _seed(settings: Settings, args: argparse.Namespace) -> None:
+    from app.seed import SeedClock, seed  # imported here: see _serve
+
     clock = SeedClock()
     stores = await open_from(settings, clock=clock)
     try:
@@ -136,6 +134,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "rebuild" and (unknown := set(args.names) - set(PROJECTIONS)):
         parser.error(f"no read model named {', '.join(sorted(unknown))}; there are {', '.join(PROJECTIONS)}")
     if args.command == "schema":
+        from schema import build_schema  # imported here: see _serve
+
         sys.stdout.write(build_schema().as_str() + "\n")
         return
     overrides = {
@@ -156,6 +156,12 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _serve(settings: Settings) -> None:
+    # Imported here, not at the top: the server, the schema and Faker take seconds to import, which
+    # `eventfold keys` and `eventfold project` would pay on every run for nothing.
+    import uvicorn
+
+    from app.web import create_app
+
     # A server holding thousands of subscriptions has millions of long-lived objects; with the
     # default threshold (700) the bursts of short-lived objects of each fan-out push enough of them
     # into the old generation to trigger a full collection every few events, a pause of most of a
