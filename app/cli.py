@@ -16,6 +16,7 @@ from tqdm import tqdm
 from access.api_keys import issue, key_name
 from access.principals import Role
 from app import logs
+from app.http_server import with_header_timeout
 from app.seed import SeedClock, seed
 from app.settings import Settings
 from app.stores import open_from, projector_for
@@ -171,6 +172,9 @@ def _serve(settings: Settings) -> None:
         log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
         ws_per_message_deflate=settings.websocket_compression,
         ws_max_size=settings.max_body_bytes,
+        http=with_header_timeout(settings.header_timeout_seconds),
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        limit_concurrency=settings.max_connections,
     )
 
 
