@@ -62,8 +62,11 @@ def message_problem(message: object, operation_type: str) -> str | None:
     kind = message.get("type")
     if not isinstance(kind, str):
         return f"a message's `type` must be a string, not {described(kind)}"
-    if "id" in message and not isinstance(message["id"], str):
-        return f"a message's `id` must be a string, not {described(message['id'])}"
+    # The messages that start or stop an operation name it; others may carry no id.
+    if (kind in (operation_type, "stop", "complete") or "id" in message) and not isinstance(
+        message.get("id"), str
+    ):
+        return f"a message's `id` must be a string, not {described(message.get('id'))}"
     if kind == operation_type:
         if (problem := operation_problem(message.get("payload"))) is not None:
             return f"the payload of `{operation_type}`: {problem}"

@@ -61,8 +61,8 @@ class LegacyWsProtocol(BaseGraphQLWSHandler[Context, None]):
             return
         fields: object = message
         identity = fields.get("id") if isinstance(fields, dict) else None
-        if isinstance(identity, str):
-            # An operation's fault ends that operation only, as its errors do.
+        if isinstance(fields, dict) and fields.get("type") == "start" and isinstance(identity, str):
+            # A fault in an operation's payload ends that operation only, as its errors do.
             await self.send_message(ErrorMessage(type="error", id=identity, payload={"message": problem}))
         else:
             await self.websocket.close(INVALID, problem)

@@ -231,13 +231,16 @@ async def test_graphql_ws_answers_an_error_on_a_wrong_type(
 
 
 @pytest.mark.parametrize("protocol", ["graphql-ws", "graphql-transport-ws"])
-async def test_a_message_that_is_not_an_object_closes_the_socket_with_4400(
-    server: EventfoldProcess, protocol: str
+@pytest.mark.parametrize(
+    "message",
+    [[1], {"id": {"a": 1}, "type": "stop"}, {"type": "stop"}, {"type": "complete"}, {"id": "1", "type": 5}],
+)
+async def test_a_message_without_a_usable_type_or_id_closes_the_socket_with_4400(
+    server: EventfoldProcess, protocol: str, message: Any
 ) -> None:
     connection = await initialised(ws_url(server), protocol)
     async with connection:
-        for message in ([1], {"id": {"a": 1}, "type": "stop"}):
-            await connection.send(json.dumps(message))
+        await connection.send(json.dumps(message))
         assert await close_code(connection) == 4400
 
 
