@@ -79,7 +79,8 @@ class JwtVerifier:
         except jwt.PyJWTError as error:
             raise Rejected(f"invalid JWT: {error}") from None
         role = claims.get(self.role_claim)
-        if role not in set(Role):
+        # A claim may hold any JSON value: only a string can name a role.
+        if not isinstance(role, str) or role not in set(Role):
             raise Rejected(f"the JWT's {self.role_claim!r} claim must be one of {ROLES}, got {role!r}")
         return Principal(name=f"jwt:{claims['sub']}", role=Role(role))
 

@@ -160,6 +160,7 @@ def _serve(settings: Settings) -> None:
     # `eventfold keys` and `eventfold project` would pay on every run for nothing.
     import uvicorn
 
+    from app.http_server import with_header_timeout
     from app.web import create_app
 
     # A server holding thousands of subscriptions has millions of long-lived objects; with the
@@ -177,6 +178,9 @@ def _serve(settings: Settings) -> None:
         log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
         ws_per_message_deflate=settings.websocket_compression,
         ws_max_size=settings.max_body_bytes,
+        http=with_header_timeout(settings.header_timeout_seconds),
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        limit_concurrency=settings.max_connections,
     )
 
 

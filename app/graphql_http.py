@@ -5,24 +5,31 @@ import json
 import uuid
 from typing import Any
 
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLRequestData, GraphQLRequestProtocol
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, GraphQLRequestProtocol
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.base import BaseSchema
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from access.authentication import Authenticator
-from app import assets, correlation
+from app import assets, correlation, envelope, media
+from app.sockets import LegacyWsProtocol, TransportWsProtocol
 from schema.access import refusal
 from schema.context import Context
 from store.connect import Stores
 
 
 class EventfoldGraphQL(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWsProtocol
+    graphql_ws_handler_class = LegacyWsProtocol
+
     def __init__(self, schema: BaseSchema, max_batch: int, **options: Any) -> None:
         super().__init__(schema, **options)
         self._max_batch = max_batch
@@ -30,9 +37,63 @@ class EventfoldGraphQL(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         return await assets.graphiql(request)
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as refused:
+            # As a GraphQL error, where Strawberry answers in plain text.
+            accept = media.negotiated(request.headers.get("accept"))
+            response = media.request_error(refused.status_code, refused.reason, accept)
+        await response(scope, receive, send)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        content_type, _ = parse_content_type(request.content_type or "")
+        if request.method != "POST" or "application/json" not in content_type:
+            return await super().parse_http_body(request)
+        # Strawberry uses some fields of a JSON body unchecked: every one is checked here first.
+        try:
+            parsed = envelope.operations(self.parse_json(await request.get_body()))
+        except envelope.WrongType as wrong:
+            raise HTTPException(400, str(wrong)) from None
+        if isinstance(parsed, list):
+            self._validate_batch_request(parsed, protocol="http")
+        return parsed
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        answer = await super().get_sub_response(request)
+        answer.media_type = media.negotiated(request.headers.get("accept"))
+        return answer
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        processed = await super().process_result(request, result)
+        # Nothing ran when no error has a path: the document or its variables were refused.
+        refused = result.data is None and all(error.path is None for error in result.errors or ())
+        if refused and media.negotiated(request.headers.get("accept")) == media.GRAPHQL_RESPONSE:
+            del processed["data"]
+        return processed
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if sub_response.media_type == media.GRAPHQL_RESPONSE:
+            response.headers["content-type"] = media.GRAPHQL_RESPONSE
+            # Without `data` the request failed before execution (GraphQL over HTTP, 6.4.2).
+            if isinstance(response_data, dict) and "data" not in response_data:
+                response.status_code = 400
+        return response
+
     def decode_json(self, data: str | bytes) -> object:
         try:
             return json.loads(data)
+        except UnicodeDecodeError:
+            raise HTTPException(400, "the request body is not UTF-8, as JSON must be") from None
         except RecursionError:
             # JSON nested deeper than Python's recursion limit is as unreadable as malformed JSON, and
             # gets the same answer (400 over HTTP, close 4400 on a WebSocket) instead of a 500.

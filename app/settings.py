@@ -37,7 +37,20 @@ class Settings(BaseSettings):
     keep_alive_seconds: float = 15.0
     """How often subscriptions over the legacy graphql-ws protocol get a keep-alive message."""
     connection_init_seconds: float = 10.0
-    """How long a WebSocket may stay open without `connection_init` before it is closed."""
+    """How long a WebSocket may stay open without `connection_init` before it is closed (4408), with
+    either protocol."""
+    max_header_bytes: int = 16_384
+    """Largest request line and headers of an HTTP request (a WebSocket handshake included): larger
+    ones are refused with 400 before the application sees them."""
+    header_timeout_seconds: float = 10.0
+    """How long a connection may take to send a request's headers, from when it opened or its last
+    answer went out; then it is closed."""
+    max_connections: int = 20_000
+    """Connections (WebSockets included) beyond which HTTP requests are answered 503."""
+    allowed_hosts: list[str] = Field(default_factory=list)
+    """Host names (the `Host` header, without port) the server answers to, as JSON: ["api.example"].
+    A server on loopback answers only to loopback names and these; elsewhere, when set, to these
+    (and loopback names) only."""
     lease_seconds: float = 10.0
     """How long the projector lease lasts unless renewed: how soon a standby takes over."""
 

@@ -10,10 +10,12 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
+from access.authentication import is_loopback
 from app import assets, correlation, probes
 from app.body_limit import BodyLimit
 from app.correlation import CorrelationId
 from app.graphql_http import EventfoldGraphQL
+from app.hosts import AllowedHosts
 from app.lifespan import lifespan_for
 from app.metrics import Metrics
 from app.read_your_writes import ReadYourWrites
@@ -78,4 +80,8 @@ def _middleware(settings: Settings) -> list[Middleware]:
                 expose_headers=["x-eventfold-caught-up", correlation.HEADER],
             )
         )
+    # A server on loopback always checks the Host header: it may run open (see app/hosts.py). One
+    # elsewhere checks it once names are configured, since only the operator knows its public names.
+    if is_loopback(settings.host) or settings.allowed_hosts:
+        middleware.append(Middleware(AllowedHosts, names=settings.allowed_hosts))
     return [*middleware, Middleware(CorrelationId), Middleware(BodyLimit, max_bytes=settings.max_body_bytes)]

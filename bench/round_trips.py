@@ -106,7 +106,7 @@ async def client(
     app = create_app(settings, command_listeners=(counter,) if counter else ())
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as http,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost") as http,
     ):
         yield http
 

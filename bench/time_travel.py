@@ -83,7 +83,7 @@ async def measure(events: int, repeat: int) -> tuple[float, float, float]:
         app = create_app(Settings(mongodb_uri=None, data_dir=Path(data_dir), log_level="warning"))
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+            async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
                 head = await app.state.stores.events.head()
                 await app.state.progress.wait_for(head, seconds=3600)
                 list_times, placed_times, one_times = [], [], []

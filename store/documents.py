@@ -91,8 +91,9 @@ FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 RESERVED = frozenset({"events", "projection_state", "leases"})
 """The collections of the other ports on MongoDB: refused on both backends, so that a read model that
 runs on one runs on the other."""
-WORD = re.compile(r'\w(?:[^\s"]*\w)?')
-"""A word of a search: from its first to its last letter or digit, never across a quote."""
+WORD = re.compile(r'\w(?:[^\s"\x00-\x1f]*\w)?')
+"""A word of a search: from its first to its last letter or digit, never across a quote or a control
+character (SQLite's FTS reads a NUL as the end of the query)."""
 
 
 def collection_name(name: str) -> str:

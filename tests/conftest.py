@@ -154,7 +154,7 @@ async def serving(app: Starlette, read_own_writes: bool = True) -> AsyncIterator
     """The app started (lifespan and all) with a GraphQL client talking HTTP to it."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://eventfold.test") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
             yield GraphQLClient(http, read_own_writes)
 
 

@@ -33,7 +33,7 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://eventfold.test") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
             yield http
 
 
@@ -122,6 +122,7 @@ async def test_a_jwt_from_the_configured_issuer_acts_in_its_role(
         ({"iss": "https://evil.example"}, "issuer"),
         ({"role": "owner"}, "'role' claim must be one of admin, clerk, viewer"),
         ({"role": None}, "'role' claim"),
+        ({"role": ["admin"]}, "'role' claim must be one of admin, clerk, viewer, got ['admin']"),
         ({"exp": None}, "exp"),
     ],
 )

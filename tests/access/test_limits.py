@@ -20,7 +20,7 @@ async def client(tmp_path: Path, **limits: Any) -> AsyncIterator[httpx.AsyncClie
     app = create_app(Settings(mongodb_uri=None, data_dir=tmp_path, **limits))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://eventfold.test") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
             yield http
 
 
