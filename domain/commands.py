@@ -3,7 +3,10 @@
 A command that exists is well-formed; whether it is allowed is for the decider to say.
 """
 
+import hashlib
+import json
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
@@ -138,6 +141,16 @@ class PlaceOrder(Command):
         AfterValidator(_distinct_products),
     ]
     idempotency_key: Annotated[str, _text(200)] | None = None
+    idempotency_scope: str | None = None
+    """Whose key it is: the principal that sent it (`key:<name>`, `jwt:<subject>`), None for an anonymous
+    caller. Set by the server, never by the client: a key names an order among one caller's requests."""
+
+
+def request_fingerprint(customer_id: UUID, lines: Sequence[tuple[UUID, int]]) -> str:
+    """The hash of a placement's normalized input: the buyer and each line's product and quantity, in
+    the order sent (the idempotency key is the same by construction, the scope is in the order's id)."""
+    request = json.dumps([str(customer_id), [[str(product), quantity] for product, quantity in lines]])
+    return hashlib.sha256(request.encode()).hexdigest()
 
 
 class ShipOrder(Command):
