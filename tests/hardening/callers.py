@@ -14,9 +14,11 @@ from tests.hardening.server_process import EventfoldProcess
 
 
 @contextlib.contextmanager
-def sqlite_server(data: Path) -> Iterator[EventfoldProcess]:
-    """`eventfold serve` on loopback over a SQLite file in `data`, so anonymous callers may do everything."""
+def sqlite_server(data: Path, **settings: str) -> Iterator[EventfoldProcess]:
+    """`eventfold serve` on loopback over a SQLite file in `data`, so anonymous callers may do everything;
+    `settings` are more EVENTFOLD_ variables."""
     env = environment(Settings(mongodb_uri=None, data_dir=data)) | {"EVENTFOLD_LOG_LEVEL": "warning"}
+    env |= {f"EVENTFOLD_{name.upper()}": value for name, value in settings.items()}
     process = EventfoldProcess(env, data, "api")
     process.start()
     try:
