@@ -3,11 +3,16 @@
 import strawberry
 
 
+class _Structure:
+    """A JSON list or object sent where money goes, without its contents: Strawberry copies input values
+    recursively (deep nesting would exhaust the stack), and the command refuses anything but a string."""
+
+
 def _as_sent(value: object) -> object:
     # Whether a price has the one form the contract allows is the command's to say
     # (domain.commands.Money): there the refusal can name the input field, which an error raised
     # while GraphQL coerces a value cannot.
-    return value
+    return _Structure() if isinstance(value, (list, dict)) else value
 
 
 DecimalScalar = strawberry.scalar(

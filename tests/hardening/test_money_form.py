@@ -82,3 +82,24 @@ async def test_a_number_written_into_the_document_is_refused(server: EventfoldPr
     )
     error = await refusal(server, document)
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "price"}
+
+
+def nested(depth: int) -> object:
+    value: object = "19.90"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("price", [["19.90"], {"amount": "19.90"}], ids=["a list", "an object"])
+async def test_a_structure_is_refused_naming_the_field(server: EventfoldProcess, price: object) -> None:
+    error = await refusal(server, CREATE_PRODUCT, input={"sku": next(SKUS), "name": "Lamp", "price": price})
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "price"}
+
+
+async def test_a_price_nested_deeper_than_the_stack_is_bad_user_input(server: EventfoldProcess) -> None:
+    # Deeper than Python's default recursion limit, which copying the input value would run into.
+    error = await refusal(
+        server, CREATE_PRODUCT, input={"sku": next(SKUS), "name": "Lamp", "price": nested(1200)}
+    )
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
