@@ -3,6 +3,10 @@
 A command that exists is well-formed; whether it is allowed is for the decider to say.
 """
 
+import hashlib
+import json
+import re
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
@@ -23,6 +27,23 @@ def _text(max_length: int) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
 
 
+PRICE_FORM = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?")
+"""The one form a price takes on the wire. `[0-9]`, unlike `\\d` and unlike `Decimal()`, is ASCII digits
+only: no exponent, no digit separators, no fullwidth or Arabic-Indic digits, no whitespace."""
+
+
+def _price(value: object) -> object:
+    """A price as sent: a string of the one form, never a JSON number (a float is not money). A Decimal
+    comes from Python callers (the seeder), not from the wire, and is checked by the constraints alone."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, str) and PRICE_FORM.fullmatch(value):
+        return Decimal(value)
+    raise ValueError(
+        'must be a string of 1 to 10 digits, optionally with a point and 1 or 2 decimals, e.g. "19.90"'
+    )
+
+
 def _upper_stripped(value: object) -> object:
     return value.strip().upper() if isinstance(value, str) else value
 
@@ -33,7 +54,9 @@ Sku = Annotated[
     StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
 ]
 Email = Annotated[EmailStr, StringConstraints(max_length=254)]
-Money = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2, allow_inf_nan=False)]
+Money = Annotated[
+    Decimal, BeforeValidator(_price), Field(gt=0, max_digits=12, decimal_places=2, allow_inf_nan=False)
+]
 Quantity = Annotated[int, Field(ge=1, le=1000)]
 Version = Annotated[int, Field(ge=0)]
 Country = Annotated[CountryAlpha2, BeforeValidator(_upper_stripped)]
@@ -118,6 +141,16 @@ class PlaceOrder(Command):
         AfterValidator(_distinct_products),
     ]
     idempotency_key: Annotated[str, _text(200)] | None = None
+    idempotency_scope: str | None = None
+    """Whose key it is: the principal that sent it (`key:<name>`, `jwt:<subject>`), None for an anonymous
+    caller. Set by the server, never by the client: a key names an order among one caller's requests."""
+
+
+def request_fingerprint(customer_id: UUID, lines: Sequence[tuple[UUID, int]]) -> str:
+    """The hash of a placement's normalized input: the buyer and each line's product and quantity, in
+    the order sent (the idempotency key is the same by construction, the scope is in the order's id)."""
+    request = json.dumps([str(customer_id), [[str(product), quantity] for product, quantity in lines]])
+    return hashlib.sha256(request.encode()).hexdigest()
 
 
 class ShipOrder(Command):

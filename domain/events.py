@@ -97,6 +97,10 @@ class OrderPlaced(OrderEvent):
     lines: tuple[PlacedLine, ...]
     total: Decimal
     idempotency_key: str | None = None
+    request_fingerprint: str | None = None
+    """With an idempotency key, the hash of what was asked (`domain.commands.request_fingerprint`), so that
+    a repeat of the key asking for something else is told apart. Absent from placements recorded before
+    it was kept; theirs follows from the buyer and lines they record."""
 
 
 class OrderShipped(OrderEvent):

@@ -7,10 +7,10 @@ from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
 
-from domain.commands import CancelOrder, PlaceOrder, ShipOrder
+from domain.commands import CancelOrder, PlaceOrder, ShipOrder, request_fingerprint
 from domain.customer import Customer
 from domain.decider import Decider
-from domain.errors import InvalidState, NotFound
+from domain.errors import Conflict, InvalidState, NotFound
 from domain.events import (
     OrderCancelled,
     OrderEvent,
@@ -42,6 +42,8 @@ class Order:
     placed_at: datetime
     version: int
     idempotency_key: str | None = None
+    request_fingerprint: str | None = None
+    """What the keyed placement asked for (see `OrderPlaced.request_fingerprint`)."""
     shipped_at: datetime | None = None
     carrier: str | None = None
     tracking_number: str | None = None
@@ -60,6 +62,7 @@ def evolve(state: Order | None, event: OrderEvent, stream_id: UUID, at: datetime
             placed_at=at,
             version=1,
             idempotency_key=event.idempotency_key,
+            request_fingerprint=_fingerprint(event),
         )
     if state is None:
         raise ValueError(f"{event.type_name} before OrderPlaced in stream {stream_id}")
@@ -78,6 +81,21 @@ def evolve(state: Order | None, event: OrderEvent, stream_id: UUID, at: datetime
     raise TypeError(f"unexpected order event {event.type_name}")
 
 
+def _fingerprint(event: OrderPlaced) -> str | None:
+    if event.idempotency_key is None:
+        return None
+    # A placement recorded before fingerprints were kept asked for exactly the buyer and lines it records.
+    return event.request_fingerprint or request_fingerprint(
+        event.customer_id, [(line.product_id, line.quantity) for line in event.lines]
+    )
+
+
+def _asked(command: PlaceOrder) -> str:
+    return request_fingerprint(
+        command.customer_id, [(line.product_id, line.quantity) for line in command.lines]
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Placing:
     """`PlaceOrder` with what deciding it reads beyond the order's own stream: the buyer, and those of
@@ -94,11 +112,17 @@ def place(
     customer: Customer | None,
     products: Mapping[UUID, Product],
 ) -> list[OrderEvent]:
-    """Decide `PlaceOrder`. A repeat of an idempotent placement decides nothing."""
+    """Decide `PlaceOrder`. A repeat of an idempotent placement decides nothing; another request under its
+    key is refused without a word about the order it placed (whose buyer that is, or its id)."""
     if state is not None:
-        if command.idempotency_key is not None and state.idempotency_key == command.idempotency_key:
-            return []
-        raise InvalidState(f"order {command.order_id} already exists")
+        if command.idempotency_key is None or state.idempotency_key != command.idempotency_key:
+            raise InvalidState(f"order {command.order_id} already exists")
+        if state.request_fingerprint != _asked(command):
+            raise Conflict(
+                "this idempotencyKey was already used for a different order (other customer or lines); "
+                "send a new key for a new order"
+            )
+        return []
     if customer is None:
         raise NotFound("customer", command.customer_id)
     lines = []
@@ -124,6 +148,7 @@ def place(
             lines=tuple(lines),
             total=total,
             idempotency_key=command.idempotency_key,
+            request_fingerprint=None if command.idempotency_key is None else _asked(command),
         )
     ]
 

@@ -69,7 +69,11 @@ class PlaceOrderInput:
     lines: list[OrderLineInput]
     idempotency_key: str | None = strawberry.field(
         default=None,
-        description="Repeating a key returns the first result and records nothing new.",
+        description=(
+            "Repeating a key with the same customer and lines returns the first result and records "
+            "nothing new; with anything else it is CONFLICT. Each caller (API key, JWT subject, the "
+            "anonymous caller) has keys of its own."
+        ),
     )
 
 

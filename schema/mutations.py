@@ -27,11 +27,12 @@ ContextInfo = Info[Context, None]
 
 
 async def _run(
-    info: ContextInfo, command_type: type[commands.Command], input: object, **ids: uuid.UUID
+    info: ContextInfo, command_type: type[commands.Command], input: object, **assigned: object
 ) -> Outcome[Any]:
-    """The input as a command, handled. `ids` names what a new entity is called; where the rules need
-    an id that follows from a natural key (SKU, idempotency key), the handler derives it instead."""
-    command = build(command_type, {**strawberry.asdict(input), **ids})
+    """The input as a command, handled. `assigned` is what the server sets itself: what a new entity is
+    called (where the rules need an id that follows from a natural key, SKU or idempotency key, the
+    handler derives it instead), and whose idempotency key it is."""
+    command = build(command_type, {**strawberry.asdict(input), **assigned})
     return await info.context.commands.handle(command, info.context.metadata())
 
 
@@ -71,7 +72,10 @@ class Mutation:
 
     @strawberry.mutation
     async def place_order(self, info: ContextInfo, input: PlaceOrderInput) -> OrderPayload:
-        return OrderPayload.from_outcome(await _run(info, commands.PlaceOrder, input, order_id=uuid.uuid4()))
+        principal = info.context.caller.principal
+        scope = None if principal is None else principal.name
+        outcome = await _run(info, commands.PlaceOrder, input, order_id=uuid.uuid4(), idempotency_scope=scope)
+        return OrderPayload.from_outcome(outcome)
 
     @strawberry.mutation
     async def ship_order(self, info: ContextInfo, input: ShipOrderInput) -> OrderPayload:

@@ -1,26 +1,26 @@
 """Custom scalars: money travels as a decimal string, never a float."""
 
-from decimal import Decimal, InvalidOperation
-
 import strawberry
 
 
-def _parse_decimal(value: object) -> Decimal:
-    # A JSON number arrives as int or float; str() keeps what the client wrote (19.9, not 19.899...).
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError('a Decimal is a string such as "19.90"')
-    try:
-        parsed = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not a decimal number") from None
-    if not parsed.is_finite():
-        raise ValueError(f"{value!r} is not a finite decimal number")
-    return parsed
+class _Structure:
+    """A JSON list or object sent where money goes, without its contents: Strawberry copies input values
+    recursively (deep nesting would exhaust the stack), and the command refuses anything but a string."""
+
+
+def _as_sent(value: object) -> object:
+    # Whether a price has the one form the contract allows is the command's to say
+    # (domain.commands.Money): there the refusal can name the input field, which an error raised
+    # while GraphQL coerces a value cannot.
+    return _Structure() if isinstance(value, (list, dict)) else value
 
 
 DecimalScalar = strawberry.scalar(
     name="Decimal",
-    description='Money as a decimal string, e.g. "19.90".',
+    description=(
+        'Money as a decimal string, e.g. "19.90": 1 to 10 ASCII digits, optionally a point and 1 or 2 '
+        "more; never a JSON number."
+    ),
     serialize=str,
-    parse_value=_parse_decimal,
+    parse_value=_as_sent,
 )

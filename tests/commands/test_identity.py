@@ -22,3 +22,15 @@ def test_an_order_is_named_by_its_idempotency_key_when_it_has_one() -> None:
     assert identified(keyed).order_id == order_id_for_idempotency_key("k-1")
     unkeyed = keyed.model_copy(update={"idempotency_key": None})
     assert identified(unkeyed) == unkeyed
+
+
+def test_a_key_names_another_order_for_each_caller() -> None:
+    keyed = PlaceOrder(order_id=uuid.uuid4(), customer_id=uuid.uuid4(), lines=LINES, idempotency_key="k-1")
+    ids = {
+        identified(keyed.model_copy(update={"idempotency_scope": scope})).order_id
+        for scope in (None, "key:shop-a", "key:shop-b", "jwt:shop-a")
+    }
+    assert len(ids) == 4
+    assert identified(keyed.model_copy(update={"idempotency_scope": "key:shop-a"})).order_id == (
+        order_id_for_idempotency_key("k-1", "key:shop-a")
+    )

@@ -52,6 +52,42 @@ def test_a_price_is_positive_with_at_most_two_decimals(price: str) -> None:
         CreateProduct(product_id=ID, sku="W-1", name="Widget", price=Decimal(price))
 
 
+@pytest.mark.parametrize("price", ["19.90", "19.9", "19", "0.01", "9999999999.99"])
+def test_a_price_sent_as_a_string_of_digits_is_taken(price: str) -> None:
+    command = CreateProduct.model_validate({"product_id": ID, "sku": "W-1", "name": "Widget", "price": price})
+    assert command.price == Decimal(price)
+
+
+@pytest.mark.parametrize(
+    "price",
+    [
+        19.9,
+        20,
+        True,
+        None,
+        "1e2",
+        "1_000",
+        "\uff11\uff19",
+        "\u0661\u0669.\u0669\u0660",
+        " 19.90",
+        "19.90 ",
+        "+19.90",
+        "-19.90",
+        "19.",
+        ".5",
+        "1.999",
+        "12345678901",
+        "NaN",
+        "",
+    ],
+    ids=ascii,
+)
+def test_a_price_in_any_other_form_names_the_price(price: object) -> None:
+    with pytest.raises(ValidationError) as invalid:
+        CreateProduct.model_validate({"product_id": ID, "sku": "W-1", "name": "Widget", "price": price})
+    assert invalid.value.errors()[0]["loc"] == ("price",)
+
+
 @pytest.mark.parametrize("sku", ["", "has space", "-leading-dash", "x" * 65, "ünïcode"])
 def test_a_sku_is_a_short_code(sku: str) -> None:
     with pytest.raises(ValidationError):

@@ -1,11 +1,13 @@
+import json
 import uuid
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from domain import customer, order, product
-from domain.commands import CancelOrder, OrderLineInput, PlaceOrder, ShipOrder
-from domain.errors import InvalidState, NotFound
+from domain.commands import CancelOrder, OrderLineInput, PlaceOrder, ShipOrder, request_fingerprint
+from domain.errors import Conflict, InvalidState, NotFound
 from domain.events import (
     CustomerRegistered,
     OrderCancelled,
@@ -14,6 +16,7 @@ from domain.events import (
     PlacedLine,
     ProductCreated,
     ProductPriceChanged,
+    event_from_json,
 )
 from tests.domain.given import START, given
 
@@ -79,6 +82,43 @@ def test_a_repeated_idempotency_key_decides_nothing() -> None:
     [placed] = order.place(keyed, None, BUYER, CATALOGUE)
     state = given(order.evolve, ORDER, placed)
     assert order.place(keyed, state, BUYER, CATALOGUE) == []
+
+
+KEYED = PLACE.model_copy(update={"idempotency_key": "k-1"})
+OTHER_REQUESTS: dict[str, dict[str, Any]] = {
+    "another customer": {"customer_id": uuid.uuid4()},
+    "another quantity": {"lines": (OrderLineInput(product_id=WIDGET, quantity=4), PLACE.lines[1])},
+    "a line less": {"lines": PLACE.lines[:1]},
+    "the lines in another order": {"lines": PLACE.lines[::-1]},
+}
+
+
+def test_a_keyed_placement_records_the_fingerprint_of_what_it_asked_for() -> None:
+    fingerprint = request_fingerprint(CUSTOMER, [(WIDGET, 3), (GADGET, 2)])
+    assert order.place(KEYED, None, BUYER, CATALOGUE) == [
+        PLACED.model_copy(update={"idempotency_key": "k-1", "request_fingerprint": fingerprint})
+    ]
+
+
+@pytest.mark.parametrize("other", OTHER_REQUESTS.values(), ids=OTHER_REQUESTS.keys())
+def test_another_request_under_a_used_key_is_a_conflict_that_tells_nothing_of_the_order(
+    other: dict[str, Any],
+) -> None:
+    state = given(order.evolve, ORDER, *order.place(KEYED, None, BUYER, CATALOGUE))
+    with pytest.raises(Conflict) as conflict:
+        order.place(KEYED.model_copy(update=other), state, BUYER, CATALOGUE)
+    for secret in (str(ORDER), str(CUSTOMER), "Ann", "ann@example.com", "Widget"):
+        assert secret not in conflict.value.message
+
+
+def test_a_placement_recorded_before_fingerprints_were_kept_is_judged_by_what_it_records() -> None:
+    stored = {**PLACED.to_json_data(), "idempotencyKey": "k-1"}
+    del stored["requestFingerprint"]
+    state = given(order.evolve, ORDER, event_from_json("OrderPlaced", 1, json.dumps(stored)))
+
+    assert order.place(KEYED, state, BUYER, CATALOGUE) == []
+    with pytest.raises(Conflict):
+        order.place(KEYED.model_copy(update=OTHER_REQUESTS["another quantity"]), state, BUYER, CATALOGUE)
 
 
 def test_placing_over_an_existing_order_without_its_key_is_refused() -> None:

@@ -65,15 +65,16 @@ async def test_invalid_customer_input_is_bad_user_input_naming_the_field(
 @pytest.mark.parametrize(
     ("price", "words"),
     [
-        ("-1", "greater than 0"),
-        ("1.999", "2 decimal places"),
-        ("abc", "not a decimal"),
-        ("NaN", "not a finite"),
+        ("0.00", "greater than 0"),
+        ("-1", '1 or 2 decimals, e.g. "19.90"'),
+        ("1.999", '1 or 2 decimals, e.g. "19.90"'),
+        ("abc", '1 or 2 decimals, e.g. "19.90"'),
+        ("NaN", '1 or 2 decimals, e.g. "19.90"'),
     ],
 )
 async def test_an_invalid_price_is_bad_user_input(graphql: GraphQLClient, price: str, words: str) -> None:
     error = await rejected(graphql, CREATE_PRODUCT, input={"sku": "W-1", "name": "Widget", "price": price})
-    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "price"}
     assert words in error["message"]
 
 
