@@ -93,20 +93,6 @@ def test_a_document_is_parsed_no_further_than_the_token_limit(open_server: Event
     assert cpu < 0.3
 
 
-def test_distinct_big_documents_are_not_remembered(open_server: EventfoldProcess) -> None:
-    """Only short documents are cached: a comment changed in each of many big ones leaves nothing."""
-    post(open_server, {"query": "{ projections { name } }\n#" + "x" * 900_000})
-    before = open_server.resident_bytes()
-    deadline = time.monotonic() + 120
-    for n in range(60):
-        answer, _ = post(open_server, {"query": f"{{ projections {{ name }} }}\n# {n} " + "x" * 900_000})
-        assert "errors" not in answer
-        assert time.monotonic() < deadline
-    grown = open_server.resident_bytes() - before
-    print(f"60 distinct 900 KB documents: resident memory grew {grown / 2**20:.1f} MiB")
-    assert grown < 40 * 2**20
-
-
 @pytest.mark.parametrize(
     "query",
     [
