@@ -1,8 +1,7 @@
-"""The one walk over what a GraphQL operation selects, shared by everything that judges an operation
-before it runs: which root fields it asks for (access, metrics) and what it may cost (limits)."""
+"""The walk over what a GraphQL operation selects at its root, shared by everything that judges an
+operation by the fields it asks for: access (which root fields) and metrics (how to label it)."""
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 
 from graphql import (
     DocumentNode,
@@ -26,41 +25,23 @@ def fragments_of(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
     }
 
 
-@dataclass(frozen=True, slots=True)
-class Field:
-    """A field selected, with what a walk below it needs."""
-
-    node: FieldNode
-    fragments: Fragments | None
-    within: frozenset[str]
-    """The named fragments this field was reached through. A walk below it expands none of them
-    again, so that cyclic fragments, which validation reports in the same pass, still end."""
-
-    def fields(self) -> Iterator["Field"]:
-        """The fields selected inside this one, as `fields` finds them."""
-        if self.node.selection_set is None:
-            return iter(())
-        return fields(self.node.selection_set, self.fragments, self.within)
-
-
-def fields(
-    selections: SelectionSetNode, fragments: Fragments | None, within: frozenset[str] = frozenset()
-) -> Iterator[Field]:
+def fields(selections: SelectionSetNode, fragments: Fragments | None, seen: set[str]) -> Iterator[FieldNode]:
     """The fields of a selection set in document order, those of its fragments (named or inline)
-    in their place. With `fragments` None no fragment is looked into: only the fields written out
-    directly are found."""
+    in their place. Each named fragment is opened once per walk (`seen`): a second spread adds no
+    field name, and opening it again would let fragments that spread each other twice cost time
+    exponential in the document's length (cycles, which validation reports, end the same way). With
+    `fragments` None no fragment is looked into: only the fields written out directly are found."""
     for selection in selections.selections:
         if isinstance(selection, FieldNode):
-            yield Field(selection, fragments, within)
+            yield selection
         elif fragments is None:
             continue
         elif isinstance(selection, InlineFragmentNode):
-            yield from fields(selection.selection_set, fragments, within)
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            fragment = fragments.get(name) if name not in within else None
-            if fragment is not None:
-                yield from fields(fragment.selection_set, fragments, within | {name})
+            yield from fields(selection.selection_set, fragments, seen)
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+            seen.add(selection.name.value)
+            if (fragment := fragments.get(selection.name.value)) is not None:
+                yield from fields(fragment.selection_set, fragments, seen)
 
 
 def root_fields(
@@ -71,5 +52,5 @@ def root_fields(
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return None
-    selected = fields(operation.selection_set, fragments_of(document) if expand_fragments else None)
-    return operation.operation, [field.node.name.value for field in selected]
+    selected = fields(operation.selection_set, fragments_of(document) if expand_fragments else None, set())
+    return operation.operation, [field.name.value for field in selected]

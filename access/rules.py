@@ -9,9 +9,7 @@ execution (`EventfoldSchema.stream` in schema/__init__.py; see live/multiplex.py
 otherwise skip the extension.
 """
 
-import functools
-
-from graphql import DocumentNode, GraphQLSyntaxError, OperationType, parse
+from graphql import DocumentNode, OperationType
 
 from access.operations import root_fields
 from access.principals import Caller, Role
@@ -82,12 +80,3 @@ def operation_of(
     expanded; None if the document names no such operation (validation will say so)."""
     found = root_fields(document, operation_name)
     return None if found is None else (found[0], frozenset(found[1]))
-
-
-@functools.lru_cache(maxsize=1024)
-def parsed_operation(query: str, operation_name: str | None) -> tuple[OperationType, frozenset[str]] | None:
-    """`operation_of` a query not parsed yet; None also when it does not parse."""
-    try:
-        return operation_of(parse(query), operation_name)
-    except GraphQLSyntaxError:
-        return None

@@ -1,5 +1,6 @@
 """The GraphQL endpoint over HTTP and WebSocket: Strawberry's ASGI app with eventfold's context,
-authentication of WebSocket connections, and refusals that say which limit was hit."""
+authentication of WebSocket connections (and of each operation sent over them), batches priced as
+a whole, and refusals that say which limit was hit."""
 
 import json
 import uuid
@@ -14,13 +15,13 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, GraphQLRequestProtocol
 from strawberry.http.parse_content_type import parse_content_type
-from strawberry.schema.base import BaseSchema
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from access.authentication import Authenticator
 from app import assets, correlation, envelope, media
 from app.sockets import LegacyWsProtocol, TransportWsProtocol
+from schema import EventfoldSchema
 from schema.access import refusal
 from schema.context import Context
 from store.connect import Stores
@@ -30,8 +31,9 @@ class EventfoldGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWsProtocol
     graphql_ws_handler_class = LegacyWsProtocol
 
-    def __init__(self, schema: BaseSchema, max_batch: int, **options: Any) -> None:
+    def __init__(self, schema: EventfoldSchema, max_batch: int, **options: Any) -> None:
         super().__init__(schema, **options)
+        self._schema = schema
         self._max_batch = max_batch
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -104,6 +106,7 @@ class EventfoldGraphQL(GraphQL[Context, None]):
         stores: Stores = state.stores
         authenticator: Authenticator = state.authenticator
         correlation_id = correlation.current.get() or str(uuid.uuid4())
+        credential = request.headers.get("authorization")
         return Context(
             events=stores.events,
             commands=state.commands,
@@ -114,8 +117,9 @@ class EventfoldGraphQL(GraphQL[Context, None]):
             broadcaster=state.broadcaster,
             correlation_id=correlation_id,
             api_keys=state.api_keys,
-            caller=await authenticator.caller(request.headers.get("authorization")),
+            caller=await authenticator.caller(credential),
             authenticate=authenticator.caller,
+            credential=credential,
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -125,6 +129,7 @@ class EventfoldGraphQL(GraphQL[Context, None]):
             token = params.get("authorization", params.get("Authorization"))
             if isinstance(token, str):
                 context.caller = await context.authenticate(token)
+                context.credential = token
         if (refused := refusal(context.caller)) is not None:
             raise ConnectionRejectionError({"message": refused.message})
         unset: UnsetType = UNSET
@@ -141,3 +146,22 @@ class EventfoldGraphQL(GraphQL[Context, None]):
                 f"this one has {len(request_data)}",
             )
         super()._validate_batch_request(request_data, protocol)
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> Any:
+        """A batch is priced as a whole: a batch of operations each just under the cost limit would
+        otherwise cost as much as that many requests. One over the limit runs none of them."""
+        if isinstance(request_data, list):
+            operations = [(data.query, data.operation_name) for data in request_data]
+            if (error := self._schema.batch_refusal(context.caller, operations)) is not None:
+                return [ExecutionResult(data=None, errors=[error]) for _ in request_data]
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )

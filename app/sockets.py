@@ -1,25 +1,41 @@
-"""Strawberry's two WebSocket protocols, with each message's types checked before it is handled, and
-the legacy `graphql-ws` one closed (4408) when no `connection_init` comes in time, as
-`graphql-transport-ws` already is."""
+"""Strawberry's two WebSocket protocols, with each message's types checked before it is handled, the
+caller checked again before each operation starts, and the legacy `graphql-ws` one closed (4408) when
+no `connection_init` comes in time, as `graphql-transport-ws` already is."""
 
 import asyncio
 import contextlib
 from typing import Any
 
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message, SubscribeMessage
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import (
     ConnectionInitMessage,
     ErrorMessage,
     OperationMessage,
+    StartMessage,
 )
 
 from app.envelope import message_problem
+from schema.access import refusal
 from schema.context import Context
 
 INVALID = 4400
 INIT_TIMEOUT = 4408
+FORBIDDEN = 4403
+"""How a socket whose credential no longer stands is closed, as graphql-transport-ws closes one
+refused at connection_init."""
+
+
+async def still_allowed(context: Context) -> bool:
+    """Whether the socket's credential still stands (a key revoked or a JWT expired since it was
+    opened does not). One that cannot be checked now, the database being away, keeps the caller it
+    had, as a key seen before keeps working over HTTP."""
+    caller = await context.authenticate(context.credential)
+    if caller.unverified:
+        return True
+    context.caller = caller
+    return refusal(caller) is None
 
 
 class TransportWsProtocol(BaseGraphQLTransportWSHandler[Context, None]):
@@ -29,6 +45,12 @@ class TransportWsProtocol(BaseGraphQLTransportWSHandler[Context, None]):
             await self.handle_invalid_message(problem)
             return
         await super().handle_message(message)
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if self.connection_acknowledged and not await still_allowed(self.context):
+            await self.websocket.close(code=FORBIDDEN, reason="Forbidden")
+            return
+        await super().handle_subscribe(message)
 
 
 class LegacyWsProtocol(BaseGraphQLWSHandler[Context, None]):
@@ -53,6 +75,12 @@ class LegacyWsProtocol(BaseGraphQLWSHandler[Context, None]):
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         self._initialised = True
         await super().handle_connection_init(message)
+
+    async def handle_start(self, message: StartMessage) -> None:
+        if self.connection_acknowledged and not await still_allowed(self.context):
+            await self.websocket.close(code=FORBIDDEN, reason="Forbidden")
+            return
+        await super().handle_start(message)
 
     async def handle_message(self, message: OperationMessage) -> None:
         problem = message_problem(message, "start")

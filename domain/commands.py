@@ -22,6 +22,8 @@ from pydantic_extra_types.country import CountryAlpha2
 
 from domain.values import Address, Value
 
+MAX_ORDER_LINES = 100
+
 
 def _text(max_length: int) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
@@ -137,7 +139,7 @@ class PlaceOrder(Command):
     customer_id: UUID
     lines: Annotated[
         tuple[OrderLineInput, ...],
-        Field(min_length=1, max_length=100),
+        Field(min_length=1, max_length=MAX_ORDER_LINES),
         AfterValidator(_distinct_products),
     ]
     idempotency_key: Annotated[str, _text(200)] | None = None

@@ -13,14 +13,15 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
-from access.rules import parsed_operation
+from access.principals import Caller
+from access.rules import operation_of
 from live.multiplex import key_of
-from schema.access import Authorization, denial
+from schema.access import Authorization, denial, refusal
 from schema.api_keys import ApiKeyMutation, ApiKeyQuery
 from schema.audit_queries import AuditQuery
 from schema.context import Context
 from schema.errors import ErrorCodes, log_unexpected
-from schema.limits import Limits, limit_extensions
+from schema.limits import Documents, Limits, cost_error, limit_extensions, operation_cost
 from schema.mutations import Mutation
 from schema.read_queries import ReadModelQuery
 from schema.scalars import DecimalScalar
@@ -37,9 +38,41 @@ async def _refused(error: GraphQLError) -> AsyncIterator[ExecutionResult]:
 
 
 class EventfoldSchema(strawberry.Schema):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, limits: Limits, documents: Documents, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.limits = limits
+        self.documents = documents
         self.multiplexer = SharedSubscriptions()
+
+    def _operation(
+        self, query: str | None, operation_name: str | None
+    ) -> tuple[OperationType, frozenset[str]] | None:
+        """The operation's type and root fields; None when there is no query or it does not parse."""
+        if query is None:
+            return None
+        try:
+            return operation_of(self.documents.parse(query), operation_name)
+        except GraphQLError:
+            return None
+
+    def batch_refusal(
+        self, caller: Caller, operations: list[tuple[str | None, str | None]]
+    ) -> GraphQLError | None:
+        """Why a batch of (query, operation name) may not run as a whole: it costs more than one
+        operation may. A caller refused outright is answered per operation, nothing parsed."""
+        if refusal(caller) is not None:
+            return None
+        found = 0
+        for query, operation_name in operations:
+            try:
+                document = self.documents.parse(query or "")
+            except GraphQLError:
+                continue
+            found += operation_cost(self._schema, document, operation_name)
+        if found <= self.limits.max_cost:
+            return None
+        error = cost_error(found, self.limits.max_cost, "batch")
+        return GraphQLError(error.message, extensions={"code": "BAD_USER_INPUT", **(error.extensions or {})})
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -50,9 +83,11 @@ class EventfoldSchema(strawberry.Schema):
     async def execute(self, query: str | None, *args: Any, **kwargs: Any) -> ExecutionResult:
         """One answer per request: a subscription sent that way cannot be answered (it would be
         executed as a query that returns a stream, which GraphQL then reports as a server error).
-        Strawberry's views pass everything after the query by keyword."""
-        operation_name = kwargs.get("operation_name")
-        found = parsed_operation(query, operation_name) if query is not None else None
+        Strawberry's views pass everything after the query by keyword. A caller refused outright
+        costs nothing more than that answer: the document is not even parsed."""
+        if (error := refusal(cast("Context", kwargs.get("context_value")).caller)) is not None:
+            return ExecutionResult(data=None, errors=[error])
+        found = self._operation(query, kwargs.get("operation_name"))
         if found is not None and found[0] is OperationType.SUBSCRIPTION:
             return ExecutionResult(
                 data=None, errors=[GraphQLError(SUBSCRIPTIONS_STREAM, extensions={"code": "BAD_USER_INPUT"})]
@@ -84,7 +119,9 @@ class EventfoldSchema(strawberry.Schema):
             # Subscriptions yield ExecutionResults only (no incremental delivery here).
             return cast("AsyncIterator[ExecutionResult]", results)
 
-        found = parsed_operation(query, operation_name) if query is not None else None
+        if (error := refusal(cast("Context", context_value).caller)) is not None:
+            return _refused(error)
+        found = self._operation(query, operation_name)
         if query is None or found is None or found[0] is not OperationType.SUBSCRIPTION:
             return await start()
         # A subscription that joins a running execution skips the extensions: check its caller here.
@@ -98,11 +135,14 @@ def build_schema(
 ) -> EventfoldSchema:
     """`extensions` run before the one that codes errors (the app adds its metrics here)."""
     limits = limits or Limits()
+    documents = Documents(limits.max_tokens)
     return EventfoldSchema(
+        limits,
+        documents,
         query=merge_types("Query", (ReadModelQuery, AuditQuery, ApiKeyQuery)),
         mutation=merge_types("Mutation", (Mutation, ApiKeyMutation)),
         subscription=Subscription,
-        extensions=[Authorization, *limit_extensions(limits), *extensions, ErrorCodes],
+        extensions=[Authorization, *limit_extensions(limits, documents), *extensions, ErrorCodes],
         scalar_overrides={Decimal: DecimalScalar},
         config=StrawberryConfig(batching_config={"max_operations": limits.max_batch}),
     )

@@ -35,6 +35,8 @@ class Context:
     caller: Caller
     authenticate: Callable[[str | None], Awaitable[Caller]]
     """Who a token stands for: WebSocket clients present theirs in connection_init."""
+    credential: str | None = None
+    """The `Authorization` value `caller` was made of: a socket checks it again for each operation."""
     connection_params: object = None
     customers: DataLoader[str, Document | None] = field(init=False)
 

@@ -1,37 +1,73 @@
 """Limits on what one operation may ask for, so that no single request can tie up the server.
 
-Each is checked before execution and its error names the limit and its value. Page sizes are
-checked where they are read (schema/pagination.py), request bodies by the app (app/body_limit.py).
+Each is checked before execution and its error names the limit and its value. The document is
+parsed with the token limit in force, and everything judged from it (depth, aliases, cost, page
+sizes) comes from one walk that works out each named fragment's figures once and reuses them: the
+checks take time linear in the document, however its fragments spread each other. Page sizes given
+by variables are checked where they are read (schema/pagination.py), request bodies by the app
+(app/body_limit.py).
 """
 
+import contextlib
 import functools
-from collections.abc import Callable, Iterable
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
+    FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
     IntValueNode,
+    Node,
     OperationDefinitionNode,
+    SelectionSetNode,
     ValidationContext,
     ValidationRule,
+    get_named_type,
+    get_nullable_type,
+    get_operation_ast,
+    is_list_type,
+    parse,
 )
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from graphql.validation import ASTValidationRule
+from strawberry.extensions import AddValidationRules, DisableIntrospection, SchemaExtension
+from strawberry.schema.schema import validate_document
 
-from access.operations import Field, fields, fragments_of
-from schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from access.operations import fragments_of
+from domain.commands import MAX_ORDER_LINES
+from projections.read_models import ALL
+from schema.pagination import MAX_PAGE_SIZE
+from schema.read_queries import MAX_TOP_PRODUCTS
 
 CACHED_DOCUMENTS = 1_000
-"""Validated documents remembered: clients send the same few documents over and over."""
+"""Parsed and validated documents remembered: clients send the same few documents over and over."""
+CACHED_LENGTH = 10_000
+"""Longest document remembered, in characters: the documents clients repeat are short, and a cap
+keeps distinct big documents (a comment changed) from filling memory."""
+
+SIZE_ARGUMENTS = {"first": MAX_PAGE_SIZE, "top": MAX_TOP_PRODUCTS}
+"""Arguments that size a list, with their largest value."""
+LIST_LENGTHS = {
+    "Order.lines": MAX_ORDER_LINES,
+    "SalesReport.topProducts": MAX_TOP_PRODUCTS,
+    "Query.projections": len(ALL),
+    # Every command records at most one event.
+    "CustomerPayload.events": 1,
+    "ProductPayload.events": 1,
+    "OrderPayload.events": 1,
+}
+"""The longest each list field without a `first` can be. A connection's `edges` count once: its page
+size already multiplies what is below the connection; any other list counts as a page of the
+largest size."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,66 +80,238 @@ class Limits:
     introspection: bool = True
 
 
-def _page_size(field: FieldNode) -> int:
-    """A connection's page size: `first` when written out, its maximum when a variable gives it
-    (the validation does not see variables), its default when absent."""
-    for argument in field.arguments or ():
-        if argument.name.value == "first":
-            value = argument.value
-            return int(value.value) if isinstance(value, IntValueNode) else MAX_PAGE_SIZE
-    return DEFAULT_PAGE_SIZE
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """What a selection set asks for: how deep it nests, its aliases and its cost, each fragment
+    spread counted as often as it is spread."""
+
+    depth: int = 0
+    aliases: int = 0
+    cost: int = 0
+
+    def __add__(self, other: "Figures") -> "Figures":
+        return Figures(max(self.depth, other.depth), self.aliases + other.aliases, self.cost + other.cost)
 
 
-def _is_connection(field: FieldNode) -> bool:
-    return field.selection_set is not None and any(
-        isinstance(selection, FieldNode) and selection.name.value == "edges"
-        for selection in field.selection_set.selections
+NOTHING = Figures()
+
+
+def _size(node: FieldNode, name: str, definition: GraphQLField) -> tuple[int, GraphQLError | None]:
+    """The size `node` asks for with argument `name`: its literal value, the largest when a variable
+    gives it, the schema's default when absent; and the error if the literal is out of bounds."""
+    largest = SIZE_ARGUMENTS[name]
+    for argument in node.arguments or ():
+        if argument.name.value == name:
+            if not isinstance(argument.value, IntValueNode):
+                return largest, None
+            value = int(argument.value.value)
+            if 1 <= value <= largest:
+                return value, None
+            message = f"{name}: must be between 1 and {largest}, got {value}"
+            return largest, GraphQLError(message, argument, extensions={"field": name})
+    default = definition.args[name].default_value
+    return (default if isinstance(default, int) else largest), None
+
+
+class Walk:
+    """One document's figures, each named fragment's worked out once (`fragment`)."""
+
+    def __init__(self, schema: GraphQLSchema, document: DocumentNode) -> None:
+        self._schema = schema
+        self._fragments = fragments_of(document)
+        self._figured: dict[str, Figures] = {}
+        self._open: set[str] = set()
+        self.errors: list[GraphQLError] = []
+        """Sizes out of bounds, each reported once, wherever it is (under @skip too)."""
+
+    def operation(self, operation: OperationDefinitionNode) -> Figures:
+        return self.selections(operation.selection_set, self._schema.get_root_type(operation.operation))
+
+    def selections(self, selections: SelectionSetNode, parent: GraphQLNamedType | None) -> Figures:
+        total = NOTHING
+        for selection in selections.selections:
+            if isinstance(selection, FieldNode):
+                total += self._field(selection, parent)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                inner = self._schema.get_type(condition.name.value) if condition else parent
+                total += self.selections(selection.selection_set, inner)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += self._fragment(selection.name.value)
+        return total
+
+    def _fragment(self, name: str) -> Figures:
+        if (figured := self._figured.get(name)) is not None:
+            return figured
+        fragment = self._fragments.get(name)
+        # Unknown fragments and cycles are reported by GraphQL's own rules.
+        if fragment is None or name in self._open:
+            return NOTHING
+        self._open.add(name)
+        figured = self.selections(
+            fragment.selection_set, self._schema.get_type(fragment.type_condition.name.value)
+        )
+        self._open.discard(name)
+        self._figured[name] = figured
+        return figured
+
+    def _field(self, node: FieldNode, parent: GraphQLNamedType | None) -> Figures:
+        name = node.name.value
+        fields = parent.fields if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType) else {}
+        definition = fields.get(name)
+        aliases = 1 if node.alias else 0
+        if node.selection_set is None:
+            return Figures(0, aliases, 1)
+        inner = self.selections(node.selection_set, get_named_type(definition.type) if definition else None)
+        # Introspection fields do not count towards the depth, as GraphiQL's query nests deeply.
+        depth = 0 if name.startswith("__") else 1 + inner.depth
+        length = self._length(node, parent, definition) if definition and parent else 1
+        return Figures(depth, aliases + inner.aliases, 1 + inner.cost * length)
+
+    def _length(self, node: FieldNode, parent: GraphQLNamedType, definition: GraphQLField) -> int:
+        """How many times what is selected inside `node` may be resolved."""
+        length = 1
+        for name in SIZE_ARGUMENTS.keys() & definition.args.keys():
+            size, error = _size(node, name, definition)
+            if error is not None:
+                self.errors.append(error)
+            if name == "first":
+                length = size
+        if "first" in definition.args or parent.name.startswith("__"):
+            return length
+        if not is_list_type(get_nullable_type(definition.type)):
+            return 1
+        if parent.name.endswith("Connection") and node.name.value == "edges":
+            return 1
+        return LIST_LENGTHS.get(f"{parent.name}.{node.name.value}", MAX_PAGE_SIZE)
+
+
+def operation_cost(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> int:
+    """What the operation that runs costs (0 when the document names none: validation says so)."""
+    operation = get_operation_ast(document, operation_name)
+    return 0 if operation is None else Walk(schema, document).operation(operation).cost
+
+
+def cost_error(found: int, max_cost: int, what: str = "operation", node: Node | None = None) -> GraphQLError:
+    return GraphQLError(
+        f"this {what} costs {found}, above the limit of {max_cost} (a field costs 1, times the page size "
+        "of each connection or list it is in; ask for fewer fields or smaller pages)",
+        node,
+        extensions={"limit": "max_cost", "max": max_cost},
     )
 
 
-def cost(selected: Iterable[Field]) -> int:
-    """Each field costs 1, and everything selected inside a connection costs once per node of its
-    page: an estimate of the documents the operation can make the server read and encode."""
-    return sum(
-        1 + cost(field.fields()) * (_page_size(field.node) if _is_connection(field.node) else 1)
-        for field in selected
-    )
+def _limit_errors(walk: Walk, document: DocumentNode, limits: Limits) -> Iterator[GraphQLError]:
+    aliases = 0
+    for operation in document.definitions:
+        if not isinstance(operation, OperationDefinitionNode):
+            continue
+        figures = walk.operation(operation)
+        aliases += figures.aliases
+        if figures.depth > limits.max_depth:
+            name = operation.name.value if operation.name else "anonymous"
+            yield GraphQLError(
+                f"'{name}' exceeds maximum operation depth of {limits.max_depth}",
+                operation,
+                extensions={"limit": "max_depth", "max": limits.max_depth},
+            )
+        if figures.cost > limits.max_cost:
+            yield cost_error(figures.cost, limits.max_cost, node=operation)
+    if aliases > limits.max_aliases:
+        yield GraphQLError(
+            f"{aliases} aliases found. Allowed: {limits.max_aliases}",
+            extensions={"limit": "max_aliases", "max": limits.max_aliases},
+        )
+    yield from walk.errors
 
 
-def cost_limit(max_cost: int) -> type[ValidationRule]:
-    class CostLimit(ValidationRule):
+def limits_rule(limits: Limits) -> type[ValidationRule]:
+    class OperationLimits(ValidationRule):
         def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)
-            self.fragments = fragments_of(context.document)
+            for error in _limit_errors(Walk(context.schema, context.document), context.document, limits):
+                self.report_error(error)
 
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            found = cost(fields(node.selection_set, self.fragments))
-            if found > max_cost:
-                self.report_error(
-                    GraphQLError(
-                        f"this operation costs {found}, above the limit of {max_cost} (a field costs 1, "
-                        "times the page size of each connection it is in; ask for fewer fields or "
-                        "smaller pages)",
-                        node,
-                        extensions={"limit": "max_cost", "max": max_cost},
-                    )
-                )
-
-    return CostLimit
+    return OperationLimits
 
 
-def limit_extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
+def _bounded[K, V](cache: "OrderedDict[K, V]", key: K, value: V) -> V:
+    cache[key] = value
+    if len(cache) > CACHED_DOCUMENTS:
+        cache.popitem(last=False)
+    return value
+
+
+class Documents:
+    """Documents parsed with the token limit in force, and their validation, remembered by the
+    hash of their text when they are short (CACHED_LENGTH), the least recently used forgotten."""
+
+    def __init__(self, max_tokens: int) -> None:
+        self.max_tokens = max_tokens
+        self._parsed: OrderedDict[bytes, DocumentNode] = OrderedDict()
+        self._validated: OrderedDict[tuple[bytes, Sequence[type[ASTValidationRule]]], list[GraphQLError]]
+        self._validated = OrderedDict()
+
+    @staticmethod
+    def _key(query: str) -> bytes | None:
+        return hashlib.sha256(query.encode()).digest() if len(query) <= CACHED_LENGTH else None
+
+    def parse(self, query: str) -> DocumentNode:
+        """Raises GraphQLSyntaxError, also for a document of more than `max_tokens` tokens."""
+        if (key := self._key(query)) is None:
+            return parse(query, max_tokens=self.max_tokens)
+        if (found := self._parsed.get(key)) is not None:
+            self._parsed.move_to_end(key)
+            return found
+        return _bounded(self._parsed, key, parse(query, max_tokens=self.max_tokens))
+
+    def validate(
+        self,
+        schema: GraphQLSchema,
+        query: str,
+        document: DocumentNode,
+        rules: tuple[type[ASTValidationRule], ...],
+    ) -> list[GraphQLError]:
+        if (key := self._key(query)) is None:
+            return validate_document(schema, document, rules)
+        if (found := self._validated.get((key, rules))) is not None:
+            self._validated.move_to_end((key, rules))
+            return found
+        return _bounded(self._validated, (key, rules), validate_document(schema, document, rules))
+
+
+class CachedDocuments(SchemaExtension):
+    """Parses and validates through `Documents` (in place of Strawberry's own steps)."""
+
+    def __init__(self, documents: Documents) -> None:
+        self.documents = documents
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        context.parse_options["max_tokens"] = self.documents.max_tokens
+        if context.graphql_document is None and context.query:
+            # One that does not parse is left to Strawberry's own parse, which fails the same way.
+            with contextlib.suppress(GraphQLError):
+                context.graphql_document = self.documents.parse(context.query)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        assert context.graphql_document is not None
+        assert context.query is not None
+        context.pre_execution_errors = self.documents.validate(
+            context.schema._schema, context.query, context.graphql_document, context.validation_rules
+        )
+        yield
+
+
+def limit_extensions(limits: Limits, documents: Documents) -> list[Callable[[], SchemaExtension]]:
     """Factories, so that each operation gets extensions of its own, but all of them with the same rule
     classes: built once here, they let the validation cache recognise a document it validated before."""
-    rules = [
-        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
-        cost_limit(limits.max_cost),
-    ]
+    rules: list[type[ASTValidationRule]] = [limits_rule(limits)]
     extensions: list[Callable[[], SchemaExtension]] = [
-        functools.partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
         functools.partial(AddValidationRules, rules),
-        functools.partial(ValidationCache, maxsize=CACHED_DOCUMENTS),
+        functools.partial(CachedDocuments, documents),
     ]
     if not limits.introspection:
         extensions.append(DisableIntrospection)

@@ -1,6 +1,7 @@
 """`eventfold` processes on loopback ports, which a test may kill and start again, and a rebuild."""
 
 import asyncio
+import os
 import signal
 import subprocess
 from pathlib import Path
@@ -40,6 +41,21 @@ class EventfoldProcess:
         self._process = start(self._command, self._env, self.log)
         if self._serving:
             wait_until_healthy(self.base, self._process, self.log)
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the process has used so far, from /proc (Linux)."""
+        assert self._process is not None
+        fields = Path(f"/proc/{self._process.pid}/stat").read_text().rpartition(")")[2].split()
+        # utime and stime, the 14th and 15th fields, counted from after the command name's ")".
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def resident_bytes(self) -> int:
+        """The process's resident memory (VmRSS), from /proc (Linux)."""
+        assert self._process is not None
+        for line in Path(f"/proc/{self._process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise AssertionError("no VmRSS line")
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no flush, nothing the process could still do."""
