@@ -37,6 +37,7 @@ KNOWN = {
     "http-keys": "issue 13 finding 8: a body without a query gets a plain-text 400, not JSON with a code",
     "http-batch": "issue 13 finding 8: batch items of the wrong type get a 500",
     "http-raw-body": "issue 13 finding 8: a non-UTF-8 or non-JSON body gets a 500 or a plain-text 400",
+    "ws-init": "issue 13 finding 8: a first message of an unknown type drops the socket without a close code",
     "ws-message": "issue 13 finding 8: a message of the wrong types drops the socket without a close code",
     "ws-subscribe": "issue 13 finding 8: a subscribe payload of the wrong types gets a bare complete or a "
     "dropped socket, and its errors no code",
