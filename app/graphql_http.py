@@ -20,7 +20,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from access.authentication import Authenticator
 from app import assets, correlation, envelope, media
-from app.sockets import LegacyWsProtocol, TransportWsProtocol
+from app.sockets import LegacyWsProtocol, SocketAdapter, TransportWsProtocol
 from schema import EventfoldSchema
 from schema.access import refusal
 from schema.context import Context
@@ -30,6 +30,7 @@ from store.connect import Stores
 class EventfoldGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWsProtocol
     graphql_ws_handler_class = LegacyWsProtocol
+    websocket_adapter_class = SocketAdapter
 
     def __init__(self, schema: EventfoldSchema, max_batch: int, **options: Any) -> None:
         super().__init__(schema, **options)

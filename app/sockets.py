@@ -4,8 +4,12 @@ no `connection_init` comes in time, as `graphql-transport-ws` already is."""
 
 import asyncio
 import contextlib
+from collections.abc import AsyncGenerator
 from typing import Any
 
+from graphql import GraphQLFormattedError
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.exceptions import NonJsonMessageReceived
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message, SubscribeMessage
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
@@ -23,8 +27,28 @@ from schema.context import Context
 INVALID = 4400
 INIT_TIMEOUT = 4408
 FORBIDDEN = 4403
+CLOSE_REASON_BYTES = 123
+LEGACY_CLIENT_MESSAGES = frozenset({"connection_init", "connection_terminate", "start", "stop"})
 """How a socket whose credential no longer stands is closed, as graphql-transport-ws closes one
 refused at connection_init."""
+
+
+def refusal_payload(message: str) -> GraphQLFormattedError:
+    return {"message": message, "extensions": {"code": "BAD_USER_INPUT"}}
+
+
+class SocketAdapter(ASGIWebSocketAdapter):
+    async def close(self, code: int, reason: str) -> None:
+        # A close reason is at most 123 bytes of UTF-8 (RFC 6455, 5.5); one that echoes a client's
+        # text may be longer or hold lone surrogates, which would fail the close and drop the socket.
+        encoded = reason.encode("utf-8", "backslashreplace")[:CLOSE_REASON_BYTES]
+        await super().close(code, encoded.decode("utf-8", "ignore"))
+
+    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object]:
+        # Strawberry lets the legacy protocol pass over a message that is not JSON (or nested too
+        # deeply to read) without a word, and its client waits forever: both protocols refuse it.
+        async for message in super().iter_json(ignore_parsing_errors=False):
+            yield message
 
 
 async def still_allowed(context: Context) -> bool:
@@ -62,6 +86,8 @@ class LegacyWsProtocol(BaseGraphQLWSHandler[Context, None]):
         deadline = asyncio.create_task(self._close_unless_initialised())
         try:
             await super().handle()
+        except NonJsonMessageReceived:
+            await self.websocket.close(INVALID, "a message must be JSON")
         finally:
             deadline.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -84,6 +110,13 @@ class LegacyWsProtocol(BaseGraphQLWSHandler[Context, None]):
 
     async def handle_message(self, message: OperationMessage) -> None:
         problem = message_problem(message, "start")
+        if problem is None and message["type"] not in LEGACY_CLIENT_MESSAGES:
+            # Strawberry passes over a message of a type the protocol does not know, and the client
+            # waits for an answer forever; subscriptions-transport-ws answers it with an `error`.
+            identity = message.get("id")
+            payload = refusal_payload(f"a client sends no message of type {message['type']!r}"[:200])
+            await self.send_message(ErrorMessage(type="error", id=identity, payload=payload))  # type: ignore[typeddict-item]
+            return
         if problem is None:
             await super().handle_message(message)
             return
@@ -91,6 +124,6 @@ class LegacyWsProtocol(BaseGraphQLWSHandler[Context, None]):
         identity = fields.get("id") if isinstance(fields, dict) else None
         if isinstance(fields, dict) and fields.get("type") == "start" and isinstance(identity, str):
             # A fault in an operation's payload ends that operation only, as its errors do.
-            await self.send_message(ErrorMessage(type="error", id=identity, payload={"message": problem}))
+            await self.send_message(ErrorMessage(type="error", id=identity, payload=refusal_payload(problem)))
         else:
             await self.websocket.close(INVALID, problem)

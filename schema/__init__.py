@@ -1,6 +1,6 @@
 """The GraphQL surface: types, queries, mutations, error codes. Thin: it translates, it does not decide."""
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from decimal import Decimal
 from typing import Any, cast
 
@@ -20,7 +20,7 @@ from schema.access import Authorization, denial, refusal
 from schema.api_keys import ApiKeyMutation, ApiKeyQuery
 from schema.audit_queries import AuditQuery
 from schema.context import Context
-from schema.errors import ErrorCodes, log_unexpected
+from schema.errors import ErrorCodes, log_unexpected, with_code
 from schema.limits import Documents, Limits, cost_error, limit_extensions, operation_cost
 from schema.mutations import Mutation
 from schema.read_queries import ReadModelQuery
@@ -35,6 +35,21 @@ SUBSCRIPTIONS_STREAM = (
 
 async def _refused(error: GraphQLError) -> AsyncIterator[ExecutionResult]:
     yield PreExecutionError(data=None, errors=[error])
+
+
+async def _with_codes(results: AsyncGenerator[ExecutionResult]) -> AsyncIterator[ExecutionResult]:
+    """Results streamed over a socket with every error coded: the ErrorCodes extension does not see
+    what fails before execution there (unknown operation names, variables of the wrong type)."""
+    try:
+        async for result in results:
+            if result.errors:
+                result.errors = [
+                    error if "code" in (error.extensions or {}) else with_code(error)
+                    for error in result.errors
+                ]
+            yield result
+    finally:
+        await results.aclose()
 
 
 class EventfoldSchema(strawberry.Schema):
@@ -117,7 +132,7 @@ class EventfoldSchema(strawberry.Schema):
                 allowed_operation_types,
             )
             # Subscriptions yield ExecutionResults only (no incremental delivery here).
-            return cast("AsyncIterator[ExecutionResult]", results)
+            return _with_codes(cast("AsyncGenerator[ExecutionResult]", results))
 
         if (error := refusal(cast("Context", context_value).caller)) is not None:
             return _refused(error)

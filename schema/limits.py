@@ -254,7 +254,10 @@ class Documents:
 
     @staticmethod
     def _key(query: str) -> bytes | None:
-        return hashlib.sha256(query.encode()).digest() if len(query) <= CACHED_LENGTH else None
+        if len(query) > CACHED_LENGTH:
+            return None
+        # JSON may carry lone surrogates ("\ud800"), which strict UTF-8 refuses to encode.
+        return hashlib.sha256(query.encode("utf-8", "surrogatepass")).digest()
 
     def parse(self, query: str) -> DocumentNode:
         """Raises GraphQLSyntaxError, also for a document of more than `max_tokens` tokens."""

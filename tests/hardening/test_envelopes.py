@@ -28,24 +28,6 @@ SEED = int(os.environ.get("EVENTFOLD_FUZZ_SEED", "13"))
 DEFAULT_CASES, SLOW_CASES = 20, 800
 ANSWER_SECONDS, GRACE_SECONDS = 5.0, 0.5
 ENDS = ("complete", "error")
-TYPED = "issue 13 finding 8: a field of the wrong type gets a 500 or a plain-text 400, not JSON with a code"
-KNOWN = {
-    "http-query": TYPED,
-    "http-operationName": TYPED,
-    "http-variables": TYPED,
-    "http-extensions": TYPED,
-    "http-keys": "issue 13 finding 8: a body without a query gets a plain-text 400, not JSON with a code",
-    "http-batch": "issue 13 finding 8: batch items of the wrong type get a 500",
-    "http-raw-body": "issue 13 finding 8: a non-UTF-8 or non-JSON body gets a 500 or a plain-text 400",
-    "ws-init": "issue 13 finding 8: a first message of an unknown type drops the socket without a close code",
-    "ws-message": "issue 13 finding 8: a message of the wrong types drops the socket without a close code",
-    "ws-subscribe": "issue 13 finding 8: a subscribe payload of the wrong types gets a bare complete or a "
-    "dropped socket, and its errors no code",
-    "legacy-ws-message": "issue 13 finding 8: legacy messages of unknown or wrong types get no answer",
-    "legacy-ws-subscribe": "issue 13 finding 8: a legacy start payload of the wrong types gets no answer "
-    "or errors without a code",
-}
-"""Families that fail on the code before the fixes of issue 13; the fixes remove their marks."""
 
 
 def families(cases: int, *marks: pytest.MarkDecorator) -> list[Any]:
@@ -53,10 +35,7 @@ def families(cases: int, *marks: pytest.MarkDecorator) -> list[Any]:
         pytest.param(
             family,
             cases,
-            marks=[
-                *marks,
-                *([pytest.mark.xfail(strict=False, reason=KNOWN[family])] if family in KNOWN else []),
-            ],
+            marks=list(marks),
             id=family,
         )
         for family in [*HTTP_FAMILIES, *SOCKET_FAMILIES]
