@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     max_aliases: int = 20
     max_tokens: int = 2_000
     """Size of a GraphQL document, in tokens."""
+    max_document_chars: int = 20_000
+    """Length of a GraphQL document, in characters, comments and blanks included."""
     max_cost: int = 5_000
     """Estimated fields resolved: each field 1, times the page size of the connections it is in."""
     max_body_bytes: int = 1_000_000

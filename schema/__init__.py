@@ -21,7 +21,7 @@ from schema.api_keys import ApiKeyMutation, ApiKeyQuery
 from schema.audit_queries import AuditQuery
 from schema.context import Context
 from schema.errors import ErrorCodes, log_unexpected, with_code
-from schema.limits import Documents, Limits, cost_error, limit_extensions, operation_cost
+from schema.limits import Documents, Limits, cost_error, length_error, limit_extensions, operation_cost
 from schema.mutations import Mutation
 from schema.read_queries import ReadModelQuery
 from schema.scalars import DecimalScalar
@@ -79,6 +79,8 @@ class EventfoldSchema(strawberry.Schema):
             return None
         found = 0
         for query, operation_name in operations:
+            if length_error(query, self.limits.max_document_chars) is not None:
+                continue  # refused on its own, unread
             try:
                 document = self.documents.parse(query or "")
             except GraphQLError:
@@ -101,6 +103,8 @@ class EventfoldSchema(strawberry.Schema):
         Strawberry's views pass everything after the query by keyword. A caller refused outright
         costs nothing more than that answer: the document is not even parsed."""
         if (error := refusal(cast("Context", kwargs.get("context_value")).caller)) is not None:
+            return ExecutionResult(data=None, errors=[error])
+        if (error := length_error(query, self.limits.max_document_chars)) is not None:
             return ExecutionResult(data=None, errors=[error])
         found = self._operation(query, kwargs.get("operation_name"))
         if found is not None and found[0] is OperationType.SUBSCRIPTION:
@@ -135,6 +139,8 @@ class EventfoldSchema(strawberry.Schema):
             return _with_codes(cast("AsyncGenerator[ExecutionResult]", results))
 
         if (error := refusal(cast("Context", context_value).caller)) is not None:
+            return _refused(error)
+        if (error := length_error(query, self.limits.max_document_chars)) is not None:
             return _refused(error)
         found = self._operation(query, operation_name)
         if query is None or found is None or found[0] is not OperationType.SUBSCRIPTION:

@@ -75,6 +75,7 @@ class Limits:
     max_depth: int = 12
     max_aliases: int = 20
     max_tokens: int = 2_000
+    max_document_chars: int = 20_000
     max_cost: int = 5_000
     max_batch: int = 10
     introspection: bool = True
@@ -190,6 +191,17 @@ def operation_cost(schema: GraphQLSchema, document: DocumentNode, operation_name
     """What the operation that runs costs (0 when the document names none: validation says so)."""
     operation = get_operation_ast(document, operation_name)
     return 0 if operation is None else Walk(schema, document).operation(operation).cost
+
+
+def length_error(query: str | None, max_chars: int) -> GraphQLError | None:
+    """A document too long to read at all: the token limit does not count comments and blanks, and
+    the lexer reads those a character at a time (a 1 MB comment costs a second of CPU)."""
+    if query is None or len(query) <= max_chars:
+        return None
+    return GraphQLError(
+        f"this document has {len(query)} characters, above the limit of {max_chars}",
+        extensions={"code": "BAD_USER_INPUT", "limit": "max_document_chars", "max": max_chars},
+    )
 
 
 def cost_error(found: int, max_cost: int, what: str = "operation", node: Node | None = None) -> GraphQLError:

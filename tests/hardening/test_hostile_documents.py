@@ -20,6 +20,8 @@ BOMB = "query { ...F0 }\n" + "".join(
 BOMB += "fragment F20 on Query { projections { name } }\n"
 """Twenty fragments each spreading the next twice: 2^20 spreads of the last one, in 1 KB."""
 TOKENS = "{ " + "projections { name } " * 46_000 + "}"
+SHORT_TOKENS = "{ " + "a " * 5_000 + "}"
+COMMENT = "#" + "x" * 990_000 + "\n{ __typename }"
 """980 KB of tokens, far above the token limit."""
 ORDERS = "{ orders(first: 100) { edges { node { id total status customer { id name email } } } } }"
 """Costs 901: 1 for `orders`, 9 for each of its 100 nodes."""
@@ -86,10 +88,21 @@ def test_an_anonymous_caller_where_a_token_is_required_costs_a_header_check(
 
 
 def test_a_document_is_parsed_no_further_than_the_token_limit(open_server: EventfoldProcess) -> None:
-    answer, cpu = post(open_server, {"query": TOKENS})
-    print(f"980 KB of tokens: {cpu:.3f} s of server CPU")
+    answer, cpu = post(open_server, {"query": SHORT_TOKENS})
+    print(f"{len(SHORT_TOKENS)} characters of tokens: {cpu:.3f} s of server CPU")
     [error] = refused(answer)
     assert "more than 2000 tokens" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("name", "query"), [("980 KB of tokens", TOKENS), ("1 MB of comment", COMMENT)], ids=["tokens", "comment"]
+)
+def test_a_long_document_is_refused_unread(open_server: EventfoldProcess, name: str, query: str) -> None:
+    answer, cpu = post(open_server, {"query": query})
+    print(f"{name}: {cpu:.3f} s of server CPU")
+    [error] = refused(answer)
+    assert error["message"] == f"this document has {len(query)} characters, above the limit of 20000"
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "limit": "max_document_chars", "max": 20000}
     assert cpu < 0.3
 
 
