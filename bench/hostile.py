@@ -27,6 +27,8 @@ from bench.report import arguments
 from bench.servers import free_port
 
 FLAG_MS = 50.0
+REPEATED_FIELD = "{ " + "projections { name } " * 180 + "}"
+NESTED_COPIES = "{ " + ("projections { " + "name " * 20 + "} ") * 20 + "}"
 TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
 LISTS = """{
   orders(first: 100) { edges { node { id total lines { sku quantity unitPrice lineTotal }
@@ -113,6 +115,8 @@ def cases() -> list[tuple[str, Any, dict[str, str]]]:
             {"query": aliases(100, "products(first: 100) { edges { node { id sku } } }")},
             {},
         ),
+        ("one field 180 times (field merging)", {"query": REPEATED_FIELD}, {}),
+        ("20 x 20 copies of nested fields", {"query": NESTED_COPIES}, {}),
         ("huge variables: 900 KB string", {"query": "{ __typename }", "variables": {"x": "x" * 900_000}}, {}),
         ("huge variables: 30,000 keys", {"query": "{ __typename }", "variables": big_object}, {}),
         ("variables 100,000 deep", {"query": "{ __typename }", "variables": {"x": Deep(100_000)}}, {}),

@@ -62,13 +62,11 @@ class EventfoldSchema(strawberry.Schema):
     def _operation(
         self, query: str | None, operation_name: str | None
     ) -> tuple[OperationType, frozenset[str]] | None:
-        """The operation's type and root fields; None when there is no query or it does not parse."""
+        """The operation's type and root fields; None when there is no query. Raises GraphQLError
+        when it does not parse: answered at once, not parsed again by Strawberry to fail the same way."""
         if query is None:
             return None
-        try:
-            return operation_of(self.documents.parse(query), operation_name)
-        except GraphQLError:
-            return None
+        return operation_of(self.documents.parse(query), operation_name)
 
     def batch_refusal(
         self, caller: Caller, operations: list[tuple[str | None, str | None]]
@@ -106,7 +104,10 @@ class EventfoldSchema(strawberry.Schema):
             return ExecutionResult(data=None, errors=[error])
         if (error := length_error(query, self.limits.max_document_chars)) is not None:
             return ExecutionResult(data=None, errors=[error])
-        found = self._operation(query, kwargs.get("operation_name"))
+        try:
+            found = self._operation(query, kwargs.get("operation_name"))
+        except GraphQLError as malformed:
+            return ExecutionResult(data=None, errors=[with_code(malformed)])
         if found is not None and found[0] is OperationType.SUBSCRIPTION:
             return ExecutionResult(
                 data=None, errors=[GraphQLError(SUBSCRIPTIONS_STREAM, extensions={"code": "BAD_USER_INPUT"})]
@@ -142,7 +143,10 @@ class EventfoldSchema(strawberry.Schema):
             return _refused(error)
         if (error := length_error(query, self.limits.max_document_chars)) is not None:
             return _refused(error)
-        found = self._operation(query, operation_name)
+        try:
+            found = self._operation(query, operation_name)
+        except GraphQLError as malformed:
+            return _refused(with_code(malformed))
         if query is None or found is None or found[0] is not OperationType.SUBSCRIPTION:
             return await start()
         # A subscription that joins a running execution skips the extensions: check its caller here.

@@ -137,3 +137,40 @@ def test_a_batch_is_priced_as_a_whole(open_server: EventfoldProcess) -> None:
 
     cheap, _ = post(open_server, [{"query": ORDERS}] * 5)
     assert [answer["data"]["orders"]["edges"] for answer in cheap] == [[]] * 5
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ " + "projections { name } " * 180 + "}",
+        "{ " + ("projections { " + "name " * 20 + "} ") * 20 + "}",
+        "{ " + "... on Query { projections { name } } " * 100 + "}",
+    ],
+    ids=["one field 180 times", "20 x 20 nested copies", "copies in inline fragments"],
+)
+def test_copies_of_a_field_are_refused_before_they_are_compared(
+    open_server: EventfoldProcess, query: str
+) -> None:
+    """GraphQL's field-merging rule compares every pair of fields at one path: quadratic."""
+    answer, cpu = post(open_server, {"query": query})
+    print(f"{len(query)} characters of copied fields: {cpu:.3f} s of server CPU")
+    [error] = refused(answer)
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "limit": "max_repeats", "max": 10}
+    assert cpu < 0.1
+
+
+def test_distinct_documents_do_not_fill_memory(open_server: EventfoldProcess) -> None:
+    """Before, 300 distinct 1 MB documents (a comment changed) took the server from 394 to 1,224 MB:
+    every cache kept each whole document. Now a long one is refused unread, and only short ones are
+    remembered, 250 of them at most."""
+    with httpx.Client(base_url=open_server.base, timeout=120) as http:
+        http.post("/graphql", json={"query": COMMENT})
+        before = open_server.resident_bytes()
+        for n in range(100):
+            http.post("/graphql", json={"query": f"#{n}{COMMENT}"})
+        for n in range(300):
+            # As long as a remembered document may be, and as many tokens as it can hold.
+            http.post("/graphql", json={"query": f"#{n}\n{{ {'projections { name } ' * 180}}}"})
+        grown = open_server.resident_bytes() - before
+    print(f"resident memory grew {grown / 2**20:.0f} MiB after 400 distinct documents")
+    assert grown < 150 * 2**20
