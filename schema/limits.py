@@ -37,6 +37,7 @@ from graphql import (
     get_operation_ast,
     is_list_type,
     parse,
+    specified_rules,
 )
 from graphql.validation import ASTValidationRule
 from strawberry.extensions import AddValidationRules, DisableIntrospection, SchemaExtension
@@ -304,6 +305,11 @@ def _validated(
 ) -> list[GraphQLError]:
     if (error := crowding_error(document)) is not None:
         return [error]
+    # GraphQL's own rules cost about 75 µs a token; the limits, a quarter of that, go first, so a
+    # document over a limit is refused without them.
+    ours = tuple(rule for rule in rules if rule not in specified_rules)
+    if ours and (errors := validate_document(schema, document, ours)):
+        return errors
     return validate_document(schema, document, rules)
 
 

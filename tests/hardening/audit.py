@@ -15,8 +15,9 @@ LOG = """query($after: Int!) {
     edges { node { id streamId streamType type version position } } pageInfo { hasNextPage }
   }
 }"""
+# Five a page: the cost limit prices each order's lines at their longest (100).
 ORDERS = """query($after: String) {
-  orders(first: 100, after: $after) {
+  orders(first: 5, after: $after) {
     edges { node {
       id customerId customer { id name email } total status placedAt shippedAt carrier trackingNumber
       cancelledAt cancelReason version lines { productId sku name quantity unitPrice lineTotal }
