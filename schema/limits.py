@@ -268,6 +268,7 @@ class Documents:
         self._parsed: OrderedDict[bytes, DocumentNode] = OrderedDict()
         self._validated: OrderedDict[tuple[bytes, Sequence[type[ASTValidationRule]]], list[GraphQLError]]
         self._validated = OrderedDict()
+        self._last: tuple[str | None, DocumentNode] = (None, DocumentNode(definitions=()))
 
     @staticmethod
     def _key(query: str) -> bytes | None:
@@ -279,7 +280,11 @@ class Documents:
     def parse(self, query: str) -> DocumentNode:
         """Raises GraphQLSyntaxError, also for a document of more than `max_tokens` tokens."""
         if (key := self._key(query)) is None:
-            return parse(query, max_tokens=self.max_tokens)
+            # Too long to remember, but the schema reads the operation and Strawberry then parses
+            # the same text again: the last one is kept for that second time.
+            if query is not self._last[0]:
+                self._last = (query, parse(query, max_tokens=self.max_tokens))
+            return self._last[1]
         if (found := self._parsed.get(key)) is not None:
             self._parsed.move_to_end(key)
             return found
