@@ -27,10 +27,10 @@ from schema.context import Context
 INVALID = 4400
 INIT_TIMEOUT = 4408
 FORBIDDEN = 4403
-CLOSE_REASON_BYTES = 123
-LEGACY_CLIENT_MESSAGES = frozenset({"connection_init", "connection_terminate", "start", "stop"})
 """How a socket whose credential no longer stands is closed, as graphql-transport-ws closes one
 refused at connection_init."""
+CLOSE_REASON_BYTES = 123
+LEGACY_CLIENT_MESSAGES = frozenset({"connection_init", "connection_terminate", "start", "stop"})
 
 
 def refusal_payload(message: str) -> GraphQLFormattedError:
@@ -51,15 +51,23 @@ class SocketAdapter(ASGIWebSocketAdapter):
             yield message
 
 
-async def still_allowed(context: Context) -> bool:
-    """Whether the socket's credential still stands (a key revoked or a JWT expired since it was
-    opened does not). One that cannot be checked now, the database being away, keeps the caller it
-    had, as a key seen before keeps working over HTTP."""
+async def closed_as_stale(
+    handler: "BaseGraphQLTransportWSHandler[Context, None] | BaseGraphQLWSHandler[Context, None]",
+) -> bool:
+    """Closes the socket (4403) when its credential no longer stands (a key revoked or a JWT expired
+    since it was opened); True if it did. One that cannot be checked now, the database being away,
+    keeps the caller it had, as a key seen before keeps working over HTTP."""
+    if not handler.connection_acknowledged:
+        return False
+    context = handler.context
     caller = await context.authenticate(context.credential)
     if caller.unverified:
-        return True
+        return False
     context.caller = caller
-    return refusal(caller) is None
+    if refusal(caller) is None:
+        return False
+    await handler.websocket.close(code=FORBIDDEN, reason="Forbidden")
+    return True
 
 
 class TransportWsProtocol(BaseGraphQLTransportWSHandler[Context, None]):
@@ -71,10 +79,8 @@ class TransportWsProtocol(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_message(message)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
-        if self.connection_acknowledged and not await still_allowed(self.context):
-            await self.websocket.close(code=FORBIDDEN, reason="Forbidden")
-            return
-        await super().handle_subscribe(message)
+        if not await closed_as_stale(self):
+            await super().handle_subscribe(message)
 
 
 class LegacyWsProtocol(BaseGraphQLWSHandler[Context, None]):
@@ -103,10 +109,8 @@ class LegacyWsProtocol(BaseGraphQLWSHandler[Context, None]):
         await super().handle_connection_init(message)
 
     async def handle_start(self, message: StartMessage) -> None:
-        if self.connection_acknowledged and not await still_allowed(self.context):
-            await self.websocket.close(code=FORBIDDEN, reason="Forbidden")
-            return
-        await super().handle_start(message)
+        if not await closed_as_stale(self):
+            await super().handle_start(message)
 
     async def handle_message(self, message: OperationMessage) -> None:
         problem = message_problem(message, "start")
