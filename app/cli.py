@@ -105,6 +105,7 @@ async def _seed(settings: Settings, args: argparse.Namespace) -> None:
                 weeks=args.weeks,
                 rng=random.Random(args.random_seed),
                 progress=_shown_on(bar),
+                currency=settings.currency,
             )
     finally:
         await stores.close()

@@ -31,6 +31,7 @@ from domain.commands import (
     ShipOrder,
     VerifyCustomerEmail,
 )
+from domain.upcasting import DEFAULT_CURRENCY
 from store.events import EventStore
 
 LOCALES = {"en_US": "US", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "nl_NL": "NL", "it_IT": "IT"}
@@ -82,8 +83,9 @@ class Seeded:
 class _Plan:
     """The commands drawn so far, each at its instant, and what drawing them needs."""
 
-    def __init__(self, rng: random.Random, start: datetime, end: datetime) -> None:
+    def __init__(self, rng: random.Random, start: datetime, end: datetime, currency: str) -> None:
         self.rng = rng
+        self.currency = currency
         self.start = start
         self.end = end
         # Not drawn from `rng`: seeding the same store twice with the same seed must not repeat SKUs.
@@ -112,11 +114,18 @@ async def history_start(events: EventStore, weeks: float, end: datetime) -> tupl
     return max(start, min(last, end)), True
 
 
-def plan(rng: random.Random, customers: int, orders: int, start: datetime, end: datetime) -> _Plan:
+def plan(
+    rng: random.Random,
+    customers: int,
+    orders: int,
+    start: datetime,
+    end: datetime,
+    currency: str = DEFAULT_CURRENCY,
+) -> _Plan:
     fakers = {locale: Faker(locale) for locale in LOCALES}
     for faker in fakers.values():
         faker.seed_instance(rng.getrandbits(32))
-    planned = _Plan(rng, start, end)
+    planned = _Plan(rng, start, end, currency)
     products = _products(planned, min(len(KINDS), 4 + customers // 3))
     registered = [_customer(planned, fakers, number) for number in range(customers)]
     # A few customers place most of the orders, as in any shop.
@@ -137,7 +146,10 @@ def _products(planned: _Plan, count: int) -> list[uuid.UUID]:
         product_id = product_id_for_sku(sku)
         products.append(product_id)
         created = planned.start + planned.span * 0.01 * rng.random()
-        planned.at(created, CreateProduct(product_id=product_id, sku=sku, name=name, price=price))
+        planned.at(
+            created,
+            CreateProduct(product_id=product_id, sku=sku, name=name, price=price, currency=planned.currency),
+        )
         if rng.random() < 0.3:
             change = ChangeProductPrice(product_id=product_id, price=price + Decimal(rng.choice([-3, 2, 5])))
             planned.at(planned.instant(created), change)
@@ -217,12 +229,13 @@ async def seed(
     weeks: float,
     rng: random.Random,
     progress: Callable[[int, int], None],
+    currency: str = DEFAULT_CURRENCY,
 ) -> Seeded:
     """Records the plan's commands at their instants (`events` must read the time from `clock`),
     telling `progress` how many of how many are done."""
     end = datetime.now(UTC)
     start, after_existing = await history_start(events, weeks, end)
-    planned = plan(rng, customers, orders, start, end)
+    planned = plan(rng, customers, orders, start, end, currency)
     handler = CommandHandler(events)
     for done, step in enumerate(planned.steps):
         clock.now = step.at

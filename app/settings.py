@@ -6,6 +6,9 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.commands import Currency
+from domain.upcasting import DEFAULT_CURRENCY, Deployment
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EVENTFOLD_", extra="ignore")
@@ -17,6 +20,10 @@ class Settings(BaseSettings):
     mongodb_timeout_seconds: float = 5.0
     """How long an operation waits for an unreachable MongoDB before it fails with SERVICE_UNAVAILABLE."""
     data_dir: Path = Path(".eventfold")
+    currency: Currency = DEFAULT_CURRENCY
+    """ISO 4217: of products created without one, of sales reports asked for without one, and of every
+    price recorded before events carried their currency (schema version 1). Never change it on a store
+    that holds such events: they would be read in the new currency."""
     sqlite_lock_seconds: float = 30.0
     """How long a SQLite operation waits for another process's lock before it fails with
     SERVICE_UNAVAILABLE (writers of several processes queue for one lock)."""
@@ -88,3 +95,7 @@ class Settings(BaseSettings):
     """Answer introspection queries (GraphiQL and code generators need them)."""
     cors_origins: list[str] = Field(default_factory=list)
     """Browser origins allowed to call the API from other sites, as JSON: ["https://app.example"]."""
+
+    @property
+    def deployment(self) -> Deployment:
+        return Deployment(currency=self.currency)

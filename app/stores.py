@@ -26,6 +26,7 @@ async def open_from(
         command_listeners=command_listeners,
         mongodb_timeout_seconds=settings.mongodb_timeout_seconds,
         sqlite_lock_seconds=settings.sqlite_lock_seconds,
+        deployment=settings.deployment,
     )
 
 

@@ -3,11 +3,21 @@
 from collections.abc import Sequence
 
 from domain.decider import Evolve
+from domain.errors import InvalidState
+from domain.events import UndecodedEvent
 from store.events import RecordedEvent
 
 
 def fold[S](evolve: Evolve[S], history: Sequence[RecordedEvent], state: S | None = None) -> S | None:
     for recorded in history:
+        if isinstance(recorded.event, UndecodedEvent):
+            # Folding past it would decide on, or show, a state that leaves out a fact.
+            event = recorded.event
+            raise InvalidState(
+                f"{recorded.stream_type.lower()} {recorded.stream_id} holds an event this server cannot read "
+                f"({event.type_name} at schema version {event.schema_version}, position {recorded.position}: "
+                f"{event.reason}); a newer release reads it"
+            )
         state = evolve(state, recorded.event, recorded.stream_id, recorded.recorded_at)
     return state
 

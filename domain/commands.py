@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
+import pycountry
 from pydantic import (
     AfterValidator,
     BeforeValidator,
@@ -64,6 +65,16 @@ Version = Annotated[int, Field(ge=0)]
 Country = Annotated[CountryAlpha2, BeforeValidator(_upper_stripped)]
 
 
+def _iso_4217(code: str) -> str:
+    if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
+        raise ValueError(f"{code!r} is not an ISO 4217 currency code (such as EUR, USD, GBP)")
+    return code
+
+
+Currency = Annotated[str, BeforeValidator(_upper_stripped), AfterValidator(_iso_4217)]
+"""An ISO 4217 code: "EUR", "usd" and " gbp " are EUR, USD and GBP."""
+
+
 class AddressInput(Value):
     street: Annotated[str, _text(200)]
     city: Annotated[str, _text(100)]
@@ -112,6 +123,7 @@ class CreateProduct(Command):
     sku: Sku
     name: Name
     price: Money
+    currency: Currency
 
 
 class ChangeProductPrice(Command):

@@ -10,7 +10,7 @@ from uuid import UUID
 from domain.commands import CancelOrder, PlaceOrder, ShipOrder, request_fingerprint
 from domain.customer import Customer
 from domain.decider import Decider
-from domain.errors import Conflict, InvalidState, NotFound
+from domain.errors import Conflict, InvalidInput, InvalidState, NotFound
 from domain.events import (
     OrderCancelled,
     OrderEvent,
@@ -38,6 +38,7 @@ class Order:
     customer_id: UUID
     lines: tuple[PlacedLine, ...]
     total: Decimal
+    currency: str
     status: OrderStatus
     placed_at: datetime
     version: int
@@ -58,6 +59,7 @@ def evolve(state: Order | None, event: OrderEvent, stream_id: UUID, at: datetime
             customer_id=event.customer_id,
             lines=event.lines,
             total=cents(event.total),
+            currency=event.currency,
             status=OrderStatus.PLACED,
             placed_at=at,
             version=1,
@@ -126,10 +128,18 @@ def place(
     if customer is None:
         raise NotFound("customer", command.customer_id)
     lines = []
-    for line in command.lines:
+    currency: str | None = None
+    for index, line in enumerate(command.lines):
         product = products.get(line.product_id)
         if product is None:
             raise NotFound("product", line.product_id)
+        if currency is not None and product.currency != currency:
+            raise InvalidInput(
+                f"lines[{index}].productId",
+                f"product {product.sku} is priced in {product.currency}, the lines before it in {currency}: "
+                "an order's products must share one currency",
+            )
+        currency = product.currency
         lines.append(
             PlacedLine(
                 product_id=product.id,
@@ -147,6 +157,7 @@ def place(
             customer_email=customer.email,
             lines=tuple(lines),
             total=total,
+            currency=str(currency),
             idempotency_key=command.idempotency_key,
             request_fingerprint=None if command.idempotency_key is None else _asked(command),
         )
@@ -173,6 +184,7 @@ def decide(command: Placing | ShipOrder | CancelOrder, state: Order | None) -> l
             customer_id=state.customer_id,
             lines=state.lines,
             total=state.total,
+            currency=state.currency,
             placed_at=state.placed_at,
         )
     ]

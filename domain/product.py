@@ -20,6 +20,7 @@ class Product:
     sku: str
     name: str
     price: Decimal
+    currency: str
     version: int
     created_at: datetime
     updated_at: datetime
@@ -32,6 +33,7 @@ def evolve(state: Product | None, event: ProductEvent, stream_id: UUID, at: date
             sku=event.sku,
             name=event.name,
             price=cents(event.price),
+            currency=event.currency,
             version=1,
             created_at=at,
             updated_at=at,
@@ -48,13 +50,17 @@ def decide(command: ProductCommand, state: Product | None) -> list[ProductEvent]
     if isinstance(command, CreateProduct):
         if state is not None:
             raise InvalidInput("sku", f"a product with SKU {state.sku} already exists ({state.id})")
-        return [ProductCreated(sku=command.sku, name=command.name, price=cents(command.price))]
+        return [
+            ProductCreated(
+                sku=command.sku, name=command.name, price=cents(command.price), currency=command.currency
+            )
+        ]
     if state is None:
         raise NotFound("product", command.product_id)
     price = cents(command.price)
     if price == state.price:
         return []
-    return [ProductPriceChanged(price=price, previous_price=state.price)]
+    return [ProductPriceChanged(price=price, previous_price=state.price, currency=state.currency)]
 
 
 DECIDER = Decider[ProductCommand, ProductEvent, Product]("Product", decide, evolve)

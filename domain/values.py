@@ -27,6 +27,7 @@ class Value(BaseModel):
 
 
 class Address(Value):
+    model_config = ConfigDict(extra="ignore")  # recorded in events: see `domain.events`
     street: str
     city: str
     postal_code: str

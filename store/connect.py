@@ -8,7 +8,9 @@ from typing import Literal
 from pymongo.monitoring import CommandListener
 from pymongo.uri_parser import parse_uri
 
+from domain.upcasting import DEFAULT_DEPLOYMENT, Deployment
 from store.api_keys import ApiKeys
+from store.decoding import EventDecoder
 from store.documents import DocumentStore
 from store.events import Clock, EventStore, system_clock
 from store.feeds import Feed, TailFeed
@@ -61,14 +63,16 @@ async def open_stores(
     clock: Clock = system_clock,
     mongodb_timeout_seconds: float = 5.0,
     sqlite_lock_seconds: float = 30.0,
+    deployment: Deployment = DEFAULT_DEPLOYMENT,
 ) -> Stores:
     appended = AppendSignal()
+    decoder = EventDecoder(deployment)
     if mongodb_uri:
         parsed = parse_uri(mongodb_uri)
         database = mongodb_database or parsed["database"] or DEFAULT_MONGODB_DATABASE
         hosts = ",".join(f"{host}:{port}" for host, port in parsed["nodelist"])
         client = connect(mongodb_uri, command_listeners, mongodb_timeout_seconds)
-        events = await MongoEventStore.open(client, database, appended, clock)
+        events = await MongoEventStore.open(client, database, appended, decoder, clock)
         state = MongoProjectionState(client, database)
         return Stores(
             backend="mongodb",
@@ -78,14 +82,14 @@ async def open_stores(
             states=state,
             leases=state,
             api_keys=await MongoApiKeys.open(client, database),
-            feed=await _mongodb_feed(events, appended, feed),
+            feed=await _mongodb_feed(events, appended, feed, decoder),
             # One client serves every port; closing the event store closes it.
             closers=(events.close,),
         )
     if feed == "change_stream":
         raise FeedUnavailable("SQLite has no change streams; use the tail feed")
     path = (data_dir / "eventfold.db").resolve()
-    events_on_file = await SqliteEventStore.open(path, appended, clock, sqlite_lock_seconds)
+    events_on_file = await SqliteEventStore.open(path, appended, decoder, clock, sqlite_lock_seconds)
     state_on_file = await SqliteProjectionState.open(path, sqlite_lock_seconds)
     documents = await SqliteDocumentStore.open(path, sqlite_lock_seconds)
     api_keys = await SqliteApiKeys.open(path, sqlite_lock_seconds)
@@ -102,11 +106,13 @@ async def open_stores(
     )
 
 
-async def _mongodb_feed(events: MongoEventStore, appended: AppendSignal, choice: FeedChoice) -> Feed:
+async def _mongodb_feed(
+    events: MongoEventStore, appended: AppendSignal, choice: FeedChoice, decoder: EventDecoder
+) -> Feed:
     if choice == "tail":
         return TailFeed(events, appended)
     if await supports_change_streams(events.collection):
-        return ChangeStreamFeed(events.collection, events)
+        return ChangeStreamFeed(events.collection, events, decoder)
     if choice == "change_stream":
         raise FeedUnavailable("this MongoDB server has no change streams (a replica set has)")
     return TailFeed(events, appended)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Protocol, TypedDict, Unpack
 from uuid import UUID
 
-from domain.events import Event
+from domain.events import Event, UndecodedEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,12 +17,17 @@ class RecordedEvent:
     version: int
     position: int
     recorded_at: datetime
-    event: Event
+    event: Event | UndecodedEvent
+    """Upcast to its type's current schema version; undecoded when this release cannot read it."""
     metadata: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def type(self) -> str:
         return self.event.type_name
+
+    @property
+    def schema_version(self) -> int:
+        return self.event.schema_version
 
 
 Clock = Callable[[], datetime]

@@ -16,6 +16,7 @@ from typing import Any
 
 from pymongo.errors import ConnectionFailure, OperationFailure
 
+from store.decoding import EventDecoder
 from store.events import EventStore, RecordedEvent
 from store.feeds import Batch, Checkpoint
 from store.mongo.event_store import decode_event
@@ -31,9 +32,10 @@ MAX_AWAIT_MS = 500
 class ChangeStreamFeed:
     kind = "change_stream"
 
-    def __init__(self, collection: Any, events: EventStore) -> None:
+    def __init__(self, collection: Any, events: EventStore, decoder: EventDecoder) -> None:
         self._collection = collection
         self._events = events
+        self._decoder = decoder
 
     async def batches(self, after: Checkpoint, max_events: int) -> AsyncGenerator[Batch]:
         checkpoint = after
@@ -68,7 +70,7 @@ class ChangeStreamFeed:
                 events: list[RecordedEvent] = []
                 while len(events) < max_events and (change := await stream.try_next()) is not None:
                     token = change["_id"]
-                    recorded = decode_event(change["fullDocument"])
+                    recorded = decode_event(change["fullDocument"], self._decoder)
                     if recorded.position > position:
                         events.append(recorded)
                 if events:

@@ -12,18 +12,21 @@ the highest position. No counter document means no gaps from crashes between "ta
 """
 
 import asyncio
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Self, Unpack
 from uuid import UUID
 
+from bson import json_util
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from domain.events import Event, event_from_data
+from domain.events import Event
+from store.decoding import EventDecoder
 from store.events import Clock, RecordedEvent, StreamBounds, StreamVersionConflict, system_clock
 from store.mongo.unavailable import is_away
 from store.signal import AppendSignal
@@ -36,7 +39,13 @@ MAX_POSITION_RETRIES = 50
 Document = dict[str, Any]
 
 
-def decode_event(document: Document) -> RecordedEvent:
+def as_json(data: Mapping[str, Any]) -> dict[str, Any]:
+    """BSON values as MongoDB's relaxed Extended JSON shows them (`{"$numberDecimal": "19.90"}`)."""
+    shown: dict[str, Any] = json.loads(json_util.dumps(data, json_options=json_util.RELAXED_JSON_OPTIONS))
+    return shown
+
+
+def decode_event(document: Document, decoder: EventDecoder) -> RecordedEvent:
     return RecordedEvent(
         id=document["_id"],
         stream_id=document["streamId"],
@@ -44,7 +53,7 @@ def decode_event(document: Document) -> RecordedEvent:
         version=document["version"],
         position=document["position"],
         recorded_at=document["recordedAt"],
-        event=event_from_data(document["type"], document["schemaVersion"], document["data"]),
+        event=decoder.from_data(document["type"], document["schemaVersion"], document["data"], as_json),
         metadata=document["metadata"],
     )
 
@@ -91,9 +100,11 @@ class MongoEventStore:
         client: AsyncMongoClient[Document],
         database: str,
         appended: AppendSignal,
+        decoder: EventDecoder,
         clock: Clock = system_clock,
     ) -> None:
         self._client = client
+        self.decoder = decoder
         self._appended = appended
         self._clock = clock
         self._events: AsyncCollection[Document] = client[database]["events"]
@@ -111,9 +122,10 @@ class MongoEventStore:
         client: AsyncMongoClient[Document],
         database: str,
         appended: AppendSignal,
+        decoder: EventDecoder,
         clock: Clock = system_clock,
     ) -> Self:
-        store = cls(client, database, appended, clock)
+        store = cls(client, database, appended, decoder, clock)
         await store._events.create_indexes(
             [
                 IndexModel(
@@ -204,7 +216,7 @@ class MongoEventStore:
         if as_of is not None:
             query["recordedAt"] = {"$lte": as_of}
         cursor = self._events.find(query, sort=[("version", ASCENDING)], limit=limit or 0)
-        return [decode_event(document) async for document in cursor]
+        return [decode_event(document, self.decoder) async for document in cursor]
 
     async def read_streams(self, stream_ids: Sequence[UUID]) -> dict[UUID, list[RecordedEvent]]:
         ids = list(set(stream_ids))
@@ -218,7 +230,7 @@ class MongoEventStore:
         )
         streams: dict[UUID, list[RecordedEvent]] = {}
         async for document in cursor:
-            recorded = decode_event(document)
+            recorded = decode_event(document, self.decoder)
             streams.setdefault(recorded.stream_id, []).append(recorded)
         return streams
 
@@ -226,7 +238,7 @@ class MongoEventStore:
         cursor = self._events.find(
             {"position": {"$gt": after_position}}, sort=[("position", ASCENDING)], limit=limit
         )
-        return [decode_event(document) async for document in cursor]
+        return [decode_event(document, self.decoder) async for document in cursor]
 
     async def ping(self) -> None:
         await self._client.admin.command("ping")

@@ -3,13 +3,14 @@
 import json
 import sqlite3
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self, Unpack
 from uuid import UUID
 
-from domain.events import Event, event_from_json
+from domain.events import Event
+from store.decoding import EventDecoder
 from store.events import Clock, RecordedEvent, StreamBounds, StreamVersionConflict, system_clock
 from store.signal import AppendSignal
 from store.sqlite.connection import SqliteConnection, transaction
@@ -52,19 +53,22 @@ def _from_micros(micros: int) -> datetime:
     return datetime.fromtimestamp(micros // 1_000_000, UTC).replace(microsecond=micros % 1_000_000)
 
 
-def _decode(row: Row) -> RecordedEvent:
-    position, event_id, stream_id, stream_type, version, type_name, schema_version = row[:7]
-    data, metadata, recorded_at = row[7:]
-    return RecordedEvent(
-        id=UUID(event_id),
-        stream_id=UUID(stream_id),
-        stream_type=stream_type,
-        version=version,
-        position=position,
-        recorded_at=_from_micros(recorded_at),
-        event=event_from_json(type_name, schema_version, data),
-        metadata=json.loads(metadata),
-    )
+def _decoding(decoder: EventDecoder) -> Callable[[Row], RecordedEvent]:
+    def decode(row: Row) -> RecordedEvent:
+        position, event_id, stream_id, stream_type, version, type_name, schema_version = row[:7]
+        data, metadata, recorded_at = row[7:]
+        return RecordedEvent(
+            id=UUID(event_id),
+            stream_id=UUID(stream_id),
+            stream_type=stream_type,
+            version=version,
+            position=position,
+            recorded_at=_from_micros(recorded_at),
+            event=decoder.from_json(type_name, schema_version, data),
+            metadata=json.loads(metadata),
+        )
+
+    return decode
 
 
 def _insert(
@@ -107,21 +111,32 @@ def _insert(
 @raises_unavailable(is_away)
 class SqliteEventStore:
     def __init__(
-        self, path: Path, appended: AppendSignal, clock: Clock = system_clock, lock_seconds: float = 30.0
+        self,
+        path: Path,
+        appended: AppendSignal,
+        decoder: EventDecoder,
+        clock: Clock = system_clock,
+        lock_seconds: float = 30.0,
     ) -> None:
         self.path = path
         self._appended = appended
         self._clock = clock
         self._writer = SqliteConnection(path, "writer", lock_seconds)
         self._reader = SqliteConnection(path, "reader", lock_seconds)
-        self._recent = RecentEvents(_decode)
+        self._decode = _decoding(decoder)
+        self._recent = RecentEvents(self._decode)
 
     @classmethod
     async def open(
-        cls, path: Path, appended: AppendSignal, clock: Clock = system_clock, lock_seconds: float = 30.0
+        cls,
+        path: Path,
+        appended: AppendSignal,
+        decoder: EventDecoder,
+        clock: Clock = system_clock,
+        lock_seconds: float = 30.0,
     ) -> Self:
         path.parent.mkdir(parents=True, exist_ok=True)
-        store = cls(path, appended, clock, lock_seconds)
+        store = cls(path, appended, decoder, clock, lock_seconds)
         await store._writer.run(lambda connection: connection.executescript(SCHEMA))
         return store
 
@@ -171,7 +186,7 @@ class SqliteEventStore:
         sql += " ORDER BY version LIMIT ?"
         params.append(-1 if limit is None else limit)
         rows = await self._reader.run(lambda connection: connection.execute(sql, params).fetchall())
-        return [_decode(row) for row in rows]
+        return [self._decode(row) for row in rows]
 
     async def read_streams(self, stream_ids: Sequence[UUID]) -> dict[UUID, list[RecordedEvent]]:
         ids = sorted({str(stream_id) for stream_id in stream_ids})
@@ -184,7 +199,7 @@ class SqliteEventStore:
         rows = await self._reader.run(lambda connection: connection.execute(sql, ids).fetchall())
         streams: dict[UUID, list[RecordedEvent]] = {}
         for row in rows:
-            recorded = _decode(row)
+            recorded = self._decode(row)
             streams.setdefault(recorded.stream_id, []).append(recorded)
         return streams
 

@@ -1,0 +1,68 @@
+"""The one step through which every reader gets events from what is stored: upcast to the current
+schema version, then validated into the event's class; what cannot be read comes back as it is stored.
+
+Both event stores decode every event they return through an `EventDecoder`, so the write side's fold,
+`asOf` reads, the audit queries, subscriptions, projections and rebuilds all see the same events.
+"""
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from domain.events import EVENT_TYPES, Event, UndecodedEvent
+from domain.upcasting import Deployment, upcast
+
+AsJson = Callable[[Mapping[str, Any]], dict[str, Any]]
+"""A stored payload as JSON values, for showing an event that cannot be decoded as it is stored."""
+
+
+def _as_is(data: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(data)
+
+
+class EventDecoder:
+    def __init__(self, deployment: Deployment) -> None:
+        self.deployment = deployment
+
+    def from_json(self, type_name: str, schema_version: int, text: str | bytes) -> Event | UndecodedEvent:
+        cls = EVENT_TYPES.get(type_name)
+        if cls is not None and schema_version == cls.schema_version:
+            try:
+                # pydantic parses and validates in one pass, much faster than json.loads then validating.
+                return cls.model_validate_json(text)
+            except ValidationError:
+                pass
+        try:
+            data = json.loads(text)
+        except ValueError as error:
+            return UndecodedEvent(type_name, schema_version, {}, f"its data is not JSON ({error})")
+        if not isinstance(data, dict):
+            return UndecodedEvent(type_name, schema_version, {}, "its data is not a JSON object")
+        return self.from_data(type_name, schema_version, data)
+
+    def from_data(
+        self, type_name: str, schema_version: int, data: Mapping[str, Any], as_json: AsJson = _as_is
+    ) -> Event | UndecodedEvent:
+        cls = EVENT_TYPES.get(type_name)
+        if cls is None:
+            return UndecodedEvent(
+                type_name, schema_version, as_json(data), "this release has no such event type"
+            )
+        version, payload = upcast(type_name, schema_version, data, self.deployment)
+        if version != cls.schema_version:
+            return UndecodedEvent(
+                type_name,
+                schema_version,
+                as_json(data),
+                f"this release reads {type_name} at version {cls.schema_version}, not {schema_version}",
+            )
+        try:
+            return cls.model_validate(payload)
+        except ValidationError as error:
+            problem = error.errors()[0]
+            where = ".".join(str(part) for part in problem["loc"])
+            return UndecodedEvent(
+                type_name, schema_version, as_json(data), f"its data does not fit: {where}: {problem['msg']}"
+            )
