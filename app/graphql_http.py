@@ -121,6 +121,7 @@ class EventfoldGraphQL(GraphQL[Context, None]):
             caller=await authenticator.caller(credential),
             authenticate=authenticator.caller,
             credential=credential,
+            currency=state.currency,
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:

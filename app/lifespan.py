@@ -61,6 +61,7 @@ def lifespan_for(
 def _wire(app: Starlette, settings: Settings, stores: Stores, metrics: Metrics) -> None:
     """Everything a request reads from `app.state`, built once per process."""
     app.state.stores = stores
+    app.state.currency = settings.currency
     app.state.metrics = metrics
     app.state.commands = CommandHandler(stores.events, on_recorded=metrics.count_appended)
     app.state.collections = CollectionNames(ALL, stores.states)

@@ -61,7 +61,7 @@ async def record_history(stores: Stores, events: int) -> int:
     products = [(uuid.uuid4(), f"P-{n}", Decimal(n % 50 + 1)) for n in range(100)]
     for product_id, sku, price in products:
         await stores.events.append(
-            product_id, 0, [ProductCreated(sku=sku, name=f"Product {sku}", price=price)], META
+            product_id, 0, [ProductCreated(currency="EUR", sku=sku, name=f"Product {sku}", price=price)], META
         )
     n = 0
     while await stores.events.head() < events:
@@ -74,15 +74,25 @@ async def record_history(stores: Stores, events: int) -> int:
         )
         total = price * lines[0].quantity
         placed = OrderPlaced(
-            customer_id=customer, customer_name="C", customer_email="c@example.com", lines=lines, total=total
+            currency="EUR",
+            customer_id=customer,
+            customer_name="C",
+            customer_email="c@example.com",
+            lines=lines,
+            total=total,
         )
         [recorded] = await stores.events.append(order, 0, [placed], META)
         placed_at = recorded.recorded_at
         follow = (
-            OrderShipped(carrier="DHL", tracking_number=f"T{n}", placed_at=placed_at)
+            OrderShipped(currency="EUR", carrier="DHL", tracking_number=f"T{n}", placed_at=placed_at)
             if n % 3
             else OrderCancelled(
-                reason="no", customer_id=customer, lines=lines, total=total, placed_at=placed_at
+                currency="EUR",
+                reason="no",
+                customer_id=customer,
+                lines=lines,
+                total=total,
+                placed_at=placed_at,
             )
         )
         await stores.events.append(order, 1, [follow], META)

@@ -57,12 +57,15 @@ async def record(data_dir: Path, events: int) -> list[str]:
     stores = await open_stores(mongodb_uri=None, data_dir=data_dir, clock=SpreadClock(events))
     customer, product = uuid.uuid4(), uuid.uuid4()
     await stores.events.append(customer, 0, [CustomerRegistered(name="Ann", email="a@example.com")], META)
-    await stores.events.append(product, 0, [ProductCreated(sku="P-1", name="P", price=Decimal(5))], META)
+    await stores.events.append(
+        product, 0, [ProductCreated(currency="EUR", sku="P-1", name="P", price=Decimal(5))], META
+    )
     line = PlacedLine(product_id=product, sku="P-1", name="P", quantity=1, unit_price=Decimal(5))
     orders = []
     while await stores.events.head() < events:
         order = uuid.uuid4()
         placed = OrderPlaced(
+            currency="EUR",
             customer_id=customer,
             customer_name="Ann",
             customer_email="a@example.com",
@@ -70,7 +73,9 @@ async def record(data_dir: Path, events: int) -> list[str]:
             total=Decimal(5),
         )
         [recorded] = await stores.events.append(order, 0, [placed], META)
-        shipped = OrderShipped(carrier="DHL", tracking_number="1", placed_at=recorded.recorded_at)
+        shipped = OrderShipped(
+            currency="EUR", carrier="DHL", tracking_number="1", placed_at=recorded.recorded_at
+        )
         await stores.events.append(order, 1, [shipped], META)
         orders.append(str(order))
     await stores.close()

@@ -123,8 +123,11 @@ class OrderPlaced(OrderEvent):
 
 class OrderShipped(OrderEvent):
     type_name = "OrderShipped"
+    schema_version = 2
     carrier: str
     tracking_number: str
+    currency: str
+    """The order's, so that a sales report per currency counts the shipment without a lookup."""
     placed_at: datetime
     """When the order was placed: with this event's own time, how long it was open."""
 

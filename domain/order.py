@@ -175,7 +175,10 @@ def decide(command: Placing | ShipOrder | CancelOrder, state: Order | None) -> l
     if isinstance(command, ShipOrder):
         return [
             OrderShipped(
-                carrier=command.carrier, tracking_number=command.tracking_number, placed_at=state.placed_at
+                carrier=command.carrier,
+                tracking_number=command.tracking_number,
+                currency=state.currency,
+                placed_at=state.placed_at,
             )
         ]
     return [

@@ -37,6 +37,7 @@ UPCASTERS: Mapping[tuple[str, int], Upcaster] = {
     ("ProductCreated", 1): with_currency,
     ("ProductPriceChanged", 1): with_currency,
     ("OrderPlaced", 1): with_currency,
+    ("OrderShipped", 1): with_currency,
     ("OrderCancelled", 1): with_currency,
 }
 

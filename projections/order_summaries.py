@@ -34,6 +34,7 @@ def evolve(document: Document | None, recorded: RecordedEvent) -> Document:
             "status": OrderStatus.PLACED.value,
             "lines": [line_document(line) for line in event.lines],
             "total": cents(event.total),
+            "currency": event.currency,
             "placedAt": at,
             "shippedAt": None,
             "carrier": None,
@@ -46,17 +47,19 @@ def evolve(document: Document | None, recorded: RecordedEvent) -> Document:
         }
     changed = {**existing(document, recorded), "version": recorded.version}
     match event:
-        case OrderShipped(carrier=carrier, tracking_number=tracking_number):
+        case OrderShipped(carrier=carrier, tracking_number=tracking_number, currency=currency):
             return {
                 **changed,
+                "currency": currency,
                 "status": OrderStatus.SHIPPED.value,
                 "shippedAt": at,
                 "carrier": carrier,
                 "trackingNumber": tracking_number,
             }
-        case OrderCancelled(reason=reason):
+        case OrderCancelled(reason=reason, currency=currency):
             return {
                 **changed,
+                "currency": currency,
                 "status": OrderStatus.CANCELLED.value,
                 "cancelledAt": at,
                 "cancelReason": reason,

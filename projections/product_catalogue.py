@@ -18,13 +18,14 @@ def evolve(document: Document | None, recorded: RecordedEvent) -> Document:
             "sku": event.sku,
             "name": event.name,
             "price": cents(event.price),
+            "currency": event.currency,
             "version": recorded.version,
             "createdAt": at,
             "updatedAt": at,
         }
     changed = {**existing(document, recorded), "version": recorded.version, "updatedAt": at}
     if isinstance(event, ProductPriceChanged):
-        return {**changed, "price": cents(event.price)}
+        return {**changed, "price": cents(event.price), "currency": event.currency}
     raise TypeError(f"unexpected event {recorded.type} for the product catalogue")
 
 

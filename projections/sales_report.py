@@ -1,7 +1,8 @@
 """Sales per UTC day, so that `salesReport` over a window sums a few documents instead of every order.
 
-Each day has a document of its totals (id `2026-11-26`) and one per product sold that day (id
-`2026-11-26|<product id>`). An event changes the day's totals and the products of its lines only,
+Sales are counted per currency, never summed across currencies. Each day has a document of its totals
+in each currency it sold in (id `2026-11-26|EUR`) and one per product sold that day (id
+`2026-11-26|EUR|<product id>`). An event changes the day's totals and the products of its lines only,
 so the history that `asOf` reads grows with the lines sold, not with lines times products on sale.
 
 A cancellation counts on the day it happens, against whatever day the order was placed: a report for a
@@ -39,28 +40,36 @@ DAY = "day"
 PRODUCT = "product"
 
 
-def product_key(day: str, product_id: str) -> str:
-    return f"{day}{SEPARATOR}{product_id}"
+def day_key(day: str, currency: str) -> str:
+    return f"{day}{SEPARATOR}{currency}"
+
+
+def product_key(day: str, currency: str, product_id: str) -> str:
+    return f"{day}{SEPARATOR}{currency}{SEPARATOR}{product_id}"
 
 
 def touches(recorded: RecordedEvent) -> list[Key]:
     day = day_id(recorded.recorded_at)
     match recorded.event:
-        case OrderPlaced(lines=lines) | OrderCancelled(lines=lines):
-            return [day, *(product_key(day, str(line.product_id)) for line in lines)]
-        case OrderShipped():
-            return [day]
+        case OrderPlaced(lines=lines, currency=currency) | OrderCancelled(lines=lines, currency=currency):
+            return [
+                day_key(day, currency),
+                *(product_key(day, currency, str(line.product_id)) for line in lines),
+            ]
+        case OrderShipped(currency=currency):
+            return [day_key(day, currency)]
     return []
 
 
 def initial(key: str) -> Document:
-    day, _, product_id = key.partition(SEPARATOR)
+    day, currency, *product_id = key.split(SEPARATOR)
     at = datetime.fromisoformat(day).replace(tzinfo=UTC)
     if product_id:
         return {
             "kind": PRODUCT,
             "day": at,
-            "productId": product_id,
+            "currency": currency,
+            "productId": product_id[0],
             "name": "",
             "quantity": 0,
             "revenue": ZERO,
@@ -68,6 +77,7 @@ def initial(key: str) -> Document:
     return {
         "kind": DAY,
         "day": at,
+        "currency": currency,
         "ordersPlaced": 0,
         "ordersShipped": 0,
         "ordersCancelled": 0,
@@ -122,14 +132,14 @@ def evolve(document: Document | None, recorded: RecordedEvent) -> Document | Non
 
 PROJECTION = Projection(
     name="sales_report",
-    # `salesReport` reads the documents of a window of days.
-    collection=Collection(name="sales_report", indexes=(("day",),)),
+    # `salesReport` reads the documents of a window of days in one currency.
+    collection=Collection(name="sales_report", indexes=(("currency", "day"),)),
     touches=touches,
     evolve=evolve,
     initial=initial,
     # A day's documents change only during that day, so `salesReport(asOf:)` needs the versions of
     # one day only: those of asOf's day that were valid then.
-    history=(("day", "_validFrom"),),
+    history=(("currency", "day", "_validFrom"),),
 )
 
 
@@ -148,33 +158,33 @@ class Sales:
     by `productId`: the best sellers first, none that sold nothing."""
 
 
-async def sales(
-    documents: DocumentStore,
-    collections: CollectionNames,
-    first_day: datetime | None,
-    last_day: datetime | None,
-    as_of: datetime | None,
-    top: int,
-) -> Sales:
-    """The sales of the days from `first_day` to `last_day` (either open), as they were at `as_of`
+@dataclass(frozen=True, slots=True)
+class SalesWindow:
+    """The days from `first_day` to `last_day` (either open) in one currency, as they were at `as_of`
     (None: now)."""
-    found = await _window(documents, collections[PROJECTION.name], first_day, last_day, as_of)
+
+    currency: str
+    first_day: datetime | None
+    last_day: datetime | None
+    as_of: datetime | None
+
+
+async def sales(
+    documents: DocumentStore, collections: CollectionNames, window: SalesWindow, top: int
+) -> Sales:
+    found = await _window(documents, collections[PROJECTION.name], window)
     days = sorted((document for document in found if document["kind"] == DAY), key=lambda day: day["day"])
     return Sales(days, _top_products((document for document in found if document["kind"] == PRODUCT), top))
 
 
-async def _window(
-    documents: DocumentStore,
-    collection: str,
-    first_day: datetime | None,
-    last_day: datetime | None,
-    as_of: datetime | None,
-) -> list[Document]:
+async def _window(documents: DocumentStore, collection: str, window: SalesWindow) -> list[Document]:
+    first_day, last_day, as_of = window.first_day, window.last_day, window.as_of
+    currency = {"currency": window.currency}
     if as_of is None:
         return await find_all(
             documents,
             collection,
-            Query(range=Range("day", gte=first_day, lte=last_day), sort="day", limit=PAGE),
+            Query(equals=currency, range=Range("day", gte=first_day, lte=last_day), sort="day", limit=PAGE),
         )
     # A day's documents change only during that day: the days before asOf's are final as they are
     # now, and of asOf's own day the versions valid then are the answer.
@@ -183,12 +193,14 @@ async def _window(
     found = []
     if first_day is None or first_day <= closed:
         days = Range("day", gte=first_day, lte=min(last_day, closed) if last_day else closed)
-        found = await find_all(documents, collection, Query(range=days, sort="day", limit=PAGE))
+        found = await find_all(
+            documents, collection, Query(equals=currency, range=days, sort="day", limit=PAGE)
+        )
     if (first_day is None or first_day <= day) and (last_day is None or day <= last_day):
         found += await find_all(
             documents,
             history_name(collection),
-            Query(equals={"day": day}, holding=Holding(as_of), sort=VALID_FROM, limit=PAGE),
+            Query(equals={**currency, "day": day}, holding=Holding(as_of), sort=VALID_FROM, limit=PAGE),
         )
     return found
 

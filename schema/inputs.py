@@ -48,6 +48,10 @@ class CreateProductInput:
     sku: str
     name: str
     price: Decimal
+    currency: str | None = strawberry.field(
+        default=None,
+        description="ISO 4217 code, such as EUR or USD (default: the server's EVENTFOLD_CURRENCY).",
+    )
 
 
 @strawberry.input

@@ -63,7 +63,8 @@ class Mutation:
 
     @strawberry.mutation
     async def create_product(self, info: ContextInfo, input: CreateProductInput) -> ProductPayload:
-        outcome = await _run(info, commands.CreateProduct, input, product_id=uuid.uuid4())
+        currency = info.context.currency if input.currency is None else input.currency
+        outcome = await _run(info, commands.CreateProduct, input, product_id=uuid.uuid4(), currency=currency)
         return ProductPayload.from_outcome(outcome)
 
     @strawberry.mutation

@@ -37,7 +37,7 @@ from schema.types import (
     SalesReport,
     page_of,
 )
-from schema.validation import parse_id
+from schema.validation import parse_currency, parse_id
 from store.documents import Document, DocumentStore
 
 ContextInfo = Info[Context, None]
@@ -221,16 +221,20 @@ class SalesQuery:
         to: datetime | None = None,
         top: int = 10,
         as_of: datetime | None = None,
+        currency: Annotated[
+            str | None,
+            strawberry.argument(description="ISO 4217 code (default: the server's EVENTFOLD_CURRENCY)."),
+        ] = None,
     ) -> SalesReport:
         start, end, past = aware(from_, "from"), aware(to, "to"), _in_the_past(aware(as_of, "asOf"))
+        code = parse_currency(info.context.currency if currency is None else currency, "currency")
         if not 1 <= top <= MAX_TOP_PRODUCTS:
             raise InvalidInput("top", f"must be between 1 and {MAX_TOP_PRODUCTS}, got {top}")
         first_day, last_day = sales_report.window(start, end)
         if first_day and last_day and last_day < first_day:
             raise InvalidInput("to", "must be after from")
-        sales = await sales_report.sales(
-            info.context.documents, info.context.collections, first_day, last_day, past, top
-        )
+        window = sales_report.SalesWindow(code, first_day, last_day, past)
+        sales = await sales_report.sales(info.context.documents, info.context.collections, window, top)
         days = [SalesDay.from_document(totals) for totals in sales.days]
         return SalesReport(
             from_=first_day,
@@ -239,6 +243,7 @@ class SalesQuery:
             orders_shipped=sum(day.orders_shipped for day in days),
             orders_cancelled=sum(day.orders_cancelled for day in days),
             revenue=cents(sum((day.revenue for day in days), Decimal(0))),
+            currency=code,
             top_products=[ProductSales.from_document(sold) for sold in sales.top_products],
             days=days,
         )

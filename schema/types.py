@@ -53,6 +53,12 @@ def _keys(document: Document) -> Callable[[str], Any]:
     return lambda name: document[_camel(name)]
 
 
+def _currency(recorded: str | None, info: strawberry.Info) -> str:
+    # A document written before money had its currency (until `eventfold rebuild` rewrites it) was
+    # priced in the deployment's currency, the one its events are upcast to.
+    return recorded if recorded is not None else str(info.context.currency)
+
+
 @strawberry.type
 class Address:
     street: str
@@ -108,14 +114,26 @@ class Product:
     version: int
     created_at: datetime
     updated_at: datetime
+    recorded_currency: strawberry.Private[str | None] = None
+
+    @strawberry.field(description="ISO 4217 code of the price.")
+    def currency(self, info: strawberry.Info) -> str:
+        return _currency(self.recorded_currency, info)
 
     @classmethod
     def from_state(cls, state: product_state.Product) -> Self:
-        return _built(cls, _attributes(state), id=strawberry.ID(str(state.id)))
+        return _built(
+            cls, _attributes(state), id=strawberry.ID(str(state.id)), recorded_currency=state.currency
+        )
 
     @classmethod
     def from_document(cls, document: Document) -> Self:
-        return _built(cls, _keys(document), id=strawberry.ID(document["_id"]))
+        return _built(
+            cls,
+            _keys(document),
+            id=strawberry.ID(document["_id"]),
+            recorded_currency=document.get("currency"),
+        )
 
 
 @strawberry.type
@@ -154,6 +172,11 @@ class Order:
     version: int
     as_of: strawberry.Private[datetime | None] = None
     """The instant this order is shown as of, so that its customer is shown as of then too."""
+    recorded_currency: strawberry.Private[str | None] = None
+
+    @strawberry.field(description="ISO 4217 code of the total and every price: an order's lines share one.")
+    def currency(self, info: strawberry.Info) -> str:
+        return _currency(self.recorded_currency, info)
 
     @strawberry.field
     async def customer(self, info: strawberry.Info) -> Customer | None:
@@ -172,6 +195,7 @@ class Order:
             id=strawberry.ID(str(state.id)),
             customer_id=strawberry.ID(str(state.customer_id)),
             lines=[OrderLine.from_placed(line) for line in state.lines],
+            recorded_currency=state.currency,
         )
 
     @classmethod
@@ -183,6 +207,7 @@ class Order:
             id=strawberry.ID(order_id(document)),
             lines=[_built(OrderLine, _keys(line)) for line in document["lines"]],
             status=OrderStatus(document["status"]),
+            recorded_currency=document.get("currency"),
         )
 
 
@@ -316,6 +341,7 @@ class SalesReport:
     orders_shipped: int
     orders_cancelled: int
     revenue: Decimal = strawberry.field(description="Placed minus cancelled, in the window.")
+    currency: str = strawberry.field(description="ISO 4217 code of every amount of the report.")
     top_products: list[ProductSales]
     days: list[SalesDay] = strawberry.field(
         description="Each day of the window with any orders placed, shipped or cancelled, in order."

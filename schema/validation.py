@@ -3,10 +3,13 @@
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
 
+from domain.commands import Currency
 from domain.errors import InvalidInput
+
+CURRENCY: TypeAdapter[str] = TypeAdapter(Currency)
 
 
 def _field_path(location: tuple[int | str, ...]) -> str:
@@ -32,3 +35,10 @@ def parse_id(value: str, field: str) -> UUID:
         return UUID(value)
     except ValueError:
         raise InvalidInput(field, f"{value!r} is not a valid id (a UUID)") from None
+
+
+def parse_currency(value: str, field: str) -> str:
+    try:
+        return CURRENCY.validate_python(value)
+    except ValidationError as error:
+        raise InvalidInput(field, error.errors(include_url=False)[0]["msg"]) from None

@@ -31,7 +31,8 @@ async def test_each_append_is_heard_and_an_idempotent_repeat_answers_the_first_p
     customer_id = uuid.uuid4()
     await handler.handle(RegisterCustomer(customer_id=customer_id, name="Ann", email="ann@example.com"), META)
     created = await handler.handle(
-        CreateProduct(product_id=uuid.uuid4(), sku="W-1", name="Widget", price=Decimal(2)), META
+        CreateProduct(currency="EUR", product_id=uuid.uuid4(), sku="W-1", name="Widget", price=Decimal(2)),
+        META,
     )
     assert created.state.id == product_id_for_sku("W-1")
     place = PlaceOrder(

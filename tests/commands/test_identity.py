@@ -13,7 +13,9 @@ def test_skus_are_one_product_whatever_their_case() -> None:
 
 
 def test_a_new_product_is_named_by_its_sku_whatever_id_it_came_with() -> None:
-    command = CreateProduct(product_id=uuid.uuid4(), sku="W-1", name="Widget", price=Decimal(1))
+    command = CreateProduct(
+        currency="EUR", product_id=uuid.uuid4(), sku="W-1", name="Widget", price=Decimal(1)
+    )
     assert identified(command).product_id == product_id_for_sku("W-1")
 
 

@@ -49,13 +49,30 @@ def test_invalid_customer_input_names_the_field(field: str, values: dict[str, An
 @pytest.mark.parametrize("price", ["0", "-1.00", "1.999", "NaN", "Infinity", "10000000000.00"])
 def test_a_price_is_positive_with_at_most_two_decimals(price: str) -> None:
     with pytest.raises(ValidationError):
-        CreateProduct(product_id=ID, sku="W-1", name="Widget", price=Decimal(price))
+        CreateProduct(currency="EUR", product_id=ID, sku="W-1", name="Widget", price=Decimal(price))
 
 
 @pytest.mark.parametrize("price", ["19.90", "19.9", "19", "0.01", "9999999999.99"])
 def test_a_price_sent_as_a_string_of_digits_is_taken(price: str) -> None:
-    command = CreateProduct.model_validate({"product_id": ID, "sku": "W-1", "name": "Widget", "price": price})
+    command = CreateProduct.model_validate(
+        {"product_id": ID, "sku": "W-1", "name": "Widget", "price": price, "currency": "EUR"}
+    )
     assert command.price == Decimal(price)
+
+
+@pytest.mark.parametrize(
+    ("sent", "taken"), [("EUR", "EUR"), ("usd", "USD"), (" gbp ", "GBP"), ("JPY", "JPY")]
+)
+def test_a_currency_is_an_iso_4217_code_in_any_case(sent: str, taken: str) -> None:
+    command = CreateProduct(product_id=ID, sku="W-1", name="Widget", price=Decimal(1), currency=sent)
+    assert command.currency == taken
+
+
+@pytest.mark.parametrize("sent", ["", "EU", "EURO", "XYZ", "€", "E1R"])
+def test_a_currency_that_is_no_iso_4217_code_is_refused(sent: str) -> None:
+    with pytest.raises(ValidationError) as invalid:
+        CreateProduct(product_id=ID, sku="W-1", name="Widget", price=Decimal(1), currency=sent)
+    assert invalid.value.errors()[0]["loc"] == ("currency",)
 
 
 @pytest.mark.parametrize(
@@ -91,7 +108,7 @@ def test_a_price_in_any_other_form_names_the_price(price: object) -> None:
 @pytest.mark.parametrize("sku", ["", "has space", "-leading-dash", "x" * 65, "ünïcode"])
 def test_a_sku_is_a_short_code(sku: str) -> None:
     with pytest.raises(ValidationError):
-        CreateProduct(product_id=ID, sku=sku, name="Widget", price=Decimal(1))
+        CreateProduct(currency="EUR", product_id=ID, sku=sku, name="Widget", price=Decimal(1))
 
 
 @pytest.mark.parametrize(

@@ -16,15 +16,22 @@ from domain.events import (
     PlacedLine,
     ProductCreated,
     ProductPriceChanged,
-    event_from_json,
 )
 from tests.domain.given import START, given
 
 ORDER, CUSTOMER, WIDGET, GADGET = (uuid.uuid4() for _ in range(4))
 BUYER = given(customer.evolve, CUSTOMER, CustomerRegistered(name="Ann", email="ann@example.com"))
 PRODUCTS = {
-    WIDGET: given(product.evolve, WIDGET, ProductCreated(sku="W-1", name="Widget", price=Decimal("19.90"))),
-    GADGET: given(product.evolve, GADGET, ProductCreated(sku="G-1", name="Gadget", price=Decimal("5.25"))),
+    WIDGET: given(
+        product.evolve,
+        WIDGET,
+        ProductCreated(currency="EUR", sku="W-1", name="Widget", price=Decimal("19.90")),
+    ),
+    GADGET: given(
+        product.evolve,
+        GADGET,
+        ProductCreated(currency="EUR", sku="G-1", name="Gadget", price=Decimal("5.25")),
+    ),
 }
 CATALOGUE = {key: value for key, value in PRODUCTS.items() if value is not None}
 PLACE = PlaceOrder(
@@ -33,6 +40,7 @@ PLACE = PlaceOrder(
     lines=(OrderLineInput(product_id=WIDGET, quantity=3), OrderLineInput(product_id=GADGET, quantity=2)),
 )
 PLACED = OrderPlaced(
+    currency="EUR",
     customer_id=CUSTOMER,
     customer_name="Ann",
     customer_email="ann@example.com",
@@ -52,8 +60,8 @@ def test_the_unit_price_is_the_price_when_the_order_is_placed() -> None:
     repriced = given(
         product.evolve,
         WIDGET,
-        ProductCreated(sku="W-1", name="Widget", price=Decimal("19.90")),
-        ProductPriceChanged(price=Decimal("21.00"), previous_price=Decimal("19.90")),
+        ProductCreated(currency="EUR", sku="W-1", name="Widget", price=Decimal("19.90")),
+        ProductPriceChanged(currency="EUR", price=Decimal("21.00"), previous_price=Decimal("19.90")),
     )
     assert repriced is not None
     [placed] = order.place(PLACE, None, BUYER, {**CATALOGUE, WIDGET: repriced})
@@ -114,7 +122,7 @@ def test_another_request_under_a_used_key_is_a_conflict_that_tells_nothing_of_th
 def test_a_placement_recorded_before_fingerprints_were_kept_is_judged_by_what_it_records() -> None:
     stored = {**PLACED.to_json_data(), "idempotencyKey": "k-1"}
     del stored["requestFingerprint"]
-    state = given(order.evolve, ORDER, event_from_json("OrderPlaced", 1, json.dumps(stored)))
+    state = given(order.evolve, ORDER, OrderPlaced.model_validate_json(json.dumps(stored)))
 
     assert order.place(KEYED, state, BUYER, CATALOGUE) == []
     with pytest.raises(Conflict):
@@ -130,7 +138,7 @@ def test_placing_over_an_existing_order_without_its_key_is_refused() -> None:
 def test_ship_a_placed_order() -> None:
     state = given(order.evolve, ORDER, PLACED)
     decided = order.decide(ShipOrder(order_id=ORDER, carrier="DHL", tracking_number="JD01"), state)
-    assert decided == [OrderShipped(carrier="DHL", tracking_number="JD01", placed_at=START)]
+    assert decided == [OrderShipped(currency="EUR", carrier="DHL", tracking_number="JD01", placed_at=START)]
     shipped = given(order.evolve, ORDER, PLACED, *decided)
     assert shipped is not None
     assert shipped.status is order.OrderStatus.SHIPPED
@@ -144,6 +152,7 @@ def test_cancel_a_placed_order() -> None:
     decided = order.decide(CancelOrder(order_id=ORDER, reason="changed my mind"), state)
     assert decided == [
         OrderCancelled(
+            currency="EUR",
             reason="changed my mind",
             customer_id=CUSTOMER,
             lines=PLACED.lines,
@@ -159,11 +168,16 @@ def test_cancel_a_placed_order() -> None:
 @pytest.mark.parametrize(
     "history",
     [
-        (PLACED, OrderShipped(carrier="DHL", tracking_number="1", placed_at=START)),
+        (PLACED, OrderShipped(currency="EUR", carrier="DHL", tracking_number="1", placed_at=START)),
         (
             PLACED,
             OrderCancelled(
-                reason="no", customer_id=CUSTOMER, lines=PLACED.lines, total=PLACED.total, placed_at=START
+                currency="EUR",
+                reason="no",
+                customer_id=CUSTOMER,
+                lines=PLACED.lines,
+                total=PLACED.total,
+                placed_at=START,
             ),
         ),
     ],

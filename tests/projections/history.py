@@ -35,6 +35,7 @@ def line(product_id: UUID, quantity: int) -> PlacedLine:
 def placed(customer_id: UUID, *lines: PlacedLine) -> OrderPlaced:
     name, email = ("Ann Lee", "ann@example.com") if customer_id == ANN else ("Bob Ray", "bob@example.com")
     return OrderPlaced(
+        currency="EUR",
         customer_id=customer_id,
         customer_name=name,
         customer_email=email,
@@ -45,6 +46,7 @@ def placed(customer_id: UUID, *lines: PlacedLine) -> OrderPlaced:
 
 def cancelled(order: OrderPlaced, placed_at: datetime, reason: str = "changed my mind") -> OrderCancelled:
     return OrderCancelled(
+        currency="EUR",
         reason=reason,
         customer_id=order.customer_id,
         lines=order.lines,
@@ -56,25 +58,33 @@ def cancelled(order: OrderPlaced, placed_at: datetime, reason: str = "changed my
 PLACED_FIRST = placed(ANN, line(WIDGET, 3), line(GADGET, 2))
 PLACED_SECOND = placed(ANN, line(WIDGET, 1))
 PLACED_THIRD = placed(BOB, line(GADGET, 4))
-SHIPPED = OrderShipped(carrier="DHL", tracking_number="JD014600", placed_at=START + timedelta(hours=1))
+SHIPPED = OrderShipped(
+    currency="EUR", carrier="DHL", tracking_number="JD014600", placed_at=START + timedelta(hours=1)
+)
 
 HISTORY = log(
     (ANN, CustomerRegistered(name="Ann Lee", email="ann@example.com"), START),
     (BOB, CustomerRegistered(name="Bob Ray", email="bob@example.com", address=ADDRESS), START),
-    (WIDGET, ProductCreated(sku="W-1", name="Widget", price=Decimal("19.90")), START),
-    (GADGET, ProductCreated(sku="G-1", name="Gadget", price=Decimal("5.25")), START),
+    (WIDGET, ProductCreated(currency="EUR", sku="W-1", name="Widget", price=Decimal("19.90")), START),
+    (GADGET, ProductCreated(currency="EUR", sku="G-1", name="Gadget", price=Decimal("5.25")), START),
     (FIRST, PLACED_FIRST, START + timedelta(hours=1)),
     (SECOND, PLACED_SECOND, START + timedelta(hours=2)),
     (THIRD, PLACED_THIRD, START + timedelta(hours=3)),
     (FIRST, SHIPPED, START + timedelta(hours=4)),
-    (WIDGET, ProductPriceChanged(price=Decimal("21"), previous_price=Decimal("19.90")), DAY_2),
+    (
+        WIDGET,
+        ProductPriceChanged(currency="EUR", price=Decimal("21"), previous_price=Decimal("19.90")),
+        DAY_2,
+    ),
     (ANN, CustomerEmailChanged(email="ann@lee.example", previous_email="ann@example.com"), DAY_2),
     (ANN, CustomerEmailVerified(email="ann@lee.example"), DAY_2 + timedelta(minutes=5)),
     (BOB, CustomerAddressChanged(address=MOVED), DAY_2 + timedelta(minutes=10)),
     (SECOND, cancelled(PLACED_SECOND, START + timedelta(hours=2)), DAY_2 + timedelta(hours=1)),
     (
         THIRD,
-        OrderShipped(carrier="UPS", tracking_number="1Z999", placed_at=START + timedelta(hours=3)),
+        OrderShipped(
+            currency="EUR", carrier="UPS", tracking_number="1Z999", placed_at=START + timedelta(hours=3)
+        ),
         DAY_2 + timedelta(hours=2),
     ),
 )

@@ -33,7 +33,10 @@ async def write_history(events: EventStore, orders: int = 30) -> int:
         )
     for n, (product, sku) in enumerate(zip(products, skus, strict=True)):
         await handler.handle(
-            CreateProduct(product_id=product, sku=sku, name=f"Product {n}", price=Decimal(n + 1)), META
+            CreateProduct(
+                currency="EUR", product_id=product, sku=sku, name=f"Product {n}", price=Decimal(n + 1)
+            ),
+            META,
         )
     for n in range(orders):
         order = uuid.uuid4()

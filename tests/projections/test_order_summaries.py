@@ -41,6 +41,7 @@ PLACED_DOCUMENT = {
         },
     ],
     "total": Decimal("70.20"),
+    "currency": "EUR",
     "placedAt": START,
     "shippedAt": None,
     "carrier": None,
@@ -91,7 +92,12 @@ def test_a_cancelled_order_shows_when_and_why() -> None:
 def test_money_is_shown_in_cents() -> None:
     widget = PlacedLine(product_id=WIDGET, sku="W-1", name="Widget", quantity=1, unit_price=Decimal("19.9"))
     sloppy = OrderPlaced(
-        customer_id=ANN, customer_name="Ann", customer_email="a@b.c", lines=(widget,), total=Decimal("19.9")
+        currency="EUR",
+        customer_id=ANN,
+        customer_name="Ann",
+        customer_email="a@b.c",
+        lines=(widget,),
+        total=Decimal("19.9"),
     )
 
     [document] = fold(PROJECTION, log((FIRST, sloppy, START))).values()

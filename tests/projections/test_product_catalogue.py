@@ -8,7 +8,7 @@ from projections.product_catalogue import PROJECTION
 from tests.projections.given import START, fold, log
 from tests.projections.history import WIDGET
 
-CREATED = ProductCreated(sku="W-1", name="Widget", price=Decimal("19.90"))
+CREATED = ProductCreated(currency="EUR", sku="W-1", name="Widget", price=Decimal("19.90"))
 LATER = START + timedelta(days=3)
 
 
@@ -22,6 +22,7 @@ def test_a_created_product() -> None:
             "sku": "W-1",
             "name": "Widget",
             "price": Decimal("19.90"),
+            "currency": "EUR",
             "version": 1,
             "createdAt": START,
             "updatedAt": START,
@@ -34,8 +35,16 @@ def test_the_latest_price_counts() -> None:
         PROJECTION,
         log(
             (WIDGET, CREATED, START),
-            (WIDGET, ProductPriceChanged(price=Decimal("21"), previous_price=Decimal("19.90")), START),
-            (WIDGET, ProductPriceChanged(price=Decimal("18.5"), previous_price=Decimal("21.00")), LATER),
+            (
+                WIDGET,
+                ProductPriceChanged(currency="EUR", price=Decimal("21"), previous_price=Decimal("19.90")),
+                START,
+            ),
+            (
+                WIDGET,
+                ProductPriceChanged(currency="EUR", price=Decimal("18.5"), previous_price=Decimal("21.00")),
+                LATER,
+            ),
         ),
     )
 
@@ -46,7 +55,7 @@ def test_the_latest_price_counts() -> None:
 
 
 def test_repricing_a_product_it_has_never_seen_created_is_an_error() -> None:
-    repriced = ProductPriceChanged(price=Decimal("21.00"), previous_price=Decimal("19.90"))
+    repriced = ProductPriceChanged(currency="EUR", price=Decimal("21.00"), previous_price=Decimal("19.90"))
 
     with pytest.raises(ValueError, match=f"ProductPriceChanged at position 1 changes Product {WIDGET}"):
         fold(PROJECTION, log((WIDGET, repriced, START)))

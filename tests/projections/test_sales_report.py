@@ -39,28 +39,30 @@ def sold(documents: Documents, day: str) -> dict[str, tuple[str, int, Decimal]]:
     return {
         document["productId"]: (document["name"], document["quantity"], document["revenue"])
         for key, document in documents.items()
-        if key.startswith(f"{day}|")
+        if key.startswith(f"{day}|EUR|")
     }
 
 
 def test_a_day_counts_what_was_placed_shipped_and_cancelled_on_it() -> None:
     documents = fold(PROJECTION, TWO_DAYS)
 
-    assert documents["2026-11-02"] == {
-        "_id": "2026-11-02",
+    assert documents["2026-11-02|EUR"] == {
+        "_id": "2026-11-02|EUR",
         "_position": 3,
         "kind": "day",
         "day": MIDNIGHT_1,
+        "currency": "EUR",
         "ordersPlaced": 2,
         "ordersShipped": 1,
         "ordersCancelled": 0,
         "revenue": Decimal("90.10"),
     }
-    assert documents["2026-11-03"] == {
-        "_id": "2026-11-03",
+    assert documents["2026-11-03|EUR"] == {
+        "_id": "2026-11-03|EUR",
         "_position": 5,
         "kind": "day",
         "day": MIDNIGHT_2,
+        "currency": "EUR",
         "ordersPlaced": 1,
         "ordersShipped": 0,
         "ordersCancelled": 1,
@@ -79,17 +81,18 @@ def test_a_day_counts_what_was_placed_shipped_and_cancelled_on_it() -> None:
 def test_each_product_of_a_day_is_a_document_of_its_own_changed_only_by_its_lines() -> None:
     documents = fold(PROJECTION, TWO_DAYS)
 
-    assert documents[f"2026-11-02|{GADGET}"] == {
-        "_id": f"2026-11-02|{GADGET}",
+    assert documents[f"2026-11-02|EUR|{GADGET}"] == {
+        "_id": f"2026-11-02|EUR|{GADGET}",
         "_position": 1,
         "kind": "product",
         "day": MIDNIGHT_1,
+        "currency": "EUR",
         "productId": str(GADGET),
         "name": "Gadget",
         "quantity": 2,
         "revenue": Decimal("10.50"),
     }
-    assert documents[f"2026-11-02|{WIDGET}"]["_position"] == 2
+    assert documents[f"2026-11-02|EUR|{WIDGET}"]["_position"] == 2
     assert len(documents) == 6
 
 
@@ -103,7 +106,7 @@ def test_a_cancellation_on_the_day_of_placing_takes_the_order_back_out() -> None
         ),
     )
 
-    day = documents["2026-11-02"]
+    day = documents["2026-11-02|EUR"]
     assert (day["ordersPlaced"], day["ordersCancelled"], str(day["revenue"])) == (2, 1, "19.90")
     assert sold(documents, "2026-11-02") == {
         str(WIDGET): ("Widget", 1, Decimal("19.90")),
@@ -116,21 +119,25 @@ def test_days_are_utc_days() -> None:
 
     documents = fold(PROJECTION, log((FIRST, PLACED_FIRST, berlin_after_midnight)))
 
-    assert set(documents) == {"2026-11-02", f"2026-11-02|{GADGET}", f"2026-11-02|{WIDGET}"}
+    assert set(documents) == {"2026-11-02|EUR", f"2026-11-02|EUR|{GADGET}", f"2026-11-02|EUR|{WIDGET}"}
     assert {document["day"] for document in documents.values()} == {MIDNIGHT_1}
 
 
 def test_a_shipment_counts_on_its_own_day_even_with_nothing_placed_then() -> None:
     documents = fold(
-        PROJECTION, log((FIRST, OrderShipped(carrier="DHL", tracking_number="1", placed_at=DAY_1), DAY_2))
+        PROJECTION,
+        log(
+            (FIRST, OrderShipped(currency="EUR", carrier="DHL", tracking_number="1", placed_at=DAY_1), DAY_2)
+        ),
     )
 
     assert documents == {
-        "2026-11-03": {
-            "_id": "2026-11-03",
+        "2026-11-03|EUR": {
+            "_id": "2026-11-03|EUR",
             "_position": 1,
             "kind": "day",
             "day": MIDNIGHT_2,
+            "currency": "EUR",
             "ordersPlaced": 0,
             "ordersShipped": 1,
             "ordersCancelled": 0,
@@ -146,3 +153,16 @@ def test_products_of_several_customers_add_up() -> None:
     )
 
     assert sold(documents, "2026-11-02") == {str(GADGET): ("Gadget", 4, Decimal("21.00"))}
+
+
+def test_each_currency_is_counted_apart() -> None:
+    in_dollars = placed(BOB, line(GADGET, 2)).model_copy(update={"currency": "USD"})
+
+    documents = fold(PROJECTION, log((FIRST, PLACED_FIRST, DAY_1), (THIRD, in_dollars, DAY_1)))
+
+    assert (documents["2026-11-02|EUR"]["revenue"], documents["2026-11-02|USD"]["revenue"]) == (
+        Decimal("70.20"),
+        Decimal("10.50"),
+    )
+    assert documents[f"2026-11-02|USD|{GADGET}"]["quantity"] == 2
+    assert documents[f"2026-11-02|EUR|{GADGET}"]["quantity"] == 2

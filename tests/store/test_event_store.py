@@ -34,6 +34,7 @@ def placed(customer_id: uuid.UUID) -> OrderPlaced:
         product_id=uuid.uuid4(), sku="SKU-1", name="Widget", quantity=3, unit_price=Decimal("19.90")
     )
     return OrderPlaced(
+        currency="EUR",
         customer_id=customer_id,
         customer_name="Ann",
         customer_email="ann@example.com",
@@ -61,7 +62,7 @@ async def test_versions_count_from_one_and_positions_increase_across_streams(sto
     first, second = uuid.uuid4(), uuid.uuid4()
     a = await stores.events.append(first, 0, [registered()], META)
     b = await stores.events.append(
-        second, 0, [ProductCreated(sku="S", name="N", price=Decimal("1.00"))], META
+        second, 0, [ProductCreated(currency="EUR", sku="S", name="N", price=Decimal("1.00"))], META
     )
     c = await stores.events.append(first, 1, [CustomerEmailVerified(email="ann@example.com")], META)
 
@@ -78,10 +79,15 @@ async def test_versions_count_from_one_and_positions_increase_across_streams(sto
 
 async def test_read_up_to_a_version_and_after_a_version(stores: Stores) -> None:
     stream = uuid.uuid4()
-    await stores.events.append(stream, 0, [ProductCreated(sku="S", name="N", price=Decimal("1.00"))], META)
+    await stores.events.append(
+        stream, 0, [ProductCreated(currency="EUR", sku="S", name="N", price=Decimal("1.00"))], META
+    )
     for version, price in enumerate(["2.00", "3.00", "4.00"], start=1):
         await stores.events.append(
-            stream, version, [ProductPriceChanged(price=Decimal(price), previous_price=Decimal("1.00"))], META
+            stream,
+            version,
+            [ProductPriceChanged(currency="EUR", price=Decimal(price), previous_price=Decimal("1.00"))],
+            META,
         )
 
     assert [r.version for r in await stores.events.read_stream(stream, to_version=2)] == [1, 2]
@@ -119,7 +125,10 @@ async def test_twenty_concurrent_appends_at_one_version_exactly_one_wins(stores:
     results = await asyncio.gather(
         *(
             stores.events.append(
-                stream, 1, [OrderShipped(carrier=f"c{i}", tracking_number=str(i), placed_at=PLACED_AT)], META
+                stream,
+                1,
+                [OrderShipped(currency="EUR", carrier=f"c{i}", tracking_number=str(i), placed_at=PLACED_AT)],
+                META,
             )
             for i in range(20)
         ),
@@ -145,7 +154,10 @@ async def test_concurrent_appends_to_different_streams_all_land_with_unique_posi
 
 async def test_a_multi_event_append_lands_whole(stores: Stores) -> None:
     stream = uuid.uuid4()
-    events = [placed(uuid.uuid4()), OrderShipped(carrier="DHL", tracking_number="1", placed_at=PLACED_AT)]
+    events = [
+        placed(uuid.uuid4()),
+        OrderShipped(currency="EUR", carrier="DHL", tracking_number="1", placed_at=PLACED_AT),
+    ]
     recorded = await stores.events.append(stream, 0, events, META)
 
     assert [r.version for r in recorded] == [1, 2]
@@ -157,7 +169,10 @@ async def test_a_multi_event_append_that_conflicts_lands_not_at_all(stores: Stor
     stream = uuid.uuid4()
     await stores.events.append(stream, 0, [placed(uuid.uuid4())], META)
     await stores.events.append(
-        stream, 1, [OrderShipped(carrier="DHL", tracking_number="1", placed_at=PLACED_AT)], META
+        stream,
+        1,
+        [OrderShipped(currency="EUR", carrier="DHL", tracking_number="1", placed_at=PLACED_AT)],
+        META,
     )
     before = await stores.events.read_all()
 
@@ -168,9 +183,14 @@ async def test_a_multi_event_append_that_conflicts_lands_not_at_all(stores: Stor
             1,
             [
                 OrderCancelled(
-                    reason="x", customer_id=uuid.uuid4(), lines=(), total=Decimal(0), placed_at=PLACED_AT
+                    currency="EUR",
+                    reason="x",
+                    customer_id=uuid.uuid4(),
+                    lines=(),
+                    total=Decimal(0),
+                    placed_at=PLACED_AT,
                 ),
-                OrderShipped(carrier="UPS", tracking_number="2", placed_at=PLACED_AT),
+                OrderShipped(currency="EUR", carrier="UPS", tracking_number="2", placed_at=PLACED_AT),
             ],
             META,
         )
@@ -181,7 +201,9 @@ async def test_read_streams_returns_many_streams_at_once(stores: Stores) -> None
     customer, product, missing = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     await stores.events.append(customer, 0, [registered()], META)
     await stores.events.append(customer, 1, [CustomerEmailVerified(email="ann@example.com")], META)
-    await stores.events.append(product, 0, [ProductCreated(sku="S", name="N", price=Decimal("1.00"))], META)
+    await stores.events.append(
+        product, 0, [ProductCreated(currency="EUR", sku="S", name="N", price=Decimal("1.00"))], META
+    )
 
     streams = await stores.events.read_streams([customer, product, missing])
 

@@ -11,7 +11,9 @@ from mongoeco import AsyncMongoClient as InProcessMongoClient
 from mongoeco import CodecOptions
 
 from domain.events import CustomerEmailVerified, CustomerRegistered
+from domain.upcasting import DEFAULT_DEPLOYMENT
 from store.connect import Stores
+from store.decoding import EventDecoder
 from store.events import RecordedEvent
 from store.feeds import Batch, Checkpoint, Feed, TailFeed
 from store.mongo.change_stream_feed import ChangeStreamFeed, supports_change_streams
@@ -91,7 +93,7 @@ async def test_events_appended_while_following_arrive_in_order_once(stores: Stor
 async def in_process_events() -> AsyncIterator[tuple[MongoEventStore, Any]]:
     """mongoeco's in-process client implements `watch`, which its wire server does not."""
     client: Any = InProcessMongoClient(codec_options=CodecOptions(tz_aware=True, tzinfo=UTC))
-    store = MongoEventStore(client, "eventfold", AppendSignal())
+    store = MongoEventStore(client, "eventfold", AppendSignal(), EventDecoder(DEFAULT_DEPLOYMENT))
     yield store, store.collection
     await client.close() if asyncio.iscoroutinefunction(client.close) else client.close()
 
@@ -101,7 +103,7 @@ async def test_the_change_stream_feed_catches_up_by_position_then_follows_the_st
 ) -> None:
     events, collection = in_process_events
     assert await supports_change_streams(collection)
-    feed = ChangeStreamFeed(collection, events)
+    feed = ChangeStreamFeed(collection, events, events.decoder)
     before = await register(events, 4)
 
     following = asyncio.create_task(take(feed, Checkpoint(before[0].position), 6))
@@ -118,7 +120,7 @@ async def test_the_change_stream_feed_resumes_after_its_token(
     in_process_events: tuple[MongoEventStore, Any],
 ) -> None:
     events, collection = in_process_events
-    feed = ChangeStreamFeed(collection, events)
+    feed = ChangeStreamFeed(collection, events, events.decoder)
     following = asyncio.create_task(take(feed, Checkpoint(), 2, max_events=1))
     await asyncio.sleep(0.2)
     first = await register(events, 2)

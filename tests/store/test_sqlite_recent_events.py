@@ -16,7 +16,7 @@ def recorded(position: int) -> RecordedEvent:
         version=1,
         position=position,
         recorded_at=datetime(2026, 11, 26, tzinfo=UTC),
-        event=ProductCreated(sku=f"P-{position}", name="Lamp", price=1),
+        event=ProductCreated(currency="EUR", sku=f"P-{position}", name="Lamp", price=1),
         metadata={},
     )
 
