@@ -38,6 +38,26 @@ async def differences(client: GraphQLClient, recorded: list[dict[str, Any]]) -> 
     return found
 
 
+IN_CURRENCY = """{
+  products(first: 100) { edges { node { currency } } }
+  orders(first: 5) { edges { node { currency } } }
+  salesReport { currency }
+  events(first: 100) { edges { node { type data } } }
+}"""
+MONEY_EVENTS = {"ProductCreated", "ProductPriceChanged", "OrderPlaced", "OrderShipped", "OrderCancelled"}
+
+
+async def assert_in_the_default_currency(client: GraphQLClient) -> None:
+    """What was recorded without a currency is read in the deployment's, EUR by default."""
+    data = await client.data(IN_CURRENCY)
+    currencies = {edge["node"]["currency"] for edge in data["products"]["edges"] + data["orders"]["edges"]}
+    assert currencies == {"EUR"}
+    assert data["salesReport"]["currency"] == "EUR"
+    money = [edge["node"] for edge in data["events"]["edges"] if edge["node"]["type"] in MONEY_EVENTS]
+    assert money
+    assert {event["data"]["currency"] for event in money} == {"EUR"}
+
+
 async def test_a_v1_sqlite_data_directory_is_served_with_the_same_answers_after_a_rebuild(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -55,6 +75,7 @@ async def test_a_v1_sqlite_data_directory_is_served_with_the_same_answers_after_
     assert len(rebuilt) == len(recorded["projections"]), rebuilt
     async with served(Settings(data_dir=data_dir), recorded["projections"]) as client:
         assert await differences(client, recorded["answers"]) == []
+        await assert_in_the_default_currency(client)
 
 
 async def test_v1_mongodb_events_are_served_with_the_same_answers(
@@ -65,3 +86,4 @@ async def test_v1_mongodb_events_are_served_with_the_same_answers(
     settings = mongodb_settings(mongodb_server_uri, mongodb_database)
     async with served(settings, recorded["projections"]) as client:
         assert await differences(client, recorded["answers"]) == []
+        await assert_in_the_default_currency(client)
