@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 
 from app.settings import Settings
 from app.web import create_app
+from domain.upcasting import DEFAULT_DEPLOYMENT, Deployment
 from store.connect import Stores, open_stores
 from tests.mongo_server import MongoWireServer
 
@@ -57,9 +58,12 @@ class StoreLocation:
     mongodb_database: str | None
     data_dir: Path
 
-    async def open(self) -> Stores:
+    async def open(self, deployment: Deployment = DEFAULT_DEPLOYMENT) -> Stores:
         return await open_stores(
-            mongodb_uri=self.mongodb_uri, mongodb_database=self.mongodb_database, data_dir=self.data_dir
+            mongodb_uri=self.mongodb_uri,
+            mongodb_database=self.mongodb_database,
+            data_dir=self.data_dir,
+            deployment=deployment,
         )
 
 

@@ -32,11 +32,11 @@
     return Array.from({ length: DAYS + 1 }, (_, i) => new Date(today.getTime() - (DAYS - 1 - i) * 86400000));
   }
 
-  // One request: the all-time counts, and the window's revenue day by day.
+  // One request: the all-time counts, and the window's revenue day by day in the server's currency.
   function reportDocument(days) {
     const span = `from: "${days[0].toISOString()}", to: "${days[days.length - 1].toISOString()}"`;
     return `{ total: salesReport(top: 1) { ordersPlaced ordersShipped ordersCancelled }
-      window: salesReport(${span}, top: 1) { days { day revenue } } }`;
+      window: salesReport(${span}, top: 1) { currency days { day revenue } } }`;
   }
 
   const chart = new Chart(document.getElementById("revenue"), {
@@ -57,6 +57,8 @@
     for (const [status, count] of Object.entries(counts)) {
       document.getElementById(`status-${status}`).textContent = count;
     }
+    document.getElementById("currency").textContent = data.window.currency;
+    chart.data.datasets[0].label = `revenue (${data.window.currency})`;
     chart.data.labels = days.slice(0, -1).map((day) => day.toISOString().slice(5, 10));
     // Days without orders are not in the report: they count as zero.
     const revenue = new Map(data.window.days.map((sold) => [new Date(sold.day).getTime(), Number(sold.revenue)]));
@@ -78,7 +80,7 @@
     const item = document.createElement("li");
     item.className = event.type;
     item.dataset.streamId = event.streamId;
-    const total = event.data && event.data.total ? ` total ${event.data.total}` : "";
+    const total = event.data && event.data.total ? ` total ${event.data.total} ${event.data.currency ?? ""}` : "";
     item.innerHTML = '<span class="type"></span> <span class="text"></span>';
     item.querySelector(".type").textContent = event.type;
     item.querySelector(".text").textContent =

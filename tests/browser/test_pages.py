@@ -93,6 +93,8 @@ async def test_the_dashboard_shows_an_order_placed_over_http(
         await asyncio.sleep(0.1)
         revenue = await page.evaluate("Chart.getChart('revenue').data.datasets[0].data")
     assert sum(revenue) == float(order["total"])
+    await expect(page.locator("#currency")).to_have_text("EUR", timeout=WAIT_MS)
+    await expect(event).to_contain_text(f"total {order['total']} EUR")
     await screenshot(page, "dashboard")
 
 
