@@ -78,6 +78,23 @@ async def test_a_v1_sqlite_data_directory_is_served_with_the_same_answers_after_
         await assert_in_the_default_currency(client)
 
 
+async def test_before_the_rebuild_everything_but_the_sales_report_answers_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window of a rolling upgrade: read models written by v1, not rebuilt yet."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(SQLITE_DIR, data_dir)
+    monkeypatch.delenv("EVENTFOLD_MONGODB_URI", raising=False)
+    recorded = read_answers("sqlite")
+    questions = [question for question in recorded["answers"] if question["query"] != "salesReport"]
+    async with served(Settings(data_dir=data_dir), recorded["projections"]) as client:
+        assert await differences(client, questions) == []
+        data = await client.data(IN_CURRENCY)
+    assert {edge["node"]["currency"] for edge in data["products"]["edges"] + data["orders"]["edges"]} == {
+        "EUR"
+    }
+
+
 async def test_v1_mongodb_events_are_served_with_the_same_answers(
     mongodb_server_uri: str, mongodb_database: str
 ) -> None:
