@@ -21,6 +21,7 @@ from store.mongo.document_store import MongoDocumentStore
 from store.mongo.event_store import MongoEventStore
 from store.mongo.projection_state import MongoProjectionState
 from store.projection_state import Leases, ProjectionStates
+from store.shared_feed import SharedFeed
 from store.signal import AppendSignal
 from store.sqlite.api_keys import SqliteApiKeys
 from store.sqlite.document_store import SqliteDocumentStore
@@ -45,7 +46,7 @@ class Stores:
     states: ProjectionStates
     leases: Leases
     api_keys: ApiKeys
-    feed: Feed
+    feed: SharedFeed
     closers: tuple[Callable[[], Awaitable[None]], ...]
 
     async def close(self) -> None:
@@ -82,7 +83,7 @@ async def open_stores(
             states=state,
             leases=state,
             api_keys=await MongoApiKeys.open(client, database),
-            feed=await _mongodb_feed(events, appended, feed, decoder),
+            feed=SharedFeed(await _mongodb_feed(events, appended, feed, decoder), events),
             # One client serves every port; closing the event store closes it.
             closers=(events.close,),
         )
@@ -101,7 +102,7 @@ async def open_stores(
         states=state_on_file,
         leases=state_on_file,
         api_keys=api_keys,
-        feed=TailFeed(events_on_file, appended),
+        feed=SharedFeed(TailFeed(events_on_file, appended), events_on_file),
         closers=(events_on_file.close, state_on_file.close, documents.close, api_keys.close),
     )
 

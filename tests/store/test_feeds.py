@@ -72,9 +72,10 @@ async def test_the_tail_feed_resumes_after_its_checkpoint(stores: Stores) -> Non
 
 
 async def test_the_tail_feed_wakes_at_once_for_an_append_in_this_process(stores: Stores) -> None:
-    assert isinstance(stores.feed, TailFeed)
+    upstream = stores.feed.upstream
+    assert isinstance(upstream, TailFeed)
     # It would poll only after a minute, so an event arriving within `take`'s bound woke it.
-    feed = TailFeed(stores.events, stores.feed.appended, poll_seconds=60)
+    feed = TailFeed(stores.events, upstream.appended, poll_seconds=60)
     waiting = asyncio.create_task(take(feed, Checkpoint(), 1))
     await asyncio.sleep(0.05)
     [written] = await register(stores.events, 1)
