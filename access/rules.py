@@ -1,7 +1,7 @@
 """Who may do what: the one place where roles are enforced.
 
-`admin` may do everything, key management included; `clerk` runs queries and mutations; `viewer`
-runs queries and subscriptions. A server that needs no authentication (loopback, or
+`admin` may do everything, key management and skipping events included; `clerk` runs queries and
+mutations; `viewer` runs queries and subscriptions. A server that needs no authentication (loopback, or
 EVENTFOLD_AUTH=off) lets an anonymous caller do everything, but a presented credential is still
 checked and its role applied. The check runs before anything executes: every operation through
 schema/access.py's Authorization extension, and every subscription also before it joins a shared
@@ -16,7 +16,7 @@ from access.principals import Caller, Role
 from domain.errors import DomainError
 from store.unavailable import StoreUnavailable
 
-ADMIN_ONLY = frozenset({"createApiKey", "revokeApiKey", "apiKeys"})
+ADMIN_ONLY = frozenset({"createApiKey", "revokeApiKey", "apiKeys", "skipEvent"})
 
 ALLOWED = {
     Role.ADMIN: frozenset(OperationType),

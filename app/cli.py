@@ -21,6 +21,7 @@ from domain.errors import InvalidInput
 from projections.progress import Progress
 from projections.read_models import ALL
 from projections.rebuild import rebuild
+from projections.skipping import skip
 from store.api_keys import KeyNameTaken
 
 YOUNG_COLLECTION_THRESHOLD = 100_000
@@ -59,6 +60,8 @@ async def _rebuild(settings: Settings, names: list[str]) -> None:
                     PROJECTIONS[name], stores.events, stores.documents, stores.states, _shown_on(bar)
                 )
             print(f"{name}: rebuilt into {state.collection} up to position {state.checkpoint.position}")
+            if state.stopped_at is not None:
+                print(f"{name}: stopped before position {state.stopped_at}: {state.error}", file=sys.stderr)
     finally:
         await stores.close()
 
@@ -85,6 +88,32 @@ async def _keys(settings: Settings, args: argparse.Namespace) -> int:
             for key in await stores.api_keys.list():
                 state = f"revoked {key.revoked_at.isoformat()}" if key.revoked_at else "active"
                 print(f"{key.id}  {key.role:<6}  {state:<40}  {key.name}")
+    finally:
+        await stores.close()
+    return 0
+
+
+async def _projections(settings: Settings, args: argparse.Namespace) -> int:
+    stores = await open_from(settings)
+    try:
+        if args.projections_command == "skip":
+            try:
+                state = await skip(stores.states, PROJECTIONS, args.name, args.position)
+            except InvalidInput as error:
+                print(f"eventfold projections skip: {error}", file=sys.stderr)
+                return 2
+            print(f"{state.name}: position {args.position} skipped; it goes on after it")
+            return 0
+        head = await stores.events.head()
+        for state in await stores.states.load_all():
+            where = f"stopped before {state.stopped_at}" if state.stopped_at is not None else "running"
+            if state.stopped_at is None and state.error:
+                where = "failed"
+            skipped = f"  skipped {', '.join(map(str, state.skipped))}" if state.skipped else ""
+            lag = max(head - state.checkpoint.position, 0)
+            print(f"{state.name:<18} at {state.checkpoint.position:>8}  lag {lag:>6}  {where}{skipped}")
+            if state.error:
+                print(f"    {state.error}")
     finally:
         await stores.close()
     return 0
@@ -148,6 +177,9 @@ def main(argv: list[str] | None = None) -> None:
         _serve(settings)
     elif args.command == "keys":
         sys.exit(asyncio.run(_keys(settings, args)))
+    elif args.command == "projections":
+        if code := asyncio.run(_projections(settings, args)):
+            sys.exit(code)
     elif args.command == "project":
         asyncio.run(_project(settings))
     elif args.command == "seed":
@@ -219,7 +251,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     _add_keys_parser(commands)
+    _add_projections_parser(commands)
     return parser
+
+
+def _add_projections_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    projections = commands.add_parser(
+        "projections", help="where each read model stands; skip an event one stopped at (default: list)"
+    )
+    projection_commands = projections.add_subparsers(dest="projections_command")
+    projection_commands.add_parser(
+        "list", help="each read model's position, lag, and why it stopped if it did"
+    )
+    skip_parser = projection_commands.add_parser(
+        "skip",
+        help="skip the event a read model stopped at because this release cannot read it; it goes on",
+    )
+    skip_parser.add_argument("name", metavar="NAME", help=f"the read model: {', '.join(PROJECTIONS)}")
+    skip_parser.add_argument("position", metavar="POSITION", type=int, help="the position it stopped at")
 
 
 def _add_keys_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

@@ -1,9 +1,10 @@
 """Apply a batch of events to one read model: one read, pure evolves, one bulk write (two with history)."""
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from domain.events import UndecodedEvent
 from projections.projection import ENTITY, FOREVER, Match, Projection, history_name, version_id
 from store.documents import VALID_FROM, VALID_TO, Document, DocumentStore, Query, find_all
 from store.events import RecordedEvent
@@ -16,11 +17,26 @@ MATCH_PAGE = 1000
 class ProjectionFailed(Exception):
     """An event this read model cannot apply. The projection stops before it."""
 
-    def __init__(self, projection: str, event: RecordedEvent, cause: Exception) -> None:
+    def __init__(self, projection: str, event: RecordedEvent, cause: Exception | str) -> None:
         super().__init__(
             f"{projection} cannot apply {event.type} at position {event.position} (event {event.id}): {cause}"
         )
         self.event = event
+
+
+class UnreadableEvent(ProjectionFailed):
+    """An event this release cannot decode (an unknown type, a newer schema version, data that does not
+    fit). Every read model stops before it, even one that would ignore its type: none can tell whether
+    it would have changed something. It waits there until the position is skipped on purpose."""
+
+    def __init__(self, projection: str, event: RecordedEvent) -> None:
+        assert isinstance(event.event, UndecodedEvent)
+        super().__init__(
+            projection,
+            event,
+            f"this release cannot read it (schema version {event.schema_version}: {event.event.reason}); "
+            f"skip it with `eventfold projections skip {projection} {event.position}` or skipEvent",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,16 +46,36 @@ class Applied:
     failure: ProjectionFailed | None = None
 
 
+def _readable(
+    projection: Projection, events: Sequence[RecordedEvent], skipped: Collection[int]
+) -> tuple[list[RecordedEvent], UnreadableEvent | None]:
+    """The events before the first one that cannot be read and is not skipped (and that one's failure).
+    A skipped position is passed over whatever it holds."""
+    readable: list[RecordedEvent] = []
+    for event in events:
+        if event.position in skipped:
+            continue
+        if isinstance(event.event, UndecodedEvent):
+            return readable, UnreadableEvent(projection.name, event)
+        readable.append(event)
+    return readable, None
+
+
 async def apply_batch(
-    projection: Projection, documents: DocumentStore, collection: str, events: Sequence[RecordedEvent]
+    projection: Projection,
+    documents: DocumentStore,
+    collection: str,
+    events: Sequence[RecordedEvent],
+    skipped: Collection[int] = (),
 ) -> Applied:
     """Events are applied in order; a document skips events at or below its `_position`, which makes
-    redelivery harmless. If one event fails, what came before it is still written."""
-    touched = [(event, projection.touches(event)) for event in events]
+    redelivery harmless. If one event fails, what came before it is still written. Positions in
+    `skipped` are passed over; an event that cannot be read stops the batch just before it."""
+    readable, unreadable = _readable(projection, events, skipped)
+    touched = [(event, projection.touches(event)) for event in readable]
     working = await _load(documents, collection, [keys for _, keys in touched])
     changed: dict[str, Document] = {}
     versions: dict[str, Document] = {}
-    applied: int | None = None
     failure: ProjectionFailed | None = None
     for event, keys in touched:
         try:
@@ -51,12 +87,15 @@ async def apply_batch(
             versions.update(_versions(working, updates, event))
         working.update(updates)
         changed.update(updates)
-        applied = event.position
     # History first: if the process dies in between, the events are applied again and write the same.
     if versions:
         await documents.bulk_upsert(history_name(collection), list(versions.values()))
     if changed:
         await documents.bulk_upsert(collection, list(changed.values()))
+    failure = failure or unreadable
+    # Everything before where it stopped is applied, skipped events included.
+    stop = failure.event.position if failure is not None else None
+    applied = max((event.position for event in events if stop is None or event.position < stop), default=None)
     return Applied(applied, failure)
 
 

@@ -22,6 +22,7 @@ class Progress:
         self._positions: dict[str, int] = {}
         self._failed: set[str] = set()
         self._changed = asyncio.Condition()
+        self._skips: dict[str, asyncio.Event] = {}
 
     async def advance(self, name: str, position: int) -> None:
         async with self._changed:
@@ -30,10 +31,20 @@ class Progress:
             self._changed.notify_all()
 
     async def fail(self, name: str) -> None:
-        """A stopped projection is not waited for: it will not move until someone repairs it."""
+        """A stopped projection is not waited for: it will not move until someone repairs it (or skips
+        the event it cannot read)."""
         async with self._changed:
             self._failed.add(name)
             self._changed.notify_all()
+
+    def skip_signal(self, name: str) -> asyncio.Event:
+        """Set when this process records a skip for `name` (`skip_recorded`), so that a runner waiting
+        for one wakes at once; skips recorded elsewhere (the CLI) are only seen by reading the state."""
+        return self._skips.setdefault(name, asyncio.Event())
+
+    def skip_recorded(self, name: str) -> None:
+        if (signal := self._skips.pop(name, None)) is not None:
+            signal.set()
 
     def _reached(self, position: int) -> bool:
         return all(
@@ -66,3 +77,5 @@ class Progress:
                 )
                 if state.error:
                     self._failed.add(state.name)
+                else:
+                    self._failed.discard(state.name)

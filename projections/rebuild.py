@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from projections.apply import apply_batch
-from projections.projection import Projection, history_collection
+from projections.apply import UnreadableEvent, apply_batch
+from projections.projection import Projection, history_collection, history_name
 from store.documents import DocumentStore
 from store.events import EventStore
 from store.feeds import Checkpoint
@@ -31,7 +31,13 @@ async def rebuild(
     batch_size: int = BATCH_SIZE,
     settle_seconds: float = SETTLE_SECONDS,
 ) -> ProjectionState:
-    """Returns the state swapped in. `on_progress(position, head)` is called after every batch."""
+    """Returns the state swapped in. `on_progress(position, head)` is called after every batch.
+
+    Positions skipped on purpose stay skipped. At an event this release cannot read (and nobody
+    skipped), what was built up to it is swapped in all the same, stopped there (`stopped_at` and
+    `error` set), rather than thrown away with an error: it is what the running projection would have
+    too, it answers queries up to that event, and the one repair, a skip of that position, then lets
+    the projector go on from there as it would live. The returned state says where it stopped."""
     current = await states.load(projection.name)
     generation = (current.generation if current else 0) + 1
     target = replace(projection.collection, name=f"{projection.collection.name}_v{generation}")
@@ -39,29 +45,18 @@ async def rebuild(
     for collection in (target, history) if projection.history is not None else (target,):
         await documents.drop(collection.name)
         await documents.ensure(collection)
-    position = 0
+    built = await _build(projection, events, documents, target.name, current, on_progress, batch_size)
     while True:
-        batch = await events.read_all(position, limit=batch_size)
-        if batch:
-            applied = await apply_batch(projection, documents, target.name, batch)
-            if applied.failure is not None:
-                await documents.drop(target.name)
-                await documents.drop(history.name)
-                raise applied.failure
-            position = batch[-1].position
-            on_progress(position, max(position, await events.head()))
-            continue
-        swapped = ProjectionState(
-            name=projection.name,
-            collection=target.name,
+        swapped = replace(
+            built,
             generation=generation,
-            checkpoint=Checkpoint(position),
-            updated_at=datetime.now(UTC),
             feed=current.feed if current else None,
+            skipped=current.skipped if current else (),
         )
         if await states.save(swapped, expected_generation=current.generation if current else None):
             break
-        # A projector created or another rebuild swapped the state meanwhile: swap over what is there now.
+        # A projector created it, another rebuild swapped it, or a skip was recorded meanwhile: swap
+        # over what is there now (keeping its skips).
         current = await states.load(projection.name)
         generation = (current.generation if current else 0) + 1
     if current is not None and current.collection != target.name:
@@ -69,3 +64,40 @@ async def rebuild(
         await documents.drop(current.collection)
         await documents.drop(history_collection(projection, current.collection).name)
     return swapped
+
+
+async def _build(
+    projection: Projection,
+    events: EventStore,
+    documents: DocumentStore,
+    target: str,
+    current: ProjectionState | None,
+    on_progress: Callable[[int, int], None],
+    batch_size: int,
+) -> ProjectionState:
+    """Apply the whole log to `target`; the state it ends in (its generation is set by the swap)."""
+    skipped = current.skipped if current else ()
+    position = 0
+    stopped: UnreadableEvent | None = None
+    while batch := await events.read_all(position, limit=batch_size):
+        applied = await apply_batch(projection, documents, target, batch, skipped)
+        if isinstance(applied.failure, UnreadableEvent):
+            position = applied.position or position
+            stopped = applied.failure
+            break
+        if applied.failure is not None:
+            await documents.drop(target)
+            await documents.drop(history_name(target))
+            raise applied.failure
+        position = batch[-1].position
+        on_progress(position, max(position, await events.head()))
+    return ProjectionState(
+        name=projection.name,
+        collection=target,
+        generation=0,
+        checkpoint=Checkpoint(position),
+        updated_at=datetime.now(UTC),
+        error=str(stopped) if stopped else None,
+        stopped_at=stopped.event.position if stopped else None,
+        skipped=skipped,
+    )

@@ -6,17 +6,20 @@ import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from projections.apply import apply_batch
+from projections.apply import ProjectionFailed, UnreadableEvent, apply_batch
 from projections.progress import Progress
 from projections.projection import Projection, history_collection
 from store.backoff import FIRST_RETRY_SECONDS, Backoff
 from store.documents import DocumentStore
 from store.feeds import Checkpoint, Feed
 from store.projection_state import ProjectionState, ProjectionStates
+from store.unavailable import StoreUnavailable
 
 logger = logging.getLogger("eventfold.projections")
 
 BATCH_SIZE = 500
+SKIP_POLL_SECONDS = 1.0
+"""How often a projection stopped at an event it cannot read looks whether it was skipped."""
 
 
 class ProjectionRunner:
@@ -40,7 +43,8 @@ class ProjectionRunner:
 
     async def run_until_stopped(self) -> None:
         """Run forever. Failures of the database are retried with backoff; an event the read model
-        cannot apply stops it for good (it is logged and shown by the `projections` query)."""
+        cannot apply stops it for good (it is logged and shown by the `projections` query); an event
+        this release cannot read stops it until that position is skipped, then it goes on."""
         while True:
             try:
                 await self.run()
@@ -55,39 +59,72 @@ class ProjectionRunner:
         while True:
             state = await self._current_state()
             await self._progress.advance(state.name, state.checkpoint.position)
-            swapped = False
-            batches = self._feed.batches(state.checkpoint, self._batch_size)
-            async with contextlib.aclosing(batches):
-                async for batch in batches:
-                    applied = await apply_batch(
-                        self._projection, self._documents, state.collection, batch.events
-                    )
-                    if applied.failure is not None:
-                        logger.error("projection stopped: %s", applied.failure)
-                        checkpoint = state.checkpoint
-                        if applied.position is not None:
-                            checkpoint = Checkpoint(applied.position)
-                        failed = replace(
-                            state,
-                            checkpoint=checkpoint,
-                            updated_at=datetime.now(UTC),
-                            error=str(applied.failure),
-                        )
-                        await self._states.save(failed, expected_generation=state.generation)
-                        await self._progress.fail(state.name)
-                        return
-                    moved_on = replace(
-                        state, checkpoint=batch.checkpoint, updated_at=datetime.now(UTC), error=None
-                    )
-                    if not await self._states.save(moved_on, expected_generation=state.generation):
-                        logger.info("projection %s was rebuilt elsewhere; following it", state.name)
-                        swapped = True
-                        break
-                    state = moved_on
-                    self._backoff.succeeded()
-                    await self._progress.advance(state.name, state.checkpoint.position)
-            if not swapped:
+            if not await self._follow(state):
                 return
+
+    async def _follow(self, state: ProjectionState) -> bool:
+        """Apply the feed's batches from `state`. True: start again from the stored state (a rebuild
+        swapped it, or the event it stopped at was skipped); False: stopped for good."""
+        batches = self._feed.batches(state.checkpoint, self._batch_size)
+        async with contextlib.aclosing(batches):
+            async for batch in batches:
+                applied = await apply_batch(
+                    self._projection, self._documents, state.collection, batch.events, state.skipped
+                )
+                if applied.failure is not None:
+                    return await self._stop(state, applied.position, applied.failure)
+                moved_on = replace(
+                    state,
+                    checkpoint=batch.checkpoint,
+                    updated_at=datetime.now(UTC),
+                    error=None,
+                    stopped_at=None,
+                )
+                if not await self._states.save(moved_on, expected_generation=state.generation):
+                    logger.info("projection %s was rebuilt elsewhere; following it", state.name)
+                    return True
+                state = moved_on
+                self._backoff.succeeded()
+                await self._progress.advance(state.name, state.checkpoint.position)
+        return False
+
+    async def _stop(self, state: ProjectionState, applied: int | None, failure: ProjectionFailed) -> bool:
+        """Record where and why the projection stopped, just before the event that failed. One that
+        cannot be read is waited at (logged once, no retrying) until its position is skipped."""
+        unreadable = isinstance(failure, UnreadableEvent)
+        stopped = replace(
+            state,
+            checkpoint=state.checkpoint if applied is None else Checkpoint(applied),
+            updated_at=datetime.now(UTC),
+            error=str(failure),
+            stopped_at=failure.event.position if unreadable else None,
+        )
+        if not await self._states.save(stopped, expected_generation=state.generation):
+            logger.info("projection %s was rebuilt elsewhere; following it", state.name)
+            return True
+        logger.error("projection stopped: %s", failure)
+        await self._progress.fail(state.name)
+        if not unreadable:
+            return False
+        await self._until_skipped(stopped)
+        logger.info("projection %s goes on after position %d", state.name, failure.event.position)
+        return True
+
+    async def _until_skipped(self, stopped: ProjectionState) -> None:
+        """Until the position it stopped at is skipped (by the CLI in another process, or the mutation
+        in this one, which wakes it at once), or a rebuild swapped the state."""
+        while True:
+            skip = self._progress.skip_signal(stopped.name)
+            with contextlib.suppress(StoreUnavailable):
+                current = await self._states.load(stopped.name)
+                if (
+                    current is None
+                    or current.generation != stopped.generation
+                    or stopped.stopped_at in current.skipped
+                ):
+                    return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(skip.wait(), SKIP_POLL_SECONDS)
 
     async def _current_state(self) -> ProjectionState:
         name = self._projection.name

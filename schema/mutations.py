@@ -8,6 +8,8 @@ from strawberry import Info
 
 from commands.handler import Outcome
 from domain import commands
+from projections.read_models import ALL
+from projections.skipping import skip
 from schema.context import Context
 from schema.inputs import (
     CancelOrderInput,
@@ -20,7 +22,7 @@ from schema.inputs import (
     ShipOrderInput,
     VerifyCustomerEmailInput,
 )
-from schema.types import CustomerPayload, OrderPayload, ProductPayload
+from schema.types import CustomerPayload, OrderPayload, ProductPayload, ProjectionStatus
 from schema.validation import build
 
 ContextInfo = Info[Context, None]
@@ -85,3 +87,16 @@ class Mutation:
     @strawberry.mutation
     async def cancel_order(self, info: ContextInfo, input: CancelOrderInput) -> OrderPayload:
         return OrderPayload.from_outcome(await _run(info, commands.CancelOrder, input))
+
+    @strawberry.mutation(
+        description=(
+            "Skip, on purpose, the event a read model stopped at because this release cannot read it: it "
+            "goes on after it, and rebuilds pass over it too (admin only). `position` must be the one "
+            "it is stopped at (`projections { stoppedAt }`)."
+        )
+    )
+    async def skip_event(self, info: ContextInfo, projection: str, position: int) -> ProjectionStatus:
+        context = info.context
+        state = await skip(context.states, [p.name for p in ALL], projection, position)
+        context.progress.skip_recorded(state.name)
+        return ProjectionStatus.from_state(state, await context.events.head())

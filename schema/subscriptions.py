@@ -29,10 +29,18 @@ ORDER_EVENT_TYPES = frozenset(name for name, cls in EVENT_TYPES.items() if cls.s
 
 
 def _order_filter(
-    order_id: strawberry.ID | None, field: str, types: list[str] | None = None
+    order_id: strawberry.ID | None, field: str, types: list[str] | None = None, *, unreadable: bool = False
 ) -> Callable[[RecordedEvent], bool]:
+    """Which order events to pass on. With `unreadable`, and no `types` asked for, also the order events
+    this release cannot read (a type it does not know, a newer version): shown as stored, as `events` does."""
     stream = parse_id(order_id, field) if order_id is not None else None
     wanted = ORDER_EVENT_TYPES
+    if types is None and unreadable:
+
+        def any_order_event(recorded: RecordedEvent) -> bool:
+            return recorded.stream_type == "Order" and (stream is None or recorded.stream_id == stream)
+
+        return any_order_event
     if types is not None:
         unknown = sorted(set(types) - ORDER_EVENT_TYPES)
         if unknown:
@@ -89,7 +97,7 @@ class Subscription:
         after_position: int | None = None,
     ) -> AsyncGenerator[Event]:
         try:
-            accepts = _order_filter(order_id, "orderId", types)
+            accepts = _order_filter(order_id, "orderId", types, unreadable=True)
             if after_position is not None and after_position < 0:
                 raise InvalidInput("afterPosition", f"must be 0 or more, got {after_position}")
             async for recorded in _events(info, accepts, after_position):

@@ -217,6 +217,12 @@ class Event:
     stream_id: strawberry.ID = strawberry.field(description="The customer, product or order it belongs to.")
     stream_type: str = strawberry.field(description='"Customer", "Product" or "Order".')
     type: str
+    schema_version: int = strawberry.field(
+        description=(
+            "The version of its type's shape that `data` has: this release's for the events it reads "
+            "(older ones are upcast), the stored one for an event it cannot read (shown as stored)."
+        )
+    )
     version: int = strawberry.field(description="1-based position inside its stream.")
     position: int = strawberry.field(description="Global, strictly increasing across all streams.")
     recorded_at: datetime
@@ -230,6 +236,7 @@ class Event:
             stream_id=strawberry.ID(str(recorded.stream_id)),
             stream_type=recorded.stream_type,
             type=recorded.type,
+            schema_version=recorded.schema_version,
             version=recorded.version,
             position=recorded.position,
             recorded_at=recorded.recorded_at,
@@ -356,10 +363,23 @@ class ProjectionStatus:
     updated_at: datetime | None
     feed: str | None = strawberry.field(description='"change_stream" or "tail".')
     error: str | None = strawberry.field(description="Why the projection stopped, if it did.")
+    stopped_at: int | None = strawberry.field(
+        description=(
+            "The position of an event this release cannot read, which it stopped just before and waits "
+            "at until that position is skipped (`skipEvent`); null while it runs."
+        )
+    )
+    skipped: list[int] = strawberry.field(description="Positions skipped on purpose, passed over.")
     collection: str
 
     @classmethod
     def from_state(cls, state: ProjectionState, head: int) -> Self:
         """Where the projection stands when the log's last position is `head`."""
         position = state.checkpoint.position
-        return _built(cls, _attributes(state), position=position, lag=max(head - position, 0))
+        return _built(
+            cls,
+            _attributes(state),
+            position=position,
+            lag=max(head - position, 0),
+            skipped=list(state.skipped),
+        )

@@ -14,12 +14,17 @@ class ProjectionState:
     collection: str
     """The physical collection the read model lives in now (a rebuild fills a new one, then swaps)."""
     generation: int
-    """Bumped by every swap; a checkpoint of an older generation is refused."""
+    """Bumped by every swap and every skip; a checkpoint of an older generation is refused."""
     checkpoint: Checkpoint
     updated_at: datetime | None = None
     feed: str | None = None
     error: str | None = None
     """Why the projection stopped, if it did; cleared when it applies events again."""
+    stopped_at: int | None = None
+    """The position of an event this release cannot read, which the projection stopped just before
+    (its checkpoint is before it); None while it runs. It waits there until that position is skipped."""
+    skipped: tuple[int, ...] = ()
+    """Positions skipped on purpose, in order: passed over by the runner and by rebuilds."""
 
 
 class ProjectionStates(Protocol):

@@ -25,6 +25,8 @@ def _decode(document: Document) -> ProjectionState:
         updated_at=document.get("updatedAt"),
         feed=document.get("feed"),
         error=document.get("error"),
+        stopped_at=document.get("stoppedAt"),
+        skipped=tuple(document.get("skipped") or ()),
     )
 
 
@@ -52,6 +54,8 @@ class MongoProjectionState:
             "updatedAt": state.updated_at,
             "feed": state.feed,
             "error": state.error,
+            "stoppedAt": state.stopped_at,
+            "skipped": list(state.skipped),
         }
         if expected_generation is None:
             try:

@@ -23,7 +23,9 @@ CREATE TABLE IF NOT EXISTS projection_state (
     resume_token TEXT,
     updated_at TEXT,
     feed TEXT,
-    error TEXT
+    error TEXT,
+    stopped_at INTEGER,
+    skipped TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE IF NOT EXISTS leases (
     name TEXT PRIMARY KEY,
@@ -32,12 +34,29 @@ CREATE TABLE IF NOT EXISTS leases (
 );
 """
 
-Row = tuple[str, str, int, int, str | None, str | None, str | None, str | None]
-COLUMNS = "name, collection, generation, position, resume_token, updated_at, feed, error"
+ADDED_COLUMNS = {"stopped_at": "INTEGER", "skipped": "TEXT NOT NULL DEFAULT '[]'"}
+"""Columns later releases added: a table made by an earlier release gains them when opened."""
+
+Row = tuple[str, str, int, int, str | None, str | None, str | None, str | None, int | None, str]
+COLUMNS = "name, collection, generation, position, resume_token, updated_at, feed, error, stopped_at, skipped"
+PLACEHOLDERS = ", ".join("?" * len(COLUMNS.split(", ")))
+
+
+def _set_up(connection: sqlite3.Connection) -> None:
+    connection.executescript(SCHEMA)
+    present = {row[1] for row in connection.execute("PRAGMA table_info(projection_state)")}
+    for column, definition in ADDED_COLUMNS.items():
+        if column not in present:
+            try:
+                connection.execute(f"ALTER TABLE projection_state ADD COLUMN {column} {definition}")
+            except sqlite3.OperationalError as error:
+                # Another process opening the same file at the same moment added it first.
+                if "duplicate column" not in str(error):
+                    raise
 
 
 def _decode(row: Row) -> ProjectionState:
-    name, collection, generation, position, resume_token, updated_at, feed, error = row
+    name, collection, generation, position, resume_token, updated_at, feed, error, stopped_at, skipped = row
     return ProjectionState(
         name=name,
         collection=collection,
@@ -46,6 +65,8 @@ def _decode(row: Row) -> ProjectionState:
         updated_at=datetime.fromisoformat(updated_at) if updated_at else None,
         feed=feed,
         error=error,
+        stopped_at=stopped_at,
+        skipped=tuple(json.loads(skipped)),
     )
 
 
@@ -59,7 +80,7 @@ class SqliteProjectionState:
     @classmethod
     async def open(cls, path: Path, lock_seconds: float = 30.0) -> Self:
         store = cls(path, lock_seconds)
-        await store._connection.run(lambda connection: connection.executescript(SCHEMA))
+        await store._connection.run(_set_up)
         return store
 
     async def load(self, name: str) -> ProjectionState | None:
@@ -89,6 +110,8 @@ class SqliteProjectionState:
             state.updated_at.isoformat() if state.updated_at else None,
             state.feed,
             state.error,
+            state.stopped_at,
+            json.dumps(list(state.skipped)),
         )
 
         def write(connection: sqlite3.Connection) -> bool:
@@ -98,7 +121,7 @@ class SqliteProjectionState:
             if (row[0] if row else None) != expected_generation:
                 return False
             connection.execute(
-                f"INSERT OR REPLACE INTO projection_state ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values
+                f"INSERT OR REPLACE INTO projection_state ({COLUMNS}) VALUES ({PLACEHOLDERS})", values
             )
             return True
 

@@ -61,12 +61,13 @@ MUTATIONS = {
     "cancelOrder": f'cancelOrder(input: {{{ORDER}, reason: "no"}}) {{ order {{ id }} }}',
     "createApiKey": 'createApiKey(input: {name: "made-by-admin", role: VIEWER}) { token }',
     "revokeApiKey": 'revokeApiKey(input: {id: "nobody"}) { apiKey { id } }',
+    "skipEvent": 'skipEvent(projection: "order_summaries", position: 1) { stoppedAt }',
 }
 SUBSCRIPTIONS = {
     "orderEvents": "subscription { orderEvents { type } }",
     "orderChanged": "subscription { orderChanged { status } }",
 }
-ADMIN_ONLY = {"apiKeys", "createApiKey", "revokeApiKey"}
+ADMIN_ONLY = {"apiKeys", "createApiKey", "revokeApiKey", "skipEvent"}
 DENIED = ("FORBIDDEN", "UNAUTHENTICATED")
 
 

@@ -1,11 +1,16 @@
 """Checkpoints and leases, on both backends."""
 
 import asyncio
+import contextlib
+import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from store.connect import Stores
 from store.feeds import Checkpoint
 from store.projection_state import ProjectionState
+from store.sqlite.projection_state import SqliteProjectionState
 
 STATE = ProjectionState(name="orders", collection="orders", generation=1, checkpoint=Checkpoint(5))
 
@@ -60,3 +65,38 @@ async def test_a_released_lease_is_free_at_once(stores: Stores) -> None:
 async def test_racing_owners_get_one_lease(stores: Stores) -> None:
     results = await asyncio.gather(*(stores.leases.acquire("projector", f"o{n}", 10) for n in range(8)))
     assert results.count(True) == 1
+
+
+async def test_where_a_projection_stopped_and_what_it_skipped_are_kept(stores: Stores) -> None:
+    stopped = replace(STATE, error="cannot read OrderGiftWrapped at position 6", stopped_at=6)
+    assert await stores.states.save(stopped, expected_generation=None)
+    assert await stores.states.load("orders") == stopped
+
+    skipped = replace(stopped, generation=2, skipped=(6, 11))
+    assert await stores.states.save(skipped, expected_generation=1)
+    assert await stores.states.load("orders") == skipped
+    assert await stores.states.load_all() == [skipped]
+
+
+async def test_a_state_table_of_the_previous_release_gains_the_new_columns(tmp_path: Path) -> None:
+    path = tmp_path / "eventfold.db"
+    with contextlib.closing(sqlite3.connect(path)) as connection, connection:
+        connection.execute(
+            "CREATE TABLE projection_state (name TEXT PRIMARY KEY, collection TEXT NOT NULL,"
+            " generation INTEGER NOT NULL, position INTEGER NOT NULL, resume_token TEXT,"
+            " updated_at TEXT, feed TEXT, error TEXT)"
+        )
+        connection.execute(
+            "INSERT INTO projection_state VALUES ('orders', 'orders_v2', 2, 40, NULL, NULL, 'tail', NULL)"
+        )
+    states = await SqliteProjectionState.open(path)
+    try:
+        old = await states.load("orders")
+        assert old == ProjectionState(
+            name="orders", collection="orders_v2", generation=2, checkpoint=Checkpoint(40), feed="tail"
+        )
+        assert await states.save(replace(old, stopped_at=41, skipped=(30,)), expected_generation=2)
+        assert (await states.load("orders")) == replace(old, stopped_at=41, skipped=(30,))
+    finally:
+        await states.close()
+    await (await SqliteProjectionState.open(path)).close()  # opening it again changes nothing
