@@ -4,9 +4,7 @@ before it and says so, reads go on from the read models, and once it is skipped 
 mutation or `eventfold projections skip`) every read model catches up."""
 
 import asyncio
-import uuid
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -16,13 +14,9 @@ import pytest
 from app import cli
 from app.settings import Settings
 from app.web import create_app
-from commands.handler import CommandHandler
-from commands.identity import product_id_for_sku
-from domain.commands import CreateProduct
 from projections.read_models import ALL
-from store.connect import Stores
 from tests.conftest import GraphQLClient, StoreLocation
-from tests.e2e.operations import EVENT_FIELDS, PLACE_ORDER, register_customer
+from tests.e2e.operations import EVENT_FIELDS, PLACE_ORDER, create_product, register_customer
 from tests.live_server import live_server
 from tests.projections.unreadable import GIFT_WRAP, UNKNOWN_TYPE, insert_unreadable
 from tests.subscriptions.test_subscriptions import Subscriber
@@ -37,16 +31,6 @@ mutation($projection: String!, $position: Int!) {
 ORDER = "query($id: ID!) { order(id: $id) { id status total } }"
 CUSTOMER = "query($id: ID!) { customer(id: $id) { id name } }"
 WAIT_SECONDS = 30.0
-
-
-async def product(stores: Stores) -> UUID:
-    """A product in euros, recorded through the command handler beside the server."""
-    sku = f"GW-{uuid.uuid4().hex[:6]}"
-    command = CreateProduct(
-        product_id=product_id_for_sku(sku), sku=sku, name="Wrap", price=Decimal("3.50"), currency="EUR"
-    )
-    await CommandHandler(stores.events).handle(command, {"correlationId": "test"})
-    return command.product_id
 
 
 async def projections_once(graphql: GraphQLClient, settled: Any) -> list[dict[str, Any]]:
@@ -84,13 +68,12 @@ async def wrong_skips_are_refused(graphql: GraphQLClient, position: int) -> None
 
 async def test_an_unknown_event_type_is_shown_stops_the_read_models_and_is_skipped(
     graphql: GraphQLClient,
-    stores: Stores,
     location: StoreLocation,
     cli_settings: None,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     ann = await register_customer(graphql, "Ann Lee")
-    lines = [{"productId": str(await product(stores)), "quantity": 2}]
+    lines = [{"productId": (await create_product(graphql, "GW-1", "3.50"))["id"], "quantity": 2}]
     placed = await graphql.data(PLACE_ORDER, input={"customerId": ann["id"], "lines": lines})
     order_id = placed["placeOrder"]["order"]["id"]
     position = await insert_unreadable(location, UUID(order_id))
@@ -153,12 +136,12 @@ def server(settings: Settings) -> Iterator[str]:
 
 
 async def test_order_events_delivers_an_unknown_event_type_as_stored(
-    server: str, stores: Stores, location: StoreLocation
+    server: str, location: StoreLocation
 ) -> None:
     async with httpx.AsyncClient(base_url=f"http://{server}", timeout=WAIT_SECONDS) as http:
         graphql = GraphQLClient(http)
         ann = await register_customer(graphql, "Ann Lee")
-        lines = [{"productId": str(await product(stores)), "quantity": 1}]
+        lines = [{"productId": (await create_product(graphql, "GW-1", "3.50"))["id"], "quantity": 1}]
         placed = await graphql.data(PLACE_ORDER, input={"customerId": ann["id"], "lines": lines})
     order_id = placed["placeOrder"]["order"]["id"]
     await insert_unreadable(location, UUID(order_id))
