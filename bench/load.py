@@ -1,12 +1,13 @@
 """A small closed-loop HTTP load generator: N clients posting back to back, bounded in count and time."""
 
 import asyncio
-import statistics
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from bench.report import percentile
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Load:
         return self.requests / self.seconds
 
     def quantile(self, percent: int) -> float:
-        return statistics.quantiles(self.latencies, n=100)[percent - 1]
+        return percentile(self.latencies, percent)
 
 
 async def post_load(

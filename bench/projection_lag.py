@@ -8,13 +8,12 @@ time that query takes is how long the projections needed to apply the write. Pri
 """
 
 import asyncio
-import statistics
 import tempfile
 import time
 
 import httpx
 
-from bench.report import Figures, arguments, show
+from bench.report import Figures, arguments, percentile, show
 from bench.servers import running_server, setup
 
 PLACE = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id } } }"
@@ -68,12 +67,11 @@ async def run(base: str, rate: float, seconds: float) -> Figures:
     probing = asyncio.create_task(probe(base, order, deadline))
     sent = await asyncio.gather(*(load(base, order, rate / clients, deadline) for _ in range(clients)))
     lags = sorted(await probing)
-    quantiles = statistics.quantiles(lags, n=100)
     return {
         "background placeOrder/s": sum(sent) / seconds,
         "probes": len(lags),
-        "lag p50 ms": quantiles[49] * 1000,
-        "lag p99 ms": quantiles[98] * 1000,
+        "lag p50 ms": percentile(lags, 50) * 1000,
+        "lag p99 ms": percentile(lags, 99) * 1000,
         "lag max ms": lags[-1] * 1000,
     }
 

@@ -1,8 +1,17 @@
 """Figures as the benchmarks print them, one named number a line, and their command lines."""
 
 import argparse
+import math
+from collections.abc import Sequence
 
 Figures = dict[str, float]
+
+
+def percentile(samples: Sequence[float], percent: float) -> float:
+    """The nearest-rank percentile: always one of the samples, so never above the largest (statistics'
+    default `exclusive` method extrapolates past it when there are fewer than 100 samples)."""
+    ordered = sorted(samples)
+    return ordered[max(math.ceil(percent / 100 * len(ordered)) - 1, 0)]
 
 
 def show(figures: Figures) -> None:
