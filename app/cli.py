@@ -230,7 +230,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="serve only; run `eventfold project` apart to keep the read models current",
     )
-    commands.add_parser("project", help="run only the projector (one leads, others stand by)")
+    commands.add_parser("project", help="run only the projector (several share the read models)")
     rebuild_parser = commands.add_parser(
         "rebuild", help="replay the events into fresh read models and swap them in, while the API serves"
     )

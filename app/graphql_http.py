@@ -114,6 +114,7 @@ class EventfoldGraphQL(GraphQL[Context, None]):
             documents=stores.documents,
             collections=state.collections,
             states=stores.states,
+            leases=stores.leases,
             progress=state.progress,
             broadcaster=state.broadcaster,
             correlation_id=correlation_id,

@@ -18,7 +18,7 @@ from projections.progress import Progress
 from store.api_keys import ApiKeys
 from store.documents import Document, DocumentStore
 from store.events import EventStore
-from store.projection_state import ProjectionStates
+from store.projection_state import Leases, ProjectionStates
 
 
 @dataclass
@@ -28,6 +28,7 @@ class Context:
     documents: DocumentStore
     collections: CollectionNames
     states: ProjectionStates
+    leases: Leases
     progress: Progress
     broadcaster: Broadcaster
     correlation_id: str

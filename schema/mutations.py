@@ -8,6 +8,7 @@ from strawberry import Info
 
 from commands.handler import Outcome
 from domain import commands
+from projections.projector import owners
 from projections.read_models import ALL
 from projections.skipping import skip
 from schema.context import Context
@@ -99,4 +100,5 @@ class Mutation:
         context = info.context
         state = await skip(context.states, [p.name for p in ALL], projection, position)
         context.progress.skip_recorded(state.name)
-        return ProjectionStatus.from_state(state, await context.events.head())
+        held = owners(await context.leases.holders())
+        return ProjectionStatus.from_state(state, await context.events.head(), held.get(state.name))

@@ -23,6 +23,7 @@ from domain.order import OrderStatus
 from domain.values import cents
 from projections import customer_profiles, order_search, order_summaries, product_catalogue, sales_report
 from projections.collections import CollectionNames
+from projections.projector import owners
 from schema.context import Context
 from schema.inputs import OrderFilter
 from schema.pagination import decode_cursor, encode_cursor, page_size
@@ -254,7 +255,11 @@ class ProjectionQuery:
     @strawberry.field(description="Where each read model stands against the event log.")
     async def projections(self, info: ContextInfo) -> list[ProjectionStatus]:
         head = await info.context.events.head()
-        return [ProjectionStatus.from_state(state, head) for state in await info.context.states.load_all()]
+        held = owners(await info.context.leases.holders())
+        return [
+            ProjectionStatus.from_state(state, head, held.get(state.name))
+            for state in await info.context.states.load_all()
+        ]
 
 
 ReadModelQuery = merge_types(

@@ -370,10 +370,13 @@ class ProjectionStatus:
         )
     )
     skipped: list[int] = strawberry.field(description="Positions skipped on purpose, passed over.")
+    owner: str | None = strawberry.field(
+        description="The projector holding its lease (host:process id:run), null when none does."
+    )
     collection: str
 
     @classmethod
-    def from_state(cls, state: ProjectionState, head: int) -> Self:
+    def from_state(cls, state: ProjectionState, head: int, owner: str | None) -> Self:
         """Where the projection stands when the log's last position is `head`."""
         position = state.checkpoint.position
         return _built(
@@ -382,4 +385,5 @@ class ProjectionStatus:
             position=position,
             lag=max(head - position, 0),
             skipped=list(state.skipped),
+            owner=owner,
         )

@@ -1,6 +1,6 @@
 """Ports for running projections: where each one stands (checkpoints) and who may run them (leases)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -44,3 +44,7 @@ class Leases(Protocol):
         ...
 
     async def release(self, name: str, owner: str) -> None: ...
+
+    async def holders(self) -> Mapping[str, str]:
+        """The owner of every lease that has not expired, by lease name."""
+        ...

@@ -84,3 +84,7 @@ class MongoProjectionState:
 
     async def release(self, name: str, owner: str) -> None:
         await self._leases.delete_one({"_id": name, "owner": owner})
+
+    async def holders(self) -> dict[str, str]:
+        cursor = self._leases.find({"expiresAt": {"$gte": datetime.now(UTC)}})
+        return {document["_id"]: document["owner"] async for document in cursor}

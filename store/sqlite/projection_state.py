@@ -147,5 +147,13 @@ class SqliteProjectionState:
             )
         )
 
+    async def holders(self) -> dict[str, str]:
+        rows = await self._connection.run(
+            lambda connection: connection.execute(
+                "SELECT name, owner FROM leases WHERE expires_at >= ?", (time.time(),)
+            ).fetchall()
+        )
+        return {name: owner for name, owner in rows}
+
     async def close(self) -> None:
         await self._connection.close()

@@ -122,7 +122,7 @@ def test_the_api_and_the_projector_run_as_separate_processes(settings: Settings,
         assert answer.headers["X-Eventfold-Caught-Up"] == "true"
         assert answer.json()["data"]["customer"] == {"name": "Ann"}
         assert "projector not started here" in (tmp_path / "api.log").read_text()
-        assert "is leading" in (tmp_path / "projector.log").read_text()
+        assert "runs order_summaries" in (tmp_path / "projector.log").read_text()
     finally:
         for process in (api, projector):
             process.terminate()

@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -14,7 +14,7 @@ from domain.events import OrderCancelled
 from projections import runner as runner_module
 from projections.progress import Progress
 from projections.projection import Projection
-from projections.projector import Projector
+from projections.projector import Projector, owners
 from projections.read_models import ALL
 from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner
@@ -127,6 +127,14 @@ async def test_an_event_a_read_model_cannot_apply_stops_it_just_before_that_even
     assert await progress.wait_for(head, seconds=1)
 
 
+async def eventually(holds: Callable[[], bool], seconds: float = 30) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if holds():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not within {seconds} s")
+
+
 class DiesWithoutReleasing:
     """Leases of a process that dies: it never gets to release its lease."""
 
@@ -140,8 +148,14 @@ class DiesWithoutReleasing:
     async def release(self, name: str, owner: str) -> None:
         pass
 
+    async def holders(self) -> Mapping[str, str]:
+        held: Mapping[str, str] = await self._inner.holders()
+        return held
 
-async def test_a_standby_projector_takes_over_when_the_leader_dies(stores: Stores) -> None:
+
+async def test_two_projectors_share_the_read_models_and_one_takes_all_over_when_the_other_dies(
+    stores: Stores,
+) -> None:
     head = await write_history(stores.events, orders=3)
     names = [p.name for p in ALL]
 
@@ -157,17 +171,26 @@ async def test_a_standby_projector_takes_over_when_the_leader_dies(stores: Store
             lease_seconds=2.0,
         )
 
-    leader_progress = Progress(names, stores.states)
-    standby_progress = Progress(names, stores.states)
-    leader = asyncio.create_task(projector("leader", leader_progress).run())
-    async with running(projector("standby", standby_progress).run()):
-        assert await leader_progress.wait_for(head, seconds=30)
-        assert not await stores.leases.acquire("projector", "standby", 2.0)
+    first, second = (
+        projector("first", Progress(names, stores.states)),
+        projector("second", Progress(names, stores.states)),
+    )
+    dying = asyncio.create_task(first.run())
+    survivor_progress = Progress(names, stores.states)
+    async with running(second.run()):
+        await eventually(lambda: len(first.holding) == len(second.holding) == 3)
+        assert first.holding | second.holding == set(names)
+        assert owners(await stores.leases.holders()) == {
+            **dict.fromkeys(first.holding, "first"),
+            **dict.fromkeys(second.holding, "second"),
+        }
+        assert await survivor_progress.wait_for(head, seconds=30)
 
-        leader.cancel()
-        await asyncio.gather(leader, return_exceptions=True)
+        dying.cancel()
+        await asyncio.gather(dying, return_exceptions=True)
         more = await write_history(stores.events, orders=2)
-        assert await standby_progress.wait_for(more, seconds=30)
+        await eventually(lambda: second.holding == set(names))
+        assert await survivor_progress.wait_for(more, seconds=30)
 
 
 async def test_rebuild_swaps_in_while_a_projector_runs_and_the_projector_follows(stores: Stores) -> None:

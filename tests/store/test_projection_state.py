@@ -62,6 +62,16 @@ async def test_a_released_lease_is_free_at_once(stores: Stores) -> None:
     assert await stores.leases.acquire("projector", "b", 10)
 
 
+async def test_the_holders_are_the_owners_of_the_leases_that_have_not_expired(stores: Stores) -> None:
+    assert await stores.leases.acquire("read_model:orders", "a", 10)
+    assert await stores.leases.acquire("read_model:sales", "b", 10)
+    assert await stores.leases.acquire("projector:c", "c", 0.5)
+    await stores.leases.release("read_model:sales", "b")
+    await asyncio.sleep(0.7)
+
+    assert await stores.leases.holders() == {"read_model:orders": "a"}
+
+
 async def test_racing_owners_get_one_lease(stores: Stores) -> None:
     results = await asyncio.gather(*(stores.leases.acquire("projector", f"o{n}", 10) for n in range(8)))
     assert results.count(True) == 1
