@@ -56,6 +56,18 @@ class Metrics:
             ["projection"],
             registry=self.registry,
         )
+        self.projection_rate = Gauge(
+            "eventfold_projection_events_per_second",
+            "How fast a projection applied events over its last seconds of work.",
+            ["projection"],
+            registry=self.registry,
+        )
+        self.projection_eta = Gauge(
+            "eventfold_projection_eta_seconds",
+            "Time a projection needs to catch up at its rate (0 when it has).",
+            ["projection"],
+            registry=self.registry,
+        )
         self.active_subscriptions = Gauge(
             "eventfold_active_subscriptions",
             "GraphQL subscriptions open on this process.",
@@ -90,9 +102,14 @@ class Metrics:
         stores: Stores = request.app.state.stores
         head = await stores.events.head()
         # A projection that has never saved a checkpoint has all of the log still to apply.
-        applied = {state.name: state.checkpoint.position for state in await stores.states.load_all()}
+        states = {state.name: state for state in await stores.states.load_all()}
         for name in self._projections:
-            self.projection_lag.labels(name).set(max(head - applied.get(name, 0), 0))
+            state = states.get(name)
+            lag = max(head - (state.checkpoint.position if state else 0), 0)
+            self.projection_lag.labels(name).set(lag)
+            rate = state.events_per_second if state else None
+            self.projection_rate.labels(name).set(rate or 0)
+            self.projection_eta.labels(name).set(lag / rate if lag and rate else 0)
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from projections.apply import ProjectionFailed, UnreadableEvent, apply_batch
 from projections.progress import Progress
 from projections.projection import Projection, history_collection
+from projections.rate import Rate
 from store.backoff import FIRST_RETRY_SECONDS, Backoff
 from store.documents import DocumentStore
 from store.feeds import Checkpoint, Feed
@@ -39,6 +40,7 @@ class ProjectionRunner:
         self._progress = progress
         self._batch_size = batch_size
         # Looked up here rather than left to Backoff's default, so the first delay can be set per module.
+        self._rate = Rate()
         self._backoff = Backoff(FIRST_RETRY_SECONDS)
 
     async def run_until_stopped(self) -> None:
@@ -65,6 +67,8 @@ class ProjectionRunner:
     async def _follow(self, state: ProjectionState) -> bool:
         """Apply the feed's batches from `state`. True: start again from the stored state (a rebuild
         swapped it, or the event it stopped at was skipped); False: stopped for good."""
+        # Where it starts from is the first sample: a catch-up in one batch has a rate too.
+        self._rate.observe(state.checkpoint.position)
         batches = self._feed.batches(state.checkpoint, self._batch_size)
         async with contextlib.aclosing(batches):
             async for batch in batches:
@@ -79,6 +83,7 @@ class ProjectionRunner:
                     updated_at=datetime.now(UTC),
                     error=None,
                     stopped_at=None,
+                    events_per_second=self._rate.observe(batch.checkpoint.position),
                 )
                 if not await self._states.save(moved_on, expected_generation=state.generation):
                     logger.info("projection %s was rebuilt elsewhere; following it", state.name)
@@ -98,6 +103,7 @@ class ProjectionRunner:
             updated_at=datetime.now(UTC),
             error=str(failure),
             stopped_at=failure.event.position if unreadable else None,
+            events_per_second=None,
         )
         if not await self._states.save(stopped, expected_generation=state.generation):
             logger.info("projection %s was rebuilt elsewhere; following it", state.name)

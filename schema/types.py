@@ -373,17 +373,26 @@ class ProjectionStatus:
     owner: str | None = strawberry.field(
         description="The projector holding its lease (host:process id:run), null when none does."
     )
+    events_per_second: float | None = strawberry.field(
+        description="How fast it applied events over its last seconds of work; null before it knows."
+    )
+    eta_seconds: float | None = strawberry.field(
+        description="While it catches up: the time left at that rate (lag / eventsPerSecond); else null."
+    )
     collection: str
 
     @classmethod
     def from_state(cls, state: ProjectionState, head: int, owner: str | None) -> Self:
         """Where the projection stands when the log's last position is `head`."""
         position = state.checkpoint.position
+        lag = max(head - position, 0)
+        rate = state.events_per_second
         return _built(
             cls,
             _attributes(state),
             position=position,
-            lag=max(head - position, 0),
+            lag=lag,
             skipped=list(state.skipped),
             owner=owner,
+            eta_seconds=lag / rate if lag and rate and state.stopped_at is None else None,
         )

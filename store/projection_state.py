@@ -25,6 +25,8 @@ class ProjectionState:
     (its checkpoint is before it); None while it runs. It waits there until that position is skipped."""
     skipped: tuple[int, ...] = ()
     """Positions skipped on purpose, in order: passed over by the runner and by rebuilds."""
+    events_per_second: float | None = None
+    """How fast it applied events over the last seconds, when it last saved; None before it knows."""
 
 
 class ProjectionStates(Protocol):

@@ -27,6 +27,7 @@ def _decode(document: Document) -> ProjectionState:
         error=document.get("error"),
         stopped_at=document.get("stoppedAt"),
         skipped=tuple(document.get("skipped") or ()),
+        events_per_second=document.get("eventsPerSecond"),
     )
 
 
@@ -56,6 +57,7 @@ class MongoProjectionState:
             "error": state.error,
             "stoppedAt": state.stopped_at,
             "skipped": list(state.skipped),
+            "eventsPerSecond": state.events_per_second,
         }
         if expected_generation is None:
             try:

@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS projection_state (
     feed TEXT,
     error TEXT,
     stopped_at INTEGER,
-    skipped TEXT NOT NULL DEFAULT '[]'
+    skipped TEXT NOT NULL DEFAULT '[]',
+    events_per_second REAL
 );
 CREATE TABLE IF NOT EXISTS leases (
     name TEXT PRIMARY KEY,
@@ -34,11 +35,18 @@ CREATE TABLE IF NOT EXISTS leases (
 );
 """
 
-ADDED_COLUMNS = {"stopped_at": "INTEGER", "skipped": "TEXT NOT NULL DEFAULT '[]'"}
+ADDED_COLUMNS = {
+    "stopped_at": "INTEGER",
+    "skipped": "TEXT NOT NULL DEFAULT '[]'",
+    "events_per_second": "REAL",
+}
 """Columns later releases added: a table made by an earlier release gains them when opened."""
 
-Row = tuple[str, str, int, int, str | None, str | None, str | None, str | None, int | None, str]
-COLUMNS = "name, collection, generation, position, resume_token, updated_at, feed, error, stopped_at, skipped"
+Row = tuple[str, str, int, int, str | None, str | None, str | None, str | None, int | None, str, float | None]
+COLUMNS = (
+    "name, collection, generation, position, resume_token, updated_at, feed, error, stopped_at, skipped,"
+    " events_per_second"
+)
 PLACEHOLDERS = ", ".join("?" * len(COLUMNS.split(", ")))
 
 
@@ -56,7 +64,9 @@ def _set_up(connection: sqlite3.Connection) -> None:
 
 
 def _decode(row: Row) -> ProjectionState:
-    name, collection, generation, position, resume_token, updated_at, feed, error, stopped_at, skipped = row
+    name, collection, generation, position, resume_token, updated_at, feed, error, stopped_at, skipped = row[
+        :10
+    ]
     return ProjectionState(
         name=name,
         collection=collection,
@@ -67,6 +77,7 @@ def _decode(row: Row) -> ProjectionState:
         error=error,
         stopped_at=stopped_at,
         skipped=tuple(json.loads(skipped)),
+        events_per_second=row[10],
     )
 
 
@@ -112,6 +123,7 @@ class SqliteProjectionState:
             state.error,
             state.stopped_at,
             json.dumps(list(state.skipped)),
+            state.events_per_second,
         )
 
         def write(connection: sqlite3.Connection) -> bool:

@@ -95,6 +95,30 @@ async def test_projection_lag_counts_the_events_a_stopped_projector_has_not_appl
         assert value(found, "eventfold_projection_lag_events", projection=projection.name) == 3
 
 
+RATES = "{ projections { name lag eventsPerSecond etaSeconds } }"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_projection_that_caught_up_shows_its_rate_and_no_time_left(settings: Settings) -> None:
+    async with serving(
+        create_app(settings.model_copy(update={"projector": False})), read_own_writes=False
+    ) as graphql:
+        for number in range(20):
+            await register_customer(graphql, f"Ann {number}")
+    async with serving(create_app(settings)) as graphql:
+        await register_customer(graphql, "Bob")
+        statuses = (await graphql.data(RATES))["projections"]
+        found = await scrape(graphql.http)
+
+    assert len(statuses) == len(ALL)
+    for status in statuses:
+        assert status["lag"] == 0
+        assert status["eventsPerSecond"] > 0
+        assert status["etaSeconds"] is None
+        assert value(found, "eventfold_projection_events_per_second", projection=status["name"]) > 0
+        assert value(found, "eventfold_projection_eta_seconds", projection=status["name"]) == 0
+
+
 @pytest.fixture
 def server(settings: Settings) -> Iterator[str]:
     with live_server(create_app(settings)) as address:

@@ -82,7 +82,7 @@ async def test_where_a_projection_stopped_and_what_it_skipped_are_kept(stores: S
     assert await stores.states.save(stopped, expected_generation=None)
     assert await stores.states.load("orders") == stopped
 
-    skipped = replace(stopped, generation=2, skipped=(6, 11))
+    skipped = replace(stopped, generation=2, skipped=(6, 11), events_per_second=1234.5)
     assert await stores.states.save(skipped, expected_generation=1)
     assert await stores.states.load("orders") == skipped
     assert await stores.states.load_all() == [skipped]
@@ -105,8 +105,9 @@ async def test_a_state_table_of_the_previous_release_gains_the_new_columns(tmp_p
         assert old == ProjectionState(
             name="orders", collection="orders_v2", generation=2, checkpoint=Checkpoint(40), feed="tail"
         )
-        assert await states.save(replace(old, stopped_at=41, skipped=(30,)), expected_generation=2)
-        assert (await states.load("orders")) == replace(old, stopped_at=41, skipped=(30,))
+        new = replace(old, stopped_at=41, skipped=(30,), events_per_second=812.5)
+        assert await states.save(new, expected_generation=2)
+        assert (await states.load("orders")) == new
     finally:
         await states.close()
     await (await SqliteProjectionState.open(path)).close()  # opening it again changes nothing
