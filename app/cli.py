@@ -20,7 +20,6 @@ from app.stores import open_from, projector_for
 from domain.errors import InvalidInput
 from projections.progress import Progress
 from projections.read_models import ALL
-from projections.rebuild import rebuild
 from projections.skipping import skip
 from store.api_keys import KeyNameTaken
 
@@ -49,21 +48,6 @@ def _shown_on(bar: "tqdm[Never]") -> Callable[[int, int], None]:
         bar.update(position - bar.n)
 
     return show
-
-
-async def _rebuild(settings: Settings, names: list[str]) -> None:
-    stores = await open_from(settings)
-    try:
-        for name in names:
-            with tqdm(desc=name, unit=" events", dynamic_ncols=True) as bar:
-                state = await rebuild(
-                    PROJECTIONS[name], stores.events, stores.documents, stores.states, _shown_on(bar)
-                )
-            print(f"{name}: rebuilt into {state.collection} up to position {state.checkpoint.position}")
-            if state.stopped_at is not None:
-                print(f"{name}: stopped before position {state.stopped_at}: {state.error}", file=sys.stderr)
-    finally:
-        await stores.close()
 
 
 async def _keys(settings: Settings, args: argparse.Namespace) -> int:
@@ -185,7 +169,9 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "seed":
         asyncio.run(_seed(settings, args))
     else:
-        asyncio.run(_rebuild(settings, args.names or list(PROJECTIONS)))
+        from app.rebuilding import rebuild_all  # imported here: see _serve
+
+        rebuild_all(settings, args.names or list(PROJECTIONS))
 
 
 def _serve(settings: Settings) -> None:

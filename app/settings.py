@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     mongodb_timeout_seconds: float = 5.0
     """How long an operation waits for an unreachable MongoDB before it fails with SERVICE_UNAVAILABLE."""
     data_dir: Path = Path(".eventfold")
+    rebuild_settle_seconds: float = 3.0
+    """How long `eventfold rebuild` leaves a replaced collection for readers still using it before it
+    drops it (servers look up where each read model lives once a second)."""
     currency: Currency = DEFAULT_CURRENCY
     """ISO 4217: of products created without one, of sales reports asked for without one, and of every
     price recorded before events carried their currency (schema version 1). Never change it on a store

@@ -7,16 +7,13 @@ written here: the SQLite data directory is copied first, the MongoDB events load
 
 import asyncio
 import shutil
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import app.cli
 from app.cli import main as eventfold
 from app.settings import Settings
-from projections.rebuild import rebuild
 from tests.conftest import GraphQLClient
 from tests.upgrade.queries import QUERIES, new_fields_removed
 from tests.upgrade.stored import SQLITE_DIR, load_events, mongodb_settings, read_answers, served
@@ -66,8 +63,8 @@ async def test_a_v1_sqlite_data_directory_is_served_with_the_same_answers_after_
     monkeypatch.setenv("EVENTFOLD_DATA_DIR", str(data_dir))
     monkeypatch.delenv("EVENTFOLD_MONGODB_URI", raising=False)
     # The rebuild waits 3 s after each swap before it drops the old collection, for readers that
-    # still use it; nothing reads here, so it drops it at once (six read models: 18 s saved).
-    monkeypatch.setattr(app.cli, "rebuild", partial(rebuild, settle_seconds=0.0))
+    # still use it; nothing reads here, so it drops it at once.
+    monkeypatch.setenv("EVENTFOLD_REBUILD_SETTLE_SECONDS", "0")
     recorded = read_answers("sqlite")
     # The CLI runs its own event loop: in a thread, as this test runs in one already.
     await asyncio.to_thread(eventfold, ["rebuild"])
