@@ -1,7 +1,7 @@
 """Settings from the environment (prefix EVENTFOLD_), with defaults that need no setup."""
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     """Defaults to the URI's database, else "eventfold"."""
     mongodb_timeout_seconds: float = 5.0
     """How long an operation waits for an unreachable MongoDB before it fails with SERVICE_UNAVAILABLE."""
+    mongodb_write_concern: Literal["majority"] | Annotated[int, Field(ge=0)] = "majority"
+    """Write concern of appends: "majority" (an acknowledged event survives a failover) or a number of
+    members."""
     data_dir: Path = Path(".eventfold")
     rebuild_settle_seconds: float = 3.0
     """How long `eventfold rebuild` leaves a replaced collection for readers still using it before it

@@ -25,6 +25,7 @@ async def open_from(
         feed=settings.feed,
         command_listeners=command_listeners,
         mongodb_timeout_seconds=settings.mongodb_timeout_seconds,
+        mongodb_write_concern=settings.mongodb_write_concern,
         sqlite_lock_seconds=settings.sqlite_lock_seconds,
         deployment=settings.deployment,
     )

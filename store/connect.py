@@ -7,6 +7,7 @@ from typing import Literal
 
 from pymongo.monitoring import CommandListener
 from pymongo.uri_parser import parse_uri
+from pymongo.write_concern import WriteConcern
 
 from domain.upcasting import DEFAULT_DEPLOYMENT, Deployment
 from store.api_keys import ApiKeys
@@ -18,7 +19,7 @@ from store.mongo.api_keys import MongoApiKeys
 from store.mongo.change_stream_feed import ChangeStreamFeed, supports_change_streams
 from store.mongo.client import connect
 from store.mongo.document_store import MongoDocumentStore
-from store.mongo.event_store import MongoEventStore
+from store.mongo.event_store import Concerns, MongoEventStore
 from store.mongo.projection_state import MongoProjectionState
 from store.projection_state import Leases, ProjectionStates
 from store.shared_feed import SharedFeed
@@ -63,6 +64,7 @@ async def open_stores(
     command_listeners: tuple[CommandListener, ...] = (),
     clock: Clock = system_clock,
     mongodb_timeout_seconds: float = 5.0,
+    mongodb_write_concern: int | str = "majority",
     sqlite_lock_seconds: float = 30.0,
     deployment: Deployment = DEFAULT_DEPLOYMENT,
 ) -> Stores:
@@ -73,7 +75,9 @@ async def open_stores(
         database = mongodb_database or parsed["database"] or DEFAULT_MONGODB_DATABASE
         hosts = ",".join(f"{host}:{port}" for host, port in parsed["nodelist"])
         client = connect(mongodb_uri, command_listeners, mongodb_timeout_seconds)
-        events = await MongoEventStore.open(client, database, appended, decoder, clock)
+        events = await MongoEventStore.open(
+            client, database, appended, decoder, clock, Concerns(WriteConcern(w=mongodb_write_concern))
+        )
         state = MongoProjectionState(client, database)
         return Stores(
             backend="mongodb",

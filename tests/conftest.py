@@ -17,6 +17,7 @@ from app.settings import Settings
 from app.web import create_app
 from domain.upcasting import DEFAULT_DEPLOYMENT, Deployment
 from store.connect import Stores, open_stores
+from store.events import Clock, system_clock
 from tests.mongo_server import MongoWireServer
 
 BACKENDS = ["sqlite", "mongodb"]
@@ -58,12 +59,13 @@ class StoreLocation:
     mongodb_database: str | None
     data_dir: Path
 
-    async def open(self, deployment: Deployment = DEFAULT_DEPLOYMENT) -> Stores:
+    async def open(self, deployment: Deployment = DEFAULT_DEPLOYMENT, clock: Clock = system_clock) -> Stores:
         return await open_stores(
             mongodb_uri=self.mongodb_uri,
             mongodb_database=self.mongodb_database,
             data_dir=self.data_dir,
             deployment=deployment,
+            clock=clock,
         )
 
 

@@ -37,4 +37,7 @@ def connect(
         type_registry=TypeRegistry([DecimalCodec()]),
         event_listeners=list(command_listeners),
         appname="eventfold",
+        # PyMongo's default, stated: a write interrupted by a failover is sent once more, and the
+        # server recognises it if it had landed.
+        retryWrites=True,
     )

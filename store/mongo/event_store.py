@@ -1,20 +1,30 @@
 """The event store on MongoDB: one immutable document per event in the `events` collection.
 
-Atomicity: a single-event append is one `insert_one`, atomic by itself. An append of several events
-runs in a multi-document transaction, because one document per event is what readers and indexes
-want. Every command eventfold has records one event, so the common path costs one write and needs
-no replica set; multi-event appends need one (as change streams do).
+Grouped appends (group commit): one writer task per store writes every append waiting at that moment
+in one round trip, with consecutive positions. A group of one single-event append is one `insert_one`,
+atomic by itself; a larger group is one multi-document transaction (`insert` + `commitTransaction`),
+so that it lands whole or not at all. That is what keeps positions dense and visible in order to a
+reader tailing by position, and each command all-or-nothing: when one command of a group conflicts,
+the transaction writes nothing, that command alone fails and the others are written again at once.
 
-Positions are dense and allocated in order: this process hands out the next position under a lock,
-and the unique index on `position` turns a clash with another process into a retry after re-reading
-the highest position. No counter document means no gaps from crashes between "take a number" and
-"insert", which a tail-by-position reader would otherwise have to wait out.
+Positions: the writer knows the head (the last position and its recordedAt) and writes the group
+right after it; the unique index on `position` turns a clash with another process into a re-read of
+the head and a retry. No counter document means no gaps from crashes between "take a number" and
+"insert", which a tail-by-position reader would otherwise have to wait out. recordedAt is the later
+of this process's clock and the head event's recordedAt: a group commits only if it directly follows
+the head it knew, so recordedAt never runs backwards along the log whatever the processes' clocks.
+
+Durability: appends carry the configured write concern (`w: "majority"` by default), so an
+acknowledged event survives a failover; what the feed reads carries `readConcern: majority`, so a
+projection never applies an event that a failover could roll back.
 """
 
 import asyncio
 import json
 import uuid
+from collections import deque
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Self, Unpack
 from uuid import UUID
@@ -23,7 +33,9 @@ from bson import json_util
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
+from pymongo.read_concern import ReadConcern
+from pymongo.write_concern import WriteConcern
 
 from domain.events import Event
 from store.decoding import EventDecoder
@@ -35,6 +47,11 @@ from store.unavailable import raises_unavailable
 POSITION_INDEX = "position_unique"
 STREAM_VERSION_INDEX = "stream_version_unique"
 MAX_POSITION_RETRIES = 50
+MAX_GROUP_EVENTS = 1_000
+"""Events written in one round trip at most. Far above what waits at once even at hundreds of
+concurrent requests, and it keeps a group's transaction short; a group over the 48 MB of one message
+costs PyMongo a second insert command inside the same transaction, never correctness."""
+WRITE_CONFLICT = 112
 
 Document = dict[str, Any]
 
@@ -68,6 +85,13 @@ def _clashes_on_position(error: DuplicateKeyError | BulkWriteError) -> bool:
     return POSITION_INDEX in str(details.get("errmsg", error))
 
 
+def _write_conflict(error: OperationFailure) -> bool:
+    """A transaction that lost a race for a document: MongoDB labels it transient (and PyMongo's
+    `with_transaction` retries it); mongoeco refuses at commit any transaction that overlapped a write,
+    unlabelled. Either way the head may have moved."""
+    return error.code == WRITE_CONFLICT or "Write conflict" in str(error)
+
+
 def _documents(
     stream_id: UUID,
     expected_version: int,
@@ -93,6 +117,74 @@ def _documents(
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class Concerns:
+    """`write`: what acknowledges an append; `read`: what the feed may read (majority: nothing a
+    failover could roll back)."""
+
+    write: WriteConcern
+    read: ReadConcern = field(default_factory=lambda: ReadConcern("majority"))
+
+
+@dataclass(slots=True)
+class _Append:
+    """One command's events waiting for the writer, and where its caller waits for the answer."""
+
+    stream_id: UUID
+    expected_version: int
+    events: Sequence[Event]
+    metadata: Mapping[str, str]
+    answer: asyncio.Future[list[RecordedEvent]]
+
+    def fail(self, error: BaseException) -> None:
+        if not self.answer.done():
+            self.answer.set_exception(error)
+
+    def conflict(self) -> None:
+        self.fail(StreamVersionConflict(self.stream_id, self.expected_version))
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    position: int
+    recorded_at: datetime
+
+
+NO_EVENTS = _Head(0, datetime.min.replace(tzinfo=UTC))
+
+
+def _failed_command(error: DuplicateKeyError | BulkWriteError, owners: Sequence[_Append]) -> _Append:
+    """The command whose document the unique (streamId, version) index refused."""
+    if isinstance(error, BulkWriteError):
+        index: int = (error.details.get("writeErrors") or [{}])[0].get("index", 0)
+        return owners[index]
+    return owners[0]
+
+
+def _take_group(waiting: deque[_Append]) -> list[_Append]:
+    """What waits now, up to the cap, one command per stream: a second command on a stream waits for
+    the first one's outcome, which decides whether its expected version still holds."""
+    group: list[_Append] = []
+    streams: set[UUID] = set()
+    later: list[_Append] = []
+    events = 0
+    while waiting:
+        pending = waiting.popleft()
+        if pending.answer.done():
+            continue
+        if group and events + len(pending.events) > MAX_GROUP_EVENTS:
+            waiting.appendleft(pending)
+            break
+        if pending.stream_id in streams:
+            later.append(pending)
+            continue
+        group.append(pending)
+        streams.add(pending.stream_id)
+        events += len(pending.events)
+    waiting.extendleft(reversed(later))
+    return group
+
+
 @raises_unavailable(is_away)
 class MongoEventStore:
     def __init__(
@@ -102,19 +194,28 @@ class MongoEventStore:
         appended: AppendSignal,
         decoder: EventDecoder,
         clock: Clock = system_clock,
+        concerns: Concerns | None = None,
     ) -> None:
+        """`concerns` None leaves the client's defaults (mongoeco's in-process client, which the
+        change stream tests use, takes only concern objects of its own)."""
         self._client = client
         self.decoder = decoder
         self._appended = appended
         self._clock = clock
+        self._write_concern = concerns.write if concerns else None
         self._events: AsyncCollection[Document] = client[database]["events"]
-        self._append_lock = asyncio.Lock()
-        self._next_position: int | None = None
-        self._last_recorded_at = datetime.min.replace(tzinfo=UTC)
+        self._committed = self._events
+        if concerns is not None:
+            self._events = self._events.with_options(write_concern=concerns.write)
+            self._committed = self._committed.with_options(read_concern=concerns.read)
+        self._waiting: deque[_Append] = deque()
+        self._writer: asyncio.Task[None] | None = None
+        self._head: _Head | None = None
 
     @property
     def collection(self) -> AsyncCollection[Document]:
-        return self._events
+        """The events as the feed reads them: majority-committed only."""
+        return self._committed
 
     @classmethod
     async def open(
@@ -124,8 +225,9 @@ class MongoEventStore:
         appended: AppendSignal,
         decoder: EventDecoder,
         clock: Clock = system_clock,
+        concerns: Concerns | None = None,
     ) -> Self:
-        store = cls(client, database, appended, decoder, clock)
+        store = cls(client, database, appended, decoder, clock, concerns)
         await store._events.create_indexes(
             [
                 IndexModel(
@@ -146,65 +248,159 @@ class MongoEventStore:
     ) -> list[RecordedEvent]:
         if not events:
             return []
-        # The unique (streamId, version) index refuses a stale writer; only a writer that is ahead
-        # of the stream needs to be caught by looking.
-        if expected_version > 0 and not await self._events.find_one(
-            {"streamId": stream_id, "version": expected_version}, projection={"_id": 1}
-        ):
-            raise StreamVersionConflict(stream_id, expected_version)
-        async with self._append_lock:
-            for _ in range(MAX_POSITION_RETRIES):
-                position = await self._take_next_position()
-                now = self._clock().astimezone(UTC)
-                # BSON keeps milliseconds: truncate now so that what we return is what is read back.
-                recorded_at = max(
-                    now.replace(microsecond=now.microsecond // 1000 * 1000), self._last_recorded_at
-                )
-                documents = _documents(stream_id, expected_version, position, events, metadata, recorded_at)
-                try:
-                    await self._insert(documents)
-                except (DuplicateKeyError, BulkWriteError) as error:
-                    if not _clashes_on_position(error):
-                        raise StreamVersionConflict(stream_id, expected_version) from error
-                    self._next_position = None
-                    continue
-                self._next_position = position + len(documents)
-                self._last_recorded_at = recorded_at
-                self._appended.notify()
-                return [
-                    RecordedEvent(
-                        id=document["_id"],
-                        stream_id=stream_id,
-                        stream_type=document["streamType"],
-                        version=document["version"],
-                        position=document["position"],
-                        recorded_at=recorded_at,
-                        event=event,
-                        metadata=dict(metadata),
-                    )
-                    for document, event in zip(documents, events, strict=True)
-                ]
+        answer: asyncio.Future[list[RecordedEvent]] = asyncio.get_running_loop().create_future()
+        self._waiting.append(_Append(stream_id, expected_version, events, metadata, answer))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_waiting())
+        return await answer
+
+    async def _write_waiting(self) -> None:
+        while group := _take_group(self._waiting):
+            try:
+                await self._write_group(group)
+            except Exception as error:  # noqa: BLE001 - each waiting caller gets it, as if it wrote alone
+                # Whether it landed is unknown (the driver already retried once): look again next time.
+                self._head = None
+                for pending in group:
+                    pending.fail(error)
+
+    async def _write_group(self, group: list[_Append]) -> None:
+        group = await self._drop_writers_ahead(group)
+        for _ in range(MAX_POSITION_RETRIES):
+            if not group:
+                return
+            head = await self._read_head()
+            now = self._clock().astimezone(UTC)
+            # BSON keeps milliseconds: truncate now so that what we return is what is read back.
+            recorded_at = max(now.replace(microsecond=now.microsecond // 1000 * 1000), head.recorded_at)
+            documents, owners = self._documents(group, head.position + 1, recorded_at)
+            whole = len(documents) > len(group)
+            try:
+                await self._insert(documents, whole)
+            except OperationFailure as error:
+                group = self._after_refusal(error, group, documents, owners, whole)
+                continue
+            self._answer(documents, owners)
+            return
         raise RuntimeError(f"no free position after {MAX_POSITION_RETRIES} attempts")
 
-    async def _take_next_position(self) -> int:
-        if self._next_position is None:
-            self._next_position = await self.head() + 1
-        return self._next_position
+    def _after_refusal(
+        self,
+        error: OperationFailure,
+        group: list[_Append],
+        documents: Sequence[Document],
+        owners: Sequence[_Append],
+        whole: bool,
+    ) -> list[_Append]:
+        """What is left to write after the database refused a group, having answered what landed."""
+        if not isinstance(error, DuplicateKeyError | BulkWriteError):
+            if not _write_conflict(error):
+                raise error
+            self._head = None
+            return group
+        # Without a transaction an ordered insert stops at the first refusal: what came before it landed.
+        landed = 0 if whole or not isinstance(error, BulkWriteError) else int(error.details["nInserted"])
+        if landed:
+            self._answer(documents[:landed], owners[:landed])
+        rest = group[landed:]
+        if _clashes_on_position(error):
+            self._head = None
+            return rest
+        at_fault = _failed_command(error, owners)
+        at_fault.conflict()
+        return [pending for pending in rest if pending is not at_fault]
+
+    async def _drop_writers_ahead(self, group: list[_Append]) -> list[_Append]:
+        """The unique (streamId, version) index refuses a stale writer; only a writer that is ahead of
+        its stream (its expected version does not exist) needs looking for: one find for the group."""
+        expected = [
+            {"streamId": p.stream_id, "version": p.expected_version} for p in group if p.expected_version
+        ]
+        if not expected:
+            return group
+        cursor = self._events.find({"$or": expected}, projection={"_id": 0, "streamId": 1, "version": 1})
+        found = {(document["streamId"], document["version"]) async for document in cursor}
+        kept = []
+        for pending in group:
+            if pending.expected_version and (pending.stream_id, pending.expected_version) not in found:
+                pending.conflict()
+            else:
+                kept.append(pending)
+        return kept
+
+    def _documents(
+        self, group: Sequence[_Append], first_position: int, recorded_at: datetime
+    ) -> tuple[list[Document], list[_Append]]:
+        documents: list[Document] = []
+        owners: list[_Append] = []
+        for pending in group:
+            documents += _documents(
+                pending.stream_id,
+                pending.expected_version,
+                first_position + len(documents),
+                pending.events,
+                pending.metadata,
+                recorded_at,
+            )
+            owners += [pending] * len(pending.events)
+        return documents, owners
+
+    def _answer(self, documents: Sequence[Document], owners: Sequence[_Append]) -> None:
+        answers: dict[int, list[RecordedEvent]] = {}
+        for document, owner in zip(documents, owners, strict=True):
+            recorded = answers.setdefault(id(owner), [])
+            recorded.append(
+                RecordedEvent(
+                    id=document["_id"],
+                    stream_id=owner.stream_id,
+                    stream_type=document["streamType"],
+                    version=document["version"],
+                    position=document["position"],
+                    recorded_at=document["recordedAt"],
+                    event=owner.events[len(recorded)],
+                    metadata=dict(owner.metadata),
+                )
+            )
+        self._head = _Head(documents[-1]["position"], documents[-1]["recordedAt"])
+        written = {owner.stream_id: owner.expected_version + len(owner.events) for owner in owners}
+        for owner in owners:
+            if not owner.answer.done():
+                owner.answer.set_result(answers[id(owner)])
+        # Commands that waited behind one on the same stream and expected an older version are stale:
+        # the unique index would refuse them, so they are refused without asking it.
+        for pending in self._waiting:
+            if pending.expected_version < written.get(pending.stream_id, -1):
+                pending.conflict()
+        self._appended.notify()
+
+    async def _read_head(self) -> _Head:
+        if self._head is None:
+            last = await self._events.find_one(
+                {}, projection={"position": 1, "recordedAt": 1}, sort=[("position", DESCENDING)]
+            )
+            self._head = _Head(int(last["position"]), last["recordedAt"]) if last else NO_EVENTS
+        return self._head
 
     async def head(self) -> int:
         last = await self._events.find_one({}, projection={"position": 1}, sort=[("position", DESCENDING)])
         return int(last["position"]) if last else 0
 
-    async def _insert(self, documents: list[Document]) -> None:
+    async def _insert(self, documents: list[Document], whole: bool) -> None:
+        """`whole`: a command of several events is among them, so the group needs a transaction. Groups
+        of single-event commands need none: an ordered insert lands a prefix of them, which keeps the
+        positions dense, and costs one round trip where a transaction costs two."""
         if len(documents) == 1:
             await self._events.insert_one(documents[0])
+            return
+        if not whole:
+            await self._events.insert_many(documents, ordered=True)
             return
 
         async def insert_all(session: AsyncClientSession) -> None:
             await self._events.insert_many(documents, session=session)
 
         async with self._client.start_session() as session:
-            await session.with_transaction(insert_all)
+            await session.with_transaction(insert_all, write_concern=self._write_concern)
 
     async def read_stream(self, stream_id: UUID, **bounds: Unpack[StreamBounds]) -> list[RecordedEvent]:
         after_version, to_version = bounds.get("after_version", 0), bounds.get("to_version")
@@ -235,7 +431,7 @@ class MongoEventStore:
         return streams
 
     async def read_all(self, after_position: int = 0, limit: int = 100) -> list[RecordedEvent]:
-        cursor = self._events.find(
+        cursor = self._committed.find(
             {"position": {"$gt": after_position}}, sort=[("position", ASCENDING)], limit=limit
         )
         return [decode_event(document, self.decoder) async for document in cursor]
@@ -244,4 +440,7 @@ class MongoEventStore:
         await self._client.admin.command("ping")
 
     async def close(self) -> None:
+        if self._writer is not None:
+            # The appends already waiting get their answers before the connection goes.
+            await asyncio.gather(self._writer, return_exceptions=True)
         await self._client.close()

@@ -1,7 +1,6 @@
 """Projection checkpoints and leases on MongoDB: one small document each."""
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import AsyncMongoClient
@@ -71,13 +70,15 @@ class MongoProjectionState:
         return result.matched_count == 1
 
     async def acquire(self, name: str, owner: str, seconds: float) -> bool:
-        now = datetime.now(UTC)
+        # The database's clock ($$NOW), not this process's: a standby whose clock runs ahead would
+        # otherwise take a lease its holder still renews.
+        ours_or_expired = {"$or": [{"$eq": ["$owner", owner]}, {"$lt": ["$expiresAt", "$$NOW"]}]}
         try:
             # The filter matches only a lease we hold or one that expired; otherwise the upsert's
             # insert collides with the live lease on _id, which is the "no".
             await self._leases.update_one(
-                {"_id": name, "$or": [{"owner": owner}, {"expiresAt": {"$lt": now}}]},
-                {"$set": {"owner": owner, "expiresAt": now + timedelta(seconds=seconds)}},
+                {"_id": name, "$expr": ours_or_expired},
+                [{"$set": {"owner": owner, "expiresAt": {"$add": ["$$NOW", round(seconds * 1000)]}}}],
                 upsert=True,
             )
         except DuplicateKeyError:

@@ -248,3 +248,24 @@ async def test_two_writers_on_one_database_interleave_without_losing_or_reusing_
     log = await stores.events.read_all(limit=100)
     assert sorted(r.stream_id for r in log) == sorted(streams)
     assert [r.position for r in log] == list(range(log[0].position, log[0].position + 20))
+
+
+async def test_recorded_at_never_runs_backwards_along_the_log_between_writers_whose_clocks_differ(
+    location: StoreLocation,
+) -> None:
+    """Two processes (two stores opened apart) whose clocks are 3 s apart, taking turns."""
+    now = datetime.now(UTC)
+    ahead = await location.open(clock=lambda: now + timedelta(seconds=3))
+    behind = await location.open(clock=lambda: now)
+    try:
+        for writer in [ahead, behind] * 3:
+            await writer.events.append(uuid.uuid4(), 0, [registered()], META)
+        log = await behind.events.read_all(limit=100)
+    finally:
+        await ahead.close()
+        await behind.close()
+
+    assert [r.position for r in log] == list(range(1, 7))
+    recorded = [r.recorded_at for r in log]
+    assert recorded == sorted(recorded)
+    assert recorded[0] > now + timedelta(seconds=2)

@@ -16,7 +16,7 @@ from store.connect import Stores
 from store.decoding import EventDecoder
 from store.events import RecordedEvent
 from store.feeds import Batch, Checkpoint, Feed, TailFeed
-from store.mongo.change_stream_feed import ChangeStreamFeed, supports_change_streams
+from store.mongo.change_stream_feed import INSERTS, ChangeStreamFeed, supports_change_streams
 from store.mongo.event_store import MongoEventStore
 from store.signal import AppendSignal
 
@@ -95,7 +95,12 @@ async def in_process_events() -> AsyncIterator[tuple[MongoEventStore, Any]]:
     """mongoeco's in-process client implements `watch`, which its wire server does not."""
     client: Any = InProcessMongoClient(codec_options=CodecOptions(tz_aware=True, tzinfo=UTC))
     store = MongoEventStore(client, "eventfold", AppendSignal(), EventDecoder(DEFAULT_DEPLOYMENT))
+    # mongoeco's in-process client keeps change stream history only while something watches (a real
+    # server's oplog keeps it regardless): without this, a resume token taken before a moment with no
+    # watcher open would be refused as lost, depending on when a closed stream is finalized.
+    history = await store.collection.watch(INSERTS)
     yield store, store.collection
+    await history.close() if asyncio.iscoroutinefunction(history.close) else history.close()
     await client.close() if asyncio.iscoroutinefunction(client.close) else client.close()
 
 
