@@ -89,5 +89,6 @@ class MongoProjectionState:
         await self._leases.delete_one({"_id": name, "owner": owner})
 
     async def holders(self) -> dict[str, str]:
-        cursor = self._leases.find({"expiresAt": {"$gte": datetime.now(UTC)}})
+        # The database's clock, as `acquire` uses: the projectors' own clocks may disagree.
+        cursor = self._leases.find({"$expr": {"$gte": ["$expiresAt", "$$NOW"]}})
         return {document["_id"]: document["owner"] async for document in cursor}
