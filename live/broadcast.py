@@ -4,13 +4,17 @@ Subscribers never read the database while live: the broadcaster follows the feed
 each subscriber the events its filter accepts. Each subscriber has a bounded buffer; one that does
 not keep up is cut off with the position to resume from, so it can neither delay the others nor grow
 memory without bound. `afterPosition` replays from the event store first, then switches to live with
-no gap and no duplicate (see `Broadcaster.events`).
+no gap and no duplicate (see `Broadcaster.events`). A replay reads through an index only what its
+subscriber may want: one stream by (stream, version), or the log by (type, position) or (stream type,
+position), so that no subscriber can make the server read the whole log.
 """
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from uuid import UUID
 
 from live.buffer import BoundedBuffer, FellBehind, SubscriberTooSlow
 from store.backoff import Backoff
@@ -27,10 +31,26 @@ class BroadcastClosed(Exception):
     """The server is shutting down."""
 
 
+@dataclass(frozen=True, slots=True)
+class Interest:
+    """Which events a subscriber wants, in terms the event store can pick them by (None: any)."""
+
+    stream_id: UUID | None = None
+    types: frozenset[str] | None = None
+    stream_types: frozenset[str] | None = None
+
+    def accepts(self, recorded: RecordedEvent) -> bool:
+        return (
+            (self.stream_id is None or recorded.stream_id == self.stream_id)
+            and (self.types is None or recorded.type in self.types)
+            and (self.stream_types is None or recorded.stream_type in self.stream_types)
+        )
+
+
 class Subscription(BoundedBuffer[RecordedEvent]):
-    def __init__(self, accepts: Callable[[RecordedEvent], bool]) -> None:
+    def __init__(self, interest: Interest) -> None:
         super().__init__()
-        self.accepts = accepts
+        self.accepts = interest.accepts
 
 
 class Broadcaster:
@@ -83,21 +103,42 @@ class Broadcaster:
             except Exception as error:  # noqa: BLE001 - the backoff logs it with its traceback
                 await backoff.wait_after(error, logger, "the subscription feed")
 
-    async def events(
-        self, accepts: Callable[[RecordedEvent], bool], after_position: int | None
-    ) -> AsyncIterator[RecordedEvent]:
+    async def _replayed(self, interest: Interest, after_position: int) -> AsyncIterator[list[RecordedEvent]]:
+        """The pages of events recorded after `after_position` that the store picks for `interest`."""
+        after_version, position = 0, after_position
+        while True:
+            if interest.stream_id is not None:
+                page = await self._events.read_stream(
+                    interest.stream_id,
+                    after_version=after_version,
+                    after_position=after_position,
+                    limit=REPLAY_PAGE,
+                )
+            else:
+                page = await self._events.read_all(
+                    position, REPLAY_PAGE, types=interest.types, stream_types=interest.stream_types
+                )
+            if page:
+                yield page
+            # A short page is the end: whatever is recorded later reaches the buffer.
+            if len(page) < REPLAY_PAGE:
+                return
+            after_version, position = page[-1].version, page[-1].position
+
+    async def events(self, interest: Interest, after_position: int | None) -> AsyncIterator[RecordedEvent]:
         """Matching events: those recorded after `after_position` first (if given), then live ones."""
-        subscription = Subscription(accepts)
+        subscription = Subscription(interest)
         # Listen before replaying: whatever is recorded from now on reaches the buffer, and whatever was
         # recorded before is in the store, so nothing falls between the two.
         await self._listen(subscription)
         last = after_position if after_position is not None else -1
         try:
             if after_position is not None:
-                while page := await self._events.read_all(last, limit=REPLAY_PAGE):
+                async for page in self._replayed(interest, after_position):
                     for event in page:
-                        if accepts(event):
+                        if interest.accepts(event):
                             yield event
+                    # The store's pages are in position order: one stream's positions grow with its versions.
                     last = page[-1].position
             try:
                 async for event in subscription.items():

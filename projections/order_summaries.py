@@ -76,11 +76,13 @@ PROJECTION = Projection(
     ),
     touches=own_stream(OrderPlaced, OrderShipped, OrderCancelled),
     evolve=evolve,
-    # `orders(asOf:)` reads the versions valid then, by the same filters and order as `orders`.
+    # `orders(asOf:)` reads the versions valid then, by the same filters and order as `orders`: equality,
+    # then the order it sorts by (placedAt, _id), then the range on _validTo, which each index entry
+    # answers without sorting (with _validTo before _id, MongoDB would have to sort in memory).
     history=(
-        ("status", "placedAt", "_validTo"),
-        ("customerId", "placedAt", "_validTo"),
-        ("placedAt", "_validTo"),
+        ("status", "placedAt", "_id", "_validTo"),
+        ("customerId", "placedAt", "_id", "_validTo"),
+        ("placedAt", "_id", "_validTo"),
     ),
 )
 

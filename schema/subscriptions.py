@@ -13,7 +13,7 @@ from commands.fold import fold
 from domain import order
 from domain.errors import DomainError, InvalidInput
 from domain.events import EVENT_TYPES
-from live.broadcast import BroadcastClosed
+from live.broadcast import BroadcastClosed, Interest
 from live.buffer import FellBehind, SubscriberTooSlow
 from live.multiplex import Key, Multiplexer
 from schema.context import Context
@@ -26,41 +26,29 @@ from store.unavailable import StoreUnavailable
 ContextInfo = Info[Context, None]
 
 ORDER_EVENT_TYPES = frozenset(name for name, cls in EVENT_TYPES.items() if cls.stream_type == "Order")
+ORDER_STREAM = frozenset({"Order"})
 
 
-def _order_filter(
-    order_id: strawberry.ID | None, field: str, types: list[str] | None = None, *, unreadable: bool = False
-) -> Callable[[RecordedEvent], bool]:
-    """Which order events to pass on. With `unreadable`, and no `types` asked for, also the order events
-    this release cannot read (a type it does not know, a newer version): shown as stored, as `events` does."""
+def _order_filter(order_id: strawberry.ID | None, field: str, types: list[str] | None = None) -> Interest:
+    """Every event of order streams, or only those of `types`: one filter each, so that a replay reads
+    through the one index that fits it best, (streamType, position) or (type, position)."""
     stream = parse_id(order_id, field) if order_id is not None else None
-    wanted = ORDER_EVENT_TYPES
-    if types is None and unreadable:
-
-        def any_order_event(recorded: RecordedEvent) -> bool:
-            return recorded.stream_type == "Order" and (stream is None or recorded.stream_id == stream)
-
-        return any_order_event
-    if types is not None:
-        unknown = sorted(set(types) - ORDER_EVENT_TYPES)
-        if unknown:
-            raise InvalidInput(
-                "types",
-                f"{', '.join(unknown)} is not an order event type ({', '.join(sorted(ORDER_EVENT_TYPES))})",
-            )
-        wanted = frozenset(types)
-
-    def accepts(recorded: RecordedEvent) -> bool:
-        return recorded.type in wanted and (stream is None or recorded.stream_id == stream)
-
-    return accepts
+    if types is None:
+        return Interest(stream_id=stream, stream_types=ORDER_STREAM)
+    unknown = sorted(set(types) - ORDER_EVENT_TYPES)
+    if unknown:
+        raise InvalidInput(
+            "types",
+            f"{', '.join(unknown)} is not an order event type ({', '.join(sorted(ORDER_EVENT_TYPES))})",
+        )
+    return Interest(stream_id=stream, types=frozenset(types))
 
 
 async def _events(
-    info: ContextInfo, accepts: Callable[[RecordedEvent], bool], after_position: int | None
+    info: ContextInfo, interest: Interest, after_position: int | None
 ) -> AsyncGenerator[RecordedEvent]:
     try:
-        async for recorded in info.context.broadcaster.events(accepts, after_position):
+        async for recorded in info.context.broadcaster.events(interest, after_position):
             yield recorded
     except BroadcastClosed:
         # The server is shutting down: the subscription completes.
@@ -97,10 +85,10 @@ class Subscription:
         after_position: int | None = None,
     ) -> AsyncGenerator[Event]:
         try:
-            accepts = _order_filter(order_id, "orderId", types, unreadable=True)
+            interest = _order_filter(order_id, "orderId", types)
             if after_position is not None and after_position < 0:
                 raise InvalidInput("afterPosition", f"must be 0 or more, got {after_position}")
-            async for recorded in _events(info, accepts, after_position):
+            async for recorded in _events(info, interest, after_position):
                 yield Event.from_recorded(recorded)
         except DomainError as error:
             raise coded(error) from None
@@ -112,12 +100,12 @@ class Subscription:
         self, info: ContextInfo, id: strawberry.ID | None = None
     ) -> AsyncGenerator[Order]:
         try:
-            accepts = _order_filter(id, "id")
+            interest = _order_filter(id, "id")
         except DomainError as error:
             raise coded(error) from None
         context = info.context
         try:
-            async for recorded in _events(info, accepts, None):
+            async for recorded in _events(info, interest, None):
                 # The read model once it has applied this event; if it has not within the bound, the order
                 # folded from its own events up to this one, which is what the read model will say.
                 await context.progress.wait_for(recorded.position, seconds=2)

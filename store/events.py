@@ -1,6 +1,6 @@
 """The event store port: what every backend must do with recorded events."""
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol, TypedDict, Unpack
@@ -48,10 +48,12 @@ class StreamVersionConflict(Exception):
 
 
 class StreamBounds(TypedDict, total=False):
-    """Which of a stream's events to read: after a version (default 0), up to a version or a recorded
-    instant (inclusive), at most `limit` of them; an absent or None bound does not bound."""
+    """Which of a stream's events to read: after a version (default 0) and a global position (default
+    0), up to a version or a recorded instant (inclusive), at most `limit` of them; an absent or None
+    bound does not bound."""
 
     after_version: int
+    after_position: int
     to_version: int | None
     as_of: datetime | None
     limit: int | None
@@ -79,8 +81,16 @@ class EventStore(Protocol):
         """Several whole streams in one round trip (absent streams are left out)."""
         ...
 
-    async def read_all(self, after_position: int = 0, limit: int = 100) -> list[RecordedEvent]:
-        """The global log in position order."""
+    async def read_all(
+        self,
+        after_position: int = 0,
+        limit: int = 100,
+        types: Collection[str] | None = None,
+        stream_types: Collection[str] | None = None,
+    ) -> list[RecordedEvent]:
+        """The global log in position order; with `types` or `stream_types`, only the events of those
+        (event or stream) types, picked by the database through an index on (type, position) or
+        (stream type, position), so that a sparse filter never reads the events it leaves out."""
         ...
 
     async def head(self) -> int:

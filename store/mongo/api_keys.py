@@ -38,6 +38,8 @@ class MongoApiKeys:
             [
                 IndexModel([("name", ASCENDING)], unique=True),
                 IndexModel([("tokenHash", ASCENDING)], unique=True),
+                # `apiKeys` lists them in this order.
+                IndexModel([("createdAt", ASCENDING), ("name", ASCENDING)]),
             ]
         )
         return cls(collection)

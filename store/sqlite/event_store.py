@@ -3,7 +3,7 @@
 import json
 import sqlite3
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self, Unpack
@@ -33,6 +33,8 @@ CREATE TABLE IF NOT EXISTS events (
     UNIQUE (stream_id, version)
 );
 CREATE INDEX IF NOT EXISTS events_recorded_at ON events (recorded_at);
+CREATE INDEX IF NOT EXISTS events_type_position ON events (type, position);
+CREATE INDEX IF NOT EXISTS events_stream_type_position ON events (stream_type, position);
 CREATE TRIGGER IF NOT EXISTS events_are_immutable_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;
 CREATE TRIGGER IF NOT EXISTS events_are_immutable_delete BEFORE DELETE ON events
@@ -177,6 +179,9 @@ class SqliteEventStore:
         as_of, limit = bounds.get("as_of"), bounds.get("limit")
         sql = f"SELECT {COLUMNS} FROM events WHERE stream_id = ? AND version > ?"
         params: list[object] = [str(stream_id), after_version]
+        if after_position := bounds.get("after_position", 0):
+            sql += " AND position > ?"
+            params.append(after_position)
         if to_version is not None:
             sql += " AND version <= ?"
             params.append(to_version)
@@ -203,10 +208,23 @@ class SqliteEventStore:
             streams.setdefault(recorded.stream_id, []).append(recorded)
         return streams
 
-    async def read_all(self, after_position: int = 0, limit: int = 100) -> list[RecordedEvent]:
-        sql = f"SELECT {COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"
+    async def read_all(
+        self,
+        after_position: int = 0,
+        limit: int = 100,
+        types: Collection[str] | None = None,
+        stream_types: Collection[str] | None = None,
+    ) -> list[RecordedEvent]:
+        sql = f"SELECT {COLUMNS} FROM events WHERE position > ?"
+        params: list[object] = [after_position]
+        for column, wanted in (("type", types), ("stream_type", stream_types)):
+            if wanted is not None:
+                sql += f" AND {column} IN ({', '.join('?' * len(wanted))})"
+                params += sorted(wanted)
+        sql += " ORDER BY position LIMIT ?"
+        params.append(limit)
         rows: list[Row] = await self._reader.run(
-            lambda connection: connection.execute(sql, (after_position, limit)).fetchall()
+            lambda connection: connection.execute(sql, params).fetchall()
         )
         return [self._recent.decoded(row[0], row) for row in rows]
 

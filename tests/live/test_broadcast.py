@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from domain.events import CustomerRegistered
-from live.broadcast import Broadcaster
+from live.broadcast import Broadcaster, Interest
 from live.buffer import BUFFER, SubscriberTooSlow
 from store.connect import Stores
 from store.events import RecordedEvent
@@ -32,8 +32,8 @@ async def test_a_subscriber_that_falls_behind_is_told_where_to_resume_and_others
     stores: Stores,
 ) -> None:
     broadcaster = Broadcaster(stores.events, stores.feed)
-    slow = broadcaster.events(lambda event: True, None)
-    fast = broadcaster.events(lambda event: True, None)
+    slow = broadcaster.events(Interest(), None)
+    fast = broadcaster.events(Interest(), None)
 
     async def first_of(events: AsyncIterator[RecordedEvent]) -> RecordedEvent:
         return await anext(events)

@@ -43,6 +43,16 @@ def placed(customer_id: uuid.UUID) -> OrderPlaced:
     )
 
 
+def shipped() -> OrderShipped:
+    return OrderShipped(currency="EUR", carrier="DHL", tracking_number="1", placed_at=PLACED_AT)
+
+
+def cancelled(customer_id: uuid.UUID) -> OrderCancelled:
+    return OrderCancelled(
+        currency="EUR", reason="no", customer_id=customer_id, lines=(), total=Decimal(0), placed_at=PLACED_AT
+    )
+
+
 async def test_append_then_read_round_trips_every_field(stores: Stores) -> None:
     stream = uuid.uuid4()
     event = placed(uuid.uuid4())
@@ -104,6 +114,40 @@ async def test_read_up_to_an_instant_includes_events_recorded_exactly_then(store
     assert await stores.events.read_stream(stream, as_of=first.recorded_at) == [first]
     assert await stores.events.read_stream(stream, as_of=first.recorded_at - timedelta(milliseconds=1)) == []
     assert await stores.events.read_stream(stream, as_of=second.recorded_at) == [first, second]
+
+
+async def test_read_a_stream_after_a_global_position(stores: Stores) -> None:
+    order, other = uuid.uuid4(), uuid.uuid4()
+    [placing] = await stores.events.append(order, 0, [placed(uuid.uuid4())], META)
+    [elsewhere] = await stores.events.append(other, 0, [registered()], META)
+    [shipping] = await stores.events.append(order, 1, [shipped()], META)
+
+    assert await stores.events.read_stream(order, after_position=placing.position) == [shipping]
+    assert await stores.events.read_stream(order, after_position=elsewhere.position) == [shipping]
+    assert await stores.events.read_stream(order, after_position=shipping.position) == []
+    assert [r.version for r in await stores.events.read_stream(order, after_position=0, limit=1)] == [1]
+
+
+async def test_read_the_log_filtered_by_event_type_or_stream_type(stores: Stores) -> None:
+    order = uuid.uuid4()
+    [customer] = await stores.events.append(uuid.uuid4(), 0, [registered()], META)
+    [placing] = await stores.events.append(order, 0, [placed(customer.stream_id)], META)
+    [verified] = await stores.events.append(
+        customer.stream_id, 1, [CustomerEmailVerified(email="ann@example.com")], META
+    )
+    [cancelling] = await stores.events.append(order, 1, [cancelled(customer.stream_id)], META)
+    read_all = stores.events.read_all
+
+    assert await read_all(types=["OrderCancelled", "CustomerRegistered"]) == [customer, cancelling]
+    assert await read_all(stream_types=["Customer"]) == [customer, verified]
+    assert await read_all(placing.position, stream_types=["Order"]) == [cancelling]
+    assert await read_all(stream_types=["Order"], limit=1) == [placing]
+    assert await read_all(types=["OrderPlaced", "OrderCancelled"], stream_types=["Order"]) == [
+        placing,
+        cancelling,
+    ]
+    assert await read_all(types=[]) == []
+    assert await read_all(types=["OrderShipped"]) == []
 
 
 async def test_stale_expected_version_is_a_conflict_and_records_nothing(stores: Stores) -> None:
