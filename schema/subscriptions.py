@@ -12,7 +12,7 @@ from strawberry.types import ExecutionResult
 from commands.fold import fold
 from domain import order
 from domain.errors import DomainError, InvalidInput
-from domain.events import EVENT_TYPES
+from domain.events import EVENT_TYPES, UndecodedEvent
 from live.broadcast import BroadcastClosed, Interest
 from live.buffer import FellBehind, SubscriberTooSlow
 from live.multiplex import Key, Multiplexer
@@ -106,6 +106,9 @@ class Subscription:
         context = info.context
         try:
             async for recorded in _events(info, interest, None):
+                if isinstance(recorded.event, UndecodedEvent):
+                    # Not applied by the read model (it stops before it), nor foldable: nothing changed.
+                    continue
                 # The read model once it has applied this event; if it has not within the bound, the order
                 # folded from its own events up to this one, which is what the read model will say.
                 await context.progress.wait_for(recorded.position, seconds=2)

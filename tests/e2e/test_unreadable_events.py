@@ -155,3 +155,24 @@ async def test_order_events_delivers_an_unknown_event_type_as_stored(
         (UNKNOWN_TYPE, 2, 1),
     ]
     assert received[1]["data"] == GIFT_WRAP
+
+
+ORDER_CHANGED = "subscription { orderChanged { id status } }"
+
+
+async def test_order_changed_passes_over_an_event_it_cannot_read(
+    server: str, location: StoreLocation
+) -> None:
+    async with httpx.AsyncClient(base_url=f"http://{server}", timeout=WAIT_SECONDS) as http:
+        graphql = GraphQLClient(http)
+        ann = await register_customer(graphql, "Ann Lee")
+        lines = [{"productId": (await create_product(graphql, "GW-1", "3.50"))["id"], "quantity": 1}]
+        first = await graphql.data(PLACE_ORDER, input={"customerId": ann["id"], "lines": lines})
+        subscriber = await Subscriber.open(server, ORDER_CHANGED)
+        try:
+            await insert_unreadable(location, UUID(first["placeOrder"]["order"]["id"]))
+            second = await graphql.data(PLACE_ORDER, input={"customerId": ann["id"], "lines": lines})
+            [changed] = await subscriber.data(1)
+        finally:
+            await subscriber.close()
+    assert changed == {"id": second["placeOrder"]["order"]["id"], "status": "PLACED"}
