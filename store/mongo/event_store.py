@@ -42,7 +42,7 @@ from store.decoding import EventDecoder
 from store.events import Clock, RecordedEvent, StreamBounds, StreamVersionConflict, system_clock
 from store.mongo.unavailable import is_away
 from store.signal import AppendSignal
-from store.unavailable import raises_unavailable
+from store.unavailable import StoreUnavailable, raises_unavailable
 
 POSITION_INDEX = "position_unique"
 STREAM_VERSION_INDEX = "stream_version_unique"
@@ -285,7 +285,9 @@ class MongoEventStore:
                 continue
             self._answer(documents, owners)
             return
-        raise RuntimeError(f"no free position after {MAX_POSITION_RETRIES} attempts")
+        # Other processes' appends took every position this one tried: busy, not broken. The caller is
+        # told to try again (SERVICE_UNAVAILABLE), as when the database is away, never a server error.
+        raise StoreUnavailable(f"other writers took the next position {MAX_POSITION_RETRIES} times in a row")
 
     def _after_refusal(
         self,

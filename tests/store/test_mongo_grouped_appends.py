@@ -15,6 +15,8 @@ from pymongo import monitoring
 from domain.events import CustomerEmailVerified, OrderShipped
 from store.connect import Stores, open_stores
 from store.events import RecordedEvent, StreamVersionConflict
+from store.mongo import event_store as mongo_event_store
+from store.unavailable import StoreUnavailable
 from tests.conftest import StoreLocation
 from tests.store.test_event_store import META, PLACED_AT, placed, registered
 
@@ -282,3 +284,26 @@ async def test_two_processes_racing_for_positions_cost_one_more_find_and_insert(
     assert sent == ["find", "insert", "insert", "insert"]
     assert dense(log)
     assert len(log) == 34
+
+
+class StaleHead:
+    """Another process keeps taking the next position: every head this store reads is already old."""
+
+    def __init__(self, head: Any) -> None:
+        self.head = head
+
+    async def __call__(self) -> Any:
+        return self.head
+
+
+async def test_positions_taken_by_others_time_after_time_are_unavailable_not_a_server_error(
+    counted: Stores, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: Any = counted.events
+    [first] = await counted.events.append(uuid.uuid4(), 0, [registered()], META)
+    monkeypatch.setattr(events, "_read_head", StaleHead(mongo_event_store.NO_EVENTS))
+    monkeypatch.setattr(mongo_event_store, "MAX_POSITION_RETRIES", 3)
+
+    with pytest.raises(StoreUnavailable, match="took the next position 3 times"):
+        await counted.events.append(uuid.uuid4(), 0, [registered("Bob")], META)
+    assert [recorded.position for recorded in await counted.events.read_all()] == [first.position]
