@@ -19,13 +19,11 @@ from app.settings import Settings
 from app.stores import open_from, projector_for
 from domain.errors import InvalidInput
 from projections.progress import Progress
-from projections.read_models import ALL
+from projections.read_models import BY_NAME
 from projections.skipping import skip
 from store.api_keys import KeyNameTaken
 
 YOUNG_COLLECTION_THRESHOLD = 100_000
-
-PROJECTIONS = {projection.name: projection for projection in ALL}
 
 
 async def _project(settings: Settings) -> None:
@@ -34,7 +32,7 @@ async def _project(settings: Settings) -> None:
         "projector on %s at %s, fed by %s", stores.backend, stores.location, stores.feed.kind
     )
     try:
-        progress = Progress(PROJECTIONS, stores.states)
+        progress = Progress(BY_NAME, stores.states)
         await projector_for(settings, stores, progress).run()
     finally:
         await stores.close()
@@ -82,7 +80,7 @@ async def _projections(settings: Settings, args: argparse.Namespace) -> int:
     try:
         if args.projections_command == "skip":
             try:
-                state = await skip(stores.states, PROJECTIONS, args.name, args.position)
+                state = await skip(stores.states, BY_NAME, args.name, args.position)
             except InvalidInput as error:
                 print(f"eventfold projections skip: {error}", file=sys.stderr)
                 return 2
@@ -145,8 +143,8 @@ def _weeks(text: str) -> float:
 def main(argv: list[str] | None = None) -> None:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command == "rebuild" and (unknown := set(args.names) - set(PROJECTIONS)):
-        parser.error(f"no read model named {', '.join(sorted(unknown))}; there are {', '.join(PROJECTIONS)}")
+    if args.command == "rebuild" and (unknown := set(args.names) - set(BY_NAME)):
+        parser.error(f"no read model named {', '.join(sorted(unknown))}; there are {', '.join(BY_NAME)}")
     if args.command == "schema":
         from schema import build_schema  # imported here: see _serve
 
@@ -171,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         from app.rebuilding import rebuild_all  # imported here: see _serve
 
-        rebuild_all(settings, args.names or list(PROJECTIONS))
+        rebuild_all(settings, args.names or list(BY_NAME))
 
 
 def _serve(settings: Settings) -> None:
@@ -224,7 +222,7 @@ def _parser() -> argparse.ArgumentParser:
         "names",
         nargs="*",
         metavar="NAME",
-        help=f"read models to rebuild (default: all): {', '.join(PROJECTIONS)}",
+        help=f"read models to rebuild (default: all): {', '.join(BY_NAME)}",
     )
     seed_parser = commands.add_parser(
         "seed", help="record demo customers, products and orders with histories over past weeks"
@@ -253,7 +251,7 @@ def _add_projections_parser(commands: "argparse._SubParsersAction[argparse.Argum
         "skip",
         help="skip the event a read model stopped at because this release cannot read it; it goes on",
     )
-    skip_parser.add_argument("name", metavar="NAME", help=f"the read model: {', '.join(PROJECTIONS)}")
+    skip_parser.add_argument("name", metavar="NAME", help=f"the read model: {', '.join(BY_NAME)}")
     skip_parser.add_argument("position", metavar="POSITION", type=int, help="the position it stopped at")
 
 

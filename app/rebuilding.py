@@ -20,10 +20,9 @@ from tqdm import tqdm
 
 from app.settings import Settings
 from app.stores import open_from
-from projections.read_models import ALL
+from projections.read_models import BY_NAME
 from projections.rebuild import rebuild
 
-PROJECTIONS = {projection.name: projection for projection in ALL}
 POLL_SECONDS = 0.1
 
 
@@ -40,7 +39,7 @@ async def rebuild_one(settings: Settings, name: str, report: "Queue[tuple[str, i
     stores = await open_from(settings)
     try:
         state = await rebuild(
-            PROJECTIONS[name],
+            BY_NAME[name],
             stores.events,
             stores.documents,
             stores.states,

@@ -18,3 +18,4 @@ ALL: tuple[Projection, ...] = (
     order_search.PROJECTION,
     order_open_days.PROJECTION,
 )
+BY_NAME: dict[str, Projection] = {projection.name: projection for projection in ALL}

@@ -39,8 +39,8 @@ class ProjectionRunner:
         self._feed = feed
         self._progress = progress
         self._batch_size = batch_size
-        # Looked up here rather than left to Backoff's default, so the first delay can be set per module.
         self._rate = Rate()
+        # Looked up here rather than left to Backoff's default, so the first delay can be set per module.
         self._backoff = Backoff(FIRST_RETRY_SECONDS)
 
     async def run_until_stopped(self) -> None:

@@ -35,9 +35,9 @@ class Context:
     api_keys: ApiKeys
     caller: Caller
     authenticate: Callable[[str | None], Awaitable[Caller]]
+    """Who a token stands for: WebSocket clients present theirs in connection_init."""
     currency: str
     """The deployment's currency (EVENTFOLD_CURRENCY): of new products and reports, unless they name one."""
-    """Who a token stands for: WebSocket clients present theirs in connection_init."""
     credential: str | None = None
     """The `Authorization` value `caller` was made of: a socket checks it again for each operation."""
     connection_params: object = None

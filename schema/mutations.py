@@ -9,7 +9,7 @@ from strawberry import Info
 from commands.handler import Outcome
 from domain import commands
 from projections.projector import owners
-from projections.read_models import ALL
+from projections.read_models import BY_NAME
 from projections.skipping import skip
 from schema.context import Context
 from schema.inputs import (
@@ -98,7 +98,7 @@ class Mutation:
     )
     async def skip_event(self, info: ContextInfo, projection: str, position: int) -> ProjectionStatus:
         context = info.context
-        state = await skip(context.states, [p.name for p in ALL], projection, position)
+        state = await skip(context.states, BY_NAME, projection, position)
         context.progress.skip_recorded(state.name)
         held = owners(await context.leases.holders())
         return ProjectionStatus.from_state(state, await context.events.head(), held.get(state.name))

@@ -56,7 +56,7 @@ def _keys(document: Document) -> Callable[[str], Any]:
 def _currency(recorded: str | None, info: strawberry.Info) -> str:
     # A document written before money had its currency (until `eventfold rebuild` rewrites it) was
     # priced in the deployment's currency, the one its events are upcast to.
-    return recorded if recorded is not None else str(info.context.currency)
+    return recorded if recorded is not None else info.context.currency
 
 
 @strawberry.type

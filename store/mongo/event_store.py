@@ -380,15 +380,17 @@ class MongoEventStore:
 
     async def _read_head(self) -> _Head:
         if self._head is None:
-            last = await self._events.find_one(
-                {}, projection={"position": 1, "recordedAt": 1}, sort=[("position", DESCENDING)]
-            )
-            self._head = _Head(int(last["position"]), last["recordedAt"]) if last else NO_EVENTS
+            self._head = await self._last()
         return self._head
 
+    async def _last(self) -> _Head:
+        last = await self._events.find_one(
+            {}, projection={"position": 1, "recordedAt": 1}, sort=[("position", DESCENDING)]
+        )
+        return _Head(int(last["position"]), last["recordedAt"]) if last else NO_EVENTS
+
     async def head(self) -> int:
-        last = await self._events.find_one({}, projection={"position": 1}, sort=[("position", DESCENDING)])
-        return int(last["position"]) if last else 0
+        return (await self._last()).position
 
     async def _insert(self, documents: list[Document], whole: bool) -> None:
         """`whole`: a command of several events is among them, so the group needs a transaction. Groups

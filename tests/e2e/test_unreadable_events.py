@@ -33,6 +33,13 @@ CUSTOMER = "query($id: ID!) { customer(id: $id) { id name } }"
 WAIT_SECONDS = 30.0
 
 
+async def buyer_and_lines(graphql: GraphQLClient, quantity: int = 1) -> tuple[str, list[dict[str, Any]]]:
+    """A customer, and the lines of an order of one product for them."""
+    ann = await register_customer(graphql, "Ann Lee")
+    product = await create_product(graphql, "GW-1", "3.50")
+    return ann["id"], [{"productId": product["id"], "quantity": quantity}]
+
+
 async def projections_once(graphql: GraphQLClient, settled: Any) -> list[dict[str, Any]]:
     """The `projections` answer once `settled(status)` holds for every read model."""
     async with asyncio.timeout(WAIT_SECONDS):
@@ -72,9 +79,8 @@ async def test_an_unknown_event_type_is_shown_stops_the_read_models_and_is_skipp
     cli_settings: None,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    ann = await register_customer(graphql, "Ann Lee")
-    lines = [{"productId": (await create_product(graphql, "GW-1", "3.50"))["id"], "quantity": 2}]
-    placed = await graphql.data(PLACE_ORDER, input={"customerId": ann["id"], "lines": lines})
+    ann_id, lines = await buyer_and_lines(graphql, quantity=2)
+    placed = await graphql.data(PLACE_ORDER, input={"customerId": ann_id, "lines": lines})
     order_id = placed["placeOrder"]["order"]["id"]
     position = await insert_unreadable(location, UUID(order_id))
     bo = await register_customer(graphql, "Bo Diaz")
@@ -140,9 +146,8 @@ async def test_order_events_delivers_an_unknown_event_type_as_stored(
 ) -> None:
     async with httpx.AsyncClient(base_url=f"http://{server}", timeout=WAIT_SECONDS) as http:
         graphql = GraphQLClient(http)
-        ann = await register_customer(graphql, "Ann Lee")
-        lines = [{"productId": (await create_product(graphql, "GW-1", "3.50"))["id"], "quantity": 1}]
-        placed = await graphql.data(PLACE_ORDER, input={"customerId": ann["id"], "lines": lines})
+        ann_id, lines = await buyer_and_lines(graphql)
+        placed = await graphql.data(PLACE_ORDER, input={"customerId": ann_id, "lines": lines})
     order_id = placed["placeOrder"]["order"]["id"]
     await insert_unreadable(location, UUID(order_id))
     subscriber = await Subscriber.open(server, ORDER_EVENTS, orderId=order_id, afterPosition=0)
@@ -165,13 +170,12 @@ async def test_order_changed_passes_over_an_event_it_cannot_read(
 ) -> None:
     async with httpx.AsyncClient(base_url=f"http://{server}", timeout=WAIT_SECONDS) as http:
         graphql = GraphQLClient(http)
-        ann = await register_customer(graphql, "Ann Lee")
-        lines = [{"productId": (await create_product(graphql, "GW-1", "3.50"))["id"], "quantity": 1}]
-        first = await graphql.data(PLACE_ORDER, input={"customerId": ann["id"], "lines": lines})
+        ann_id, lines = await buyer_and_lines(graphql)
+        first = await graphql.data(PLACE_ORDER, input={"customerId": ann_id, "lines": lines})
         subscriber = await Subscriber.open(server, ORDER_CHANGED)
         try:
             await insert_unreadable(location, UUID(first["placeOrder"]["order"]["id"]))
-            second = await graphql.data(PLACE_ORDER, input={"customerId": ann["id"], "lines": lines})
+            second = await graphql.data(PLACE_ORDER, input={"customerId": ann_id, "lines": lines})
             [changed] = await subscriber.data(1)
         finally:
             await subscriber.close()
