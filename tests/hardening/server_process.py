@@ -5,12 +5,15 @@ import os
 import signal
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from app.settings import Settings
 from app.stores import open_from
 from projections.read_models import ALL
 from projections.rebuild import rebuild
 from tests.app.test_serve import start, wait_until_healthy
+from tests.hardening.audit import read_models, wait_until_projected
+from tests.hardening.workload import session
 from tests.live_server import free_port
 
 
@@ -27,7 +30,7 @@ class EventfoldProcess:
         self._command = ["serve", "--port", str(port)] if serving else ["project"]
         if serving and not projector:
             self._command.append("--no-projector")
-        self._serving = serving
+        self.serving = serving
         self._process: subprocess.Popen[bytes] | None = None
         self.starts = 0
         self.base = f"http://127.0.0.1:{port}"
@@ -39,7 +42,7 @@ class EventfoldProcess:
     def start(self) -> None:
         self.starts += 1
         self._process = start(self._command, self._env, self.log)
-        if self._serving:
+        if self.serving:
             wait_until_healthy(self.base, self._process, self.log)
 
     def cpu_seconds(self) -> float:
@@ -79,3 +82,19 @@ async def rebuild_all(settings: Settings) -> None:
         )
     finally:
         await stores.close()
+
+
+async def read_models_rebuilt(
+    settings: Settings, processes: list[EventfoldProcess], head: int, seconds: float = 60
+) -> dict[str, Any]:
+    """The read models as a rebuild from the events makes them: `processes` stopped, every read model
+    rebuilt, the processes started again, and the read models caught up to `head`."""
+    for process in processes:
+        process.stop()
+    await rebuild_all(settings)
+    for process in processes:
+        process.start()
+    serving = next(process for process in processes if process.serving)
+    async with session(serving.base) as http:
+        await wait_until_projected(http, head, seconds)
+        return await read_models(http)

@@ -29,7 +29,7 @@ from tests.hardening.audit import (
     streams_of,
     wait_until_projected,
 )
-from tests.hardening.server_process import EventfoldProcess, rebuild_all
+from tests.hardening.server_process import EventfoldProcess, read_models_rebuilt
 from tests.hardening.workload import CANCEL, UNAVAILABLE, Tally, mutate, run_clients, session, set_scene
 from tests.mongo_server import MongoWireServer
 from tests.subscriptions.test_subscriptions import ORDER_EVENTS, Subscriber
@@ -105,12 +105,7 @@ async def assert_nothing_lost_or_doubled(server: EventfoldProcess, settings: Set
     assert applied_twice(streams) == []
     assert disagreements(projected, streams) == []
 
-    server.stop()
-    await rebuild_all(settings)
-    server.start()
-    async with session(server.base) as http:
-        await wait_until_projected(http, len(log), BOUND)
-        assert await read_models(http) == projected
+    assert await read_models_rebuilt(settings, [server], len(log), BOUND) == projected
     return len(log)
 
 

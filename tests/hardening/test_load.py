@@ -19,7 +19,7 @@ from tests.hardening.audit import (
     streams_of,
     wait_until_projected,
 )
-from tests.hardening.server_process import EventfoldProcess, rebuild_all
+from tests.hardening.server_process import EventfoldProcess, read_models_rebuilt
 from tests.hardening.workload import Tally, run_clients, session, set_scene
 
 LOAD = {
@@ -70,14 +70,7 @@ async def test_concurrent_clients_lose_nothing_and_the_read_models_equal_a_rebui
     assert applied_twice(streams) == []
     assert disagreements(projected, streams) == []
 
-    for process in deployment:
-        process.stop()
-    await rebuild_all(settings)
-    for process in deployment:
-        process.start()
-    async with session(bases[0]) as http:
-        await wait_until_projected(http, len(log))
-        assert await read_models(http) == projected
+    assert await read_models_rebuilt(settings, deployment, len(log)) == projected
     print(
         f"\nload on {backend}: {tally.summary()}; {len(log)} events in the log, {len(lost(tally, log))} lost"
     )

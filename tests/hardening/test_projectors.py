@@ -13,7 +13,7 @@ import pytest
 from app.settings import Settings
 from tests.app.test_serve import environment
 from tests.hardening.audit import query, read_log, read_models, wait_until_projected
-from tests.hardening.server_process import EventfoldProcess, rebuild_all
+from tests.hardening.server_process import EventfoldProcess, read_models_rebuilt
 from tests.hardening.workload import session, set_scene
 
 LEASE_SECONDS = 2
@@ -74,10 +74,4 @@ async def test_two_projectors_share_the_read_models_and_one_takes_over_when_the_
         projected = await read_models(http)
 
     assert set(survivor.values()) < set(shared.values())
-    for process in deployment:
-        process.stop()
-    await rebuild_all(settings)
-    api.start()
-    async with session(api.base) as http:
-        await wait_until_projected(http, len(log))
-        assert await read_models(http) == projected
+    assert await read_models_rebuilt(settings, deployment, len(log)) == projected
