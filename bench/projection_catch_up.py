@@ -14,7 +14,7 @@ import sqlite3
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -47,9 +47,10 @@ class CountingDocuments:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    async def bulk_upsert(self, collection: str, documents: Sequence[Document]) -> None:
-        self.written.extend(documents)
-        await self._inner.bulk_upsert(collection, documents)
+    async def upsert_all(self, writes: Mapping[str, Sequence[Document]]) -> None:
+        for documents in writes.values():
+            self.written.extend(documents)
+        await self._inner.upsert_all(writes)
 
 
 async def record_history(stores: Stores, events: int) -> int:

@@ -87,11 +87,11 @@ async def apply_batch(
             versions.update(_versions(working, updates, event))
         working.update(updates)
         changed.update(updates)
-    # History first: if the process dies in between, the events are applied again and write the same.
-    if versions:
-        await documents.bulk_upsert(history_name(collection), list(versions.values()))
-    if changed:
-        await documents.bulk_upsert(collection, list(changed.values()))
+    # History first: if the process dies in between (MongoDB), the events are applied again and
+    # write the same.
+    await documents.upsert_all(
+        {history_name(collection): list(versions.values()), collection: list(changed.values())}
+    )
     failure = failure or unreadable
     # Everything before where it stopped is applied, skipped events included.
     stop = failure.event.position if failure is not None else None

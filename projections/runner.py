@@ -12,13 +12,17 @@ from projections.projection import Projection, history_collection
 from projections.rate import Rate
 from store.backoff import FIRST_RETRY_SECONDS, Backoff
 from store.documents import DocumentStore
-from store.feeds import Checkpoint, Feed
+from store.feeds import Checkpoint
 from store.projection_state import ProjectionState, ProjectionStates
+from store.shared_feed import SharedFeed
 from store.unavailable import StoreUnavailable
 
 logger = logging.getLogger("eventfold.projections")
 
 BATCH_SIZE = 500
+CATCH_UP_FACTOR = 10
+"""While catching up, batches ten times larger: fewer transactions, and a document that many events of
+a batch change (a day of the sales report) is written once. Live, a batch holds what arrived meanwhile."""
 SKIP_POLL_SECONDS = 1.0
 """How often a projection stopped at an event it cannot read looks whether it was skipped."""
 
@@ -29,16 +33,19 @@ class ProjectionRunner:
         projection: Projection,
         documents: DocumentStore,
         states: ProjectionStates,
-        feed: Feed,
+        feed: SharedFeed,
         progress: Progress,
         batch_size: int = BATCH_SIZE,
+        catch_up_batch_size: int | None = None,
     ) -> None:
+        """`catch_up_batch_size`: by default `CATCH_UP_FACTOR` times `batch_size`."""
         self._projection = projection
         self._documents = documents
         self._states = states
         self._feed = feed
         self._progress = progress
         self._batch_size = batch_size
+        self._catch_up_batch_size = catch_up_batch_size or batch_size * CATCH_UP_FACTOR
         self._rate = Rate()
         # Looked up here rather than left to Backoff's default, so the first delay can be set per module.
         self._backoff = Backoff(FIRST_RETRY_SECONDS)
@@ -69,7 +76,7 @@ class ProjectionRunner:
         swapped it, or the event it stopped at was skipped); False: stopped for good."""
         # Where it starts from is the first sample: a catch-up in one batch has a rate too.
         self._rate.observe(state.checkpoint.position)
-        batches = self._feed.batches(state.checkpoint, self._batch_size)
+        batches = self._feed.batches(state.checkpoint, self._batch_size, self._catch_up_batch_size)
         async with contextlib.aclosing(batches):
             async for batch in batches:
                 applied = await apply_batch(

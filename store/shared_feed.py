@@ -11,7 +11,7 @@ and catches up from the store again, so one slow reader neither holds the others
 import asyncio
 import contextlib
 import logging
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import AsyncGenerator
 
 from store.backoff import Backoff
@@ -22,6 +22,9 @@ logger = logging.getLogger("eventfold.feed")
 
 BUFFER_EVENTS = 10_000
 UPSTREAM_BATCH = 1_000
+RECENT_EVENTS = 20_000
+"""Events read from the store lately: readers catching up side by side (every read model after a
+restart) take each page from here rather than each reading the store for it."""
 
 
 class _Reader:
@@ -51,17 +54,24 @@ class SharedFeed:
         self._readers: set[_Reader] = set()
         self._position = 0
         """The position of the last event the upstream delivered."""
+        self._recent: OrderedDict[int, RecordedEvent] = OrderedDict()
+        self._reading = asyncio.Lock()
+        """One store read at a time: readers that start side by side wait for the first one's page
+        instead of each reading it."""
         self._following: asyncio.Task[None] | None = None
         self._starting = asyncio.Lock()
 
-    async def batches(self, after: Checkpoint, max_events: int) -> AsyncGenerator[Batch]:
+    async def batches(
+        self, after: Checkpoint, max_events: int, catch_up_events: int | None = None
+    ) -> AsyncGenerator[Batch]:
+        """Batches of at most `max_events`, or of `catch_up_events` while catching up from the store."""
         reader = await self._join()
         position = after.position
+        page_size = catch_up_events or max_events
         try:
             while True:
                 if position < reader.live_after:
-                    behind = reader.live_after - position
-                    page = await self._events.read_all(position, limit=min(max_events, behind))
+                    page = await self._read(position, min(page_size, reader.live_after - position))
                     if page:
                         position = page[-1].position
                         yield Batch(page, Checkpoint(position))
@@ -77,6 +87,29 @@ class SharedFeed:
                     await reader.arrived.wait()
         finally:
             await self._leave(reader)
+
+    async def _read(self, position: int, limit: int) -> list[RecordedEvent]:
+        """Up to `limit` events after `position`: those read lately, then the rest from the store."""
+        page = self._recalled(position, limit)
+        if len(page) == limit:
+            return page
+        async with self._reading:
+            page = self._recalled(position, limit)
+            if len(page) == limit:
+                return page
+            read = await self._events.read_all(page[-1].position if page else position, limit - len(page))
+            for event in read:
+                self._recent[event.position] = event
+            # Positions come in about in order, so the first in is about the oldest.
+            while len(self._recent) > RECENT_EVENTS:
+                self._recent.popitem(last=False)
+        return page + read
+
+    def _recalled(self, position: int, limit: int) -> list[RecordedEvent]:
+        page: list[RecordedEvent] = []
+        while len(page) < limit and (event := self._recent.get(position + len(page) + 1)) is not None:
+            page.append(event)
+        return page
 
     @staticmethod
     def _take(reader: _Reader, position: int, max_events: int) -> list[RecordedEvent]:

@@ -154,6 +154,10 @@ class MongoDocumentStore:
             if not _only_stale_writes(error):
                 raise
 
+    async def upsert_all(self, writes: Mapping[str, Sequence[Document]]) -> None:
+        for collection, documents in writes.items():
+            await self.bulk_upsert(collection, documents)
+
     async def delete(self, collection: str, ids: Sequence[str]) -> None:
         if ids:
             await self._collection(collection).delete_many({"_id": {"$in": list(ids)}})

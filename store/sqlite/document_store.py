@@ -1,6 +1,7 @@
 """The document store on SQLite: a table `doc_<name>` per collection, each document a JSON body.
 
-`_id` and `_position` live in columns of their own; everything else is the JSON `body`. JSON has no
+`_id` and `_position` live in columns of their own, which are what queries and reads use; the JSON
+`body` is the whole document. JSON has no
 Decimal or datetime, so they are tagged: {"$decimal": "19.90"}, and {"$date": "...+00:00"} with a
 fixed-width UTC ISO string, so that the JSON text of two dates sorts as the instants do. Equality,
 range and sort compare json_extract(body, '$.field'), which is what the declared indexes hold, with
@@ -14,9 +15,10 @@ As on MongoDB, a collection that does not exist reads as empty and the first wri
 `ensure` adds its indexes and text table.
 """
 
+import functools
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -96,7 +98,10 @@ def _text_index(table: str, fields: tuple[str, ...]) -> list[str]:
     ]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _instant(value: datetime) -> str:
+    # Cached, for more instants than a catch-up batch holds events: a batch writes each event's
+    # instant into every document it changes and into their history versions.
     if value.utcoffset() is None:
         raise ValueError(f"datetime {value} has no time zone")
     return value.astimezone(UTC).isoformat(timespec="microseconds")
@@ -134,6 +139,20 @@ def _param(value: object) -> object:
 def _decode(row: Row) -> Document:
     document_id, position, body = row
     return {"_id": document_id, "_position": position, **json.loads(body, object_hook=_untag)}
+
+
+def _upsert(table: str) -> str:
+    return (
+        f"INSERT INTO {table} (id, position, body) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE"
+        " SET position = excluded.position, body = excluded.body"
+        f" WHERE excluded.position >= {table}.position"
+    )
+
+
+def _rows(documents: Sequence[Document]) -> list[Row]:
+    # The body holds `_id` and `_position` too: copying each document without them cost more than
+    # the bytes they take.
+    return [(document["_id"], document["_position"], _encode(document)) for document in documents]
 
 
 def _exists(connection: sqlite3.Connection, table: str) -> bool:
@@ -247,28 +266,22 @@ class SqliteDocumentStore:
         return [_decode(row) for row in await self._reader.run(read)]
 
     async def bulk_upsert(self, collection: str, documents: Sequence[Document]) -> None:
-        if not documents:
-            return
-        table = _table(collection)
-        create = _create_table(table)
-        sql = (
-            f"INSERT INTO {table} (id, position, body) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE"
-            " SET position = excluded.position, body = excluded.body"
-            f" WHERE excluded.position >= {table}.position"
-        )
-        rows = [
-            (
-                document["_id"],
-                document["_position"],
-                _encode({key: value for key, value in document.items() if key not in COLUMNS}),
-            )
-            for document in documents
+        await self.upsert_all({collection: documents})
+
+    async def upsert_all(self, writes: Mapping[str, Sequence[Document]]) -> None:
+        statements = [
+            (_create_table(_table(collection)), _upsert(_table(collection)), _rows(documents))
+            for collection, documents in writes.items()
+            if documents
         ]
+        if not statements:
+            return
 
         def write(connection: sqlite3.Connection) -> None:
-            # The first write creates the collection, as on MongoDB.
-            connection.execute(create)
-            connection.executemany(sql, rows)
+            for create, upsert, rows in statements:
+                # The first write creates the collection, as on MongoDB.
+                connection.execute(create)
+                connection.executemany(upsert, rows)
 
         await self._writer.run(transaction(write))
 

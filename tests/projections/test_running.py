@@ -51,6 +51,7 @@ def runner(
         stores.feed,
         progress,
         batch_size=SMALL_BATCH,
+        catch_up_batch_size=SMALL_BATCH,
     )
 
 
@@ -65,12 +66,14 @@ class DiesMidBatch:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    async def bulk_upsert(self, collection: str, documents: Sequence[Document]) -> None:
+    async def upsert_all(self, writes: Mapping[str, Sequence[Document]]) -> None:
         self.writes += 1
         if self.writes == self._dies_on:
-            await self._inner.bulk_upsert(collection, documents[: len(documents) // 2])
+            # What MongoDB may leave (SQLite writes all or nothing): part of each collection's writes.
+            for collection, documents in writes.items():
+                await self._inner.bulk_upsert(collection, documents[: len(documents) // 2])
             raise asyncio.CancelledError
-        await self._inner.bulk_upsert(collection, documents)
+        await self._inner.upsert_all(writes)
 
 
 @pytest.mark.parametrize("projection", ALL, ids=lambda p: p.name)
@@ -223,11 +226,11 @@ class AwayForWrites:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    async def bulk_upsert(self, collection: str, documents: Sequence[Document]) -> None:
+    async def upsert_all(self, writes: Mapping[str, Sequence[Document]]) -> None:
         if self.away:
             self.away -= 1
             raise StoreUnavailable("connection refused")
-        await self._inner.bulk_upsert(collection, documents)
+        await self._inner.upsert_all(writes)
 
 
 async def test_an_outage_is_retried_with_backoff_that_starts_over_once_it_ends(

@@ -115,6 +115,25 @@ async def test_an_upsert_replaces_the_whole_document(documents: DocumentStore) -
     assert await documents.get_many("orders", ["a"]) == {"a": doc("a", 2, status="SHIPPED", carrier="DHL")}
 
 
+async def test_upsert_all_writes_each_collection_as_bulk_upsert_would(documents: DocumentStore) -> None:
+    await documents.bulk_upsert("orders", [doc("a", 5, status="SHIPPED")])
+
+    await documents.upsert_all(
+        {
+            "orders_history": [doc("a@1", 1, status="PLACED"), doc("a@5", 5, status="SHIPPED")],
+            "orders": [doc("a", 3, status="PLACED"), doc("b", 4, status="PLACED")],
+            "untouched": [],
+        }
+    )
+
+    assert await documents.get_many("orders", ["a", "b"]) == {
+        "a": doc("a", 5, status="SHIPPED"),
+        "b": doc("b", 4, status="PLACED"),
+    }
+    assert set(await documents.get_many("orders_history", ["a@1", "a@5"])) == {"a@1", "a@5"}
+    assert await documents.find("untouched", Query()) == []
+
+
 async def test_a_lower_position_never_replaces_a_higher_one(documents: DocumentStore) -> None:
     await documents.bulk_upsert("orders", [doc("a", 5, status="SHIPPED")])
 

@@ -3,12 +3,36 @@ the upstream feed is followed once. On both backends."""
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Collection
+from typing import Any
 
 from store.connect import Stores
+from store.events import EventStore, RecordedEvent
 from store.feeds import Batch, Checkpoint, Feed
 from store.shared_feed import SharedFeed
 from tests.store.test_feeds import positions, register, take
+
+
+class CountedReads:
+    """An event store that counts the events read from it by position."""
+
+    def __init__(self, inner: EventStore) -> None:
+        self._inner = inner
+        self.read = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def read_all(
+        self,
+        after_position: int = 0,
+        limit: int = 100,
+        types: Collection[str] | None = None,
+        stream_types: Collection[str] | None = None,
+    ) -> list[RecordedEvent]:
+        events = await self._inner.read_all(after_position, limit, types, stream_types)
+        self.read += len(events)
+        return events
 
 
 class Counted:
@@ -40,6 +64,27 @@ async def test_readers_at_any_checkpoint_get_the_log_once_in_order_from_one_upst
     everything = [r.position for r in before + after]
     assert [positions(batches) for batches in delivered] == [everything, everything[2:], everything[4:]]
     assert upstream.followed == 1
+
+
+async def test_readers_catching_up_side_by_side_read_each_event_from_the_store_once(stores: Stores) -> None:
+    written = await register(stores.events, 30)
+    counted = CountedReads(stores.events)
+    feed = SharedFeed(stores.feed.upstream, counted)
+
+    async def catch_up() -> list[Batch]:
+        batches: list[Batch] = []
+        stream = feed.batches(Checkpoint(), max_events=4, catch_up_events=10)
+        async with contextlib.aclosing(stream):
+            while sum(len(batch.events) for batch in batches) < len(written):
+                batches.append(await asyncio.wait_for(anext(stream), 10))
+        return batches
+
+    caught_up = await asyncio.gather(*(catch_up() for _ in range(3)))
+
+    for batches in caught_up:
+        assert positions(batches) == [r.position for r in written]
+        assert max(len(batch.events) for batch in batches) == 10
+    assert counted.read == 30
 
 
 async def test_a_reader_that_falls_a_buffer_behind_catches_up_from_the_store(stores: Stores) -> None:
