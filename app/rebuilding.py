@@ -1,8 +1,10 @@
-"""`eventfold rebuild`: read models rebuilt side by side, one process each, with a bar each.
+"""`eventfold rebuild`: read models rebuilt side by side, in a process per core, with a bar each.
 
 Processes rather than tasks: replaying is Python work (decoding, evolving, encoding) that one process
-does on one core, so read models rebuilt in processes of their own use every core there is. Each is
-still swapped in by its own compare-and-set (`projections.rebuild`), as when rebuilt alone.
+does on one core, so read models dealt out to a process per core use every core there is; within a
+process they are rebuilt together, reading the log once. Each is still swapped in by its own
+compare-and-set (`projections.rebuild`), as when rebuilt alone. The
+collections they replace are retired, not waited for (`projections.retirement`).
 """
 
 import asyncio
@@ -21,7 +23,9 @@ from tqdm import tqdm
 from app.settings import Settings
 from app.stores import open_from
 from projections.read_models import BY_NAME
-from projections.rebuild import rebuild
+from projections.rebuild import swap_in_rebuilt
+from projections.retirement import drop_settled, retire
+from store.connect import Stores
 
 POLL_SECONDS = 0.1
 
@@ -35,20 +39,37 @@ class Rebuilt:
     error: str | None
 
 
-async def rebuild_one(settings: Settings, name: str, report: "Queue[tuple[str, int, int]]") -> Rebuilt:
+async def rebuild_group(
+    settings: Settings, names: Sequence[str], report: "Queue[tuple[str, int, int]]"
+) -> list[Rebuilt]:
+    """Rebuild `names` side by side in this process: they read the log together, so each event is
+    read and decoded once for all of them (the event store keeps what it decoded last)."""
     stores = await open_from(settings)
     try:
-        state = await rebuild(
-            BY_NAME[name],
-            stores.events,
-            stores.documents,
-            stores.states,
-            lambda position, head: report.put((name, position, head)),
-            settle_seconds=settings.rebuild_settle_seconds,
-        )
+        return list(await asyncio.gather(*(_rebuild_one(stores, name, report) for name in names)))
     finally:
         await stores.close()
+
+
+async def _rebuild_one(stores: Stores, name: str, report: "Queue[tuple[str, int, int]]") -> Rebuilt:
+    swapped = await swap_in_rebuilt(
+        BY_NAME[name],
+        stores.events,
+        stores.documents,
+        stores.states,
+        lambda position, head: report.put((name, position, head)),
+    )
+    await retire(stores.documents, swapped.retired)
+    state = swapped.state
     return Rebuilt(name, state.collection, state.checkpoint.position, state.stopped_at, state.error)
+
+
+async def drop_retired(settings: Settings) -> None:
+    stores = await open_from(settings)
+    try:
+        await drop_settled(stores.documents, settings.rebuild_settle_seconds)
+    finally:
+        await stores.close()
 
 
 _reporting: list["Queue[tuple[str, int, int]]"] = []
@@ -60,32 +81,45 @@ def _report_to(report: "Queue[tuple[str, int, int]]") -> None:
     _reporting.append(report)
 
 
-def _in_a_process(values: dict[str, Any], name: str) -> Rebuilt:
-    return asyncio.run(rebuild_one(Settings(**values), name, _reporting[0]))
+def _in_a_process(values: dict[str, Any], names: Sequence[str]) -> list[Rebuilt]:
+    return asyncio.run(rebuild_group(Settings(**values), names, _reporting[0]))
+
+
+def groups(names: Sequence[str], processes: int) -> list[list[str]]:
+    """`names` dealt out to `processes` groups, those that also keep a history (the costliest) first."""
+    costliest_first = sorted(names, key=lambda name: BY_NAME[name].history is None)
+    dealt: list[list[str]] = [[] for _ in range(min(processes, len(names)))]
+    for index, name in enumerate(costliest_first):
+        dealt[index % len(dealt)].append(name)
+    return dealt
 
 
 def rebuild_all(settings: Settings, names: Sequence[str]) -> list[Rebuilt]:
-    """Rebuild `names`, each in a process of its own (as many at once as there are cores), drawing a
-    progress bar for each; returns what each was rebuilt into, in the order given."""
+    """Rebuild `names` in as many processes as there are cores, each rebuilding its group side by
+    side, drawing a progress bar for each; returns what each was rebuilt into, in the order given.
+    Collections replaced by earlier rebuilds that have settled are dropped meanwhile."""
     # Spawned, not forked: the CLI may run on a thread beside others, which a fork would copy mid-step.
     context = multiprocessing.get_context("spawn")
-    workers = max(1, min(len(names), os.cpu_count() or 1))
+    dealt = groups(names, os.cpu_count() or 1)
     bars = {
         name: tqdm(desc=name, unit=" events", position=line, dynamic_ncols=True, leave=True)
         for line, name in enumerate(names)
     }
     try:
         report: Queue[tuple[str, int, int]] = context.Queue()
-        with ProcessPoolExecutor(workers, context, _report_to, (report,)) as pool:
+        with ProcessPoolExecutor(len(dealt), context, _report_to, (report,)) as pool:
             values = settings.model_dump()
-            futures = [pool.submit(_in_a_process, values, name) for name in names]
+            futures = [pool.submit(_in_a_process, values, group) for group in dealt]
+            # While the processes start and build: this process would only wait for them.
+            asyncio.run(drop_retired(settings))
             while not all(future.done() for future in futures):
                 _show(bars, report)
             _show(bars, report, wait=False)
-            return [_result(future) for future in futures]
     finally:
         for bar in bars.values():
             bar.close()
+    rebuilt = {each.name: each for each in _results(futures)}
+    return [_reported(rebuilt[name]) for name in names]
 
 
 def _show(bars: dict[str, "tqdm[Any]"], report: "Queue[tuple[str, int, int]]", wait: bool = True) -> None:
@@ -100,8 +134,11 @@ def _show(bars: dict[str, "tqdm[Any]"], report: "Queue[tuple[str, int, int]]", w
         return
 
 
-def _result(future: "Future[Rebuilt]") -> Rebuilt:
-    rebuilt = future.result()
+def _results(futures: Sequence["Future[list[Rebuilt]]"]) -> list[Rebuilt]:
+    return [rebuilt for future in futures for rebuilt in future.result()]
+
+
+def _reported(rebuilt: Rebuilt) -> Rebuilt:
     print(f"{rebuilt.name}: rebuilt into {rebuilt.collection} up to position {rebuilt.position}")
     if rebuilt.stopped_at is not None:
         print(

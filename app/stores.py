@@ -3,8 +3,7 @@
 import os
 import socket
 import uuid
-
-from pymongo.monitoring import CommandListener
+from typing import TYPE_CHECKING
 
 from app.settings import Settings
 from projections.progress import Progress
@@ -13,9 +12,12 @@ from projections.read_models import ALL
 from store.connect import Stores, open_stores
 from store.events import Clock, system_clock
 
+if TYPE_CHECKING:
+    from pymongo.monitoring import CommandListener
+
 
 async def open_from(
-    settings: Settings, command_listeners: tuple[CommandListener, ...] = (), clock: Clock = system_clock
+    settings: Settings, command_listeners: tuple["CommandListener", ...] = (), clock: Clock = system_clock
 ) -> Stores:
     return await open_stores(
         clock=clock,
@@ -42,4 +44,5 @@ def projector_for(settings: Settings, stores: Stores, progress: Progress) -> Pro
         # Names the process in the lease, so an operator can tell who leads.
         owner=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}",
         lease_seconds=settings.lease_seconds,
+        settle_seconds=settings.rebuild_settle_seconds,
     )

@@ -6,6 +6,8 @@ alive, rounded up) of those nobody holds, and hands back what it holds beyond it
 joins. Leases expire unless renewed: when a projector dies, the others take its read models over once
 its leases run out. Even in the moment where a projector that lost a lease has not noticed yet, a
 document never moves backwards: stores refuse to replace a document with one of a lower `_position`.
+On its rounds a projector also drops the collections that rebuilds replaced, once they settled
+(`projections.retirement`).
 """
 
 import asyncio
@@ -17,10 +19,12 @@ from collections.abc import Mapping, Sequence
 
 from projections.progress import Progress
 from projections.projection import Projection
+from projections.rebuild import SETTLE_SECONDS
+from projections.retirement import drop_settled
 from projections.runner import ProjectionRunner
 from store.documents import DocumentStore
-from store.feeds import Feed
 from store.projection_state import Leases, ProjectionStates
+from store.shared_feed import SharedFeed
 
 logger = logging.getLogger("eventfold.projector")
 
@@ -47,12 +51,16 @@ class Projector:
         documents: DocumentStore,
         states: ProjectionStates,
         leases: Leases,
-        feed: Feed,
+        feed: SharedFeed,
         progress: Progress,
         owner: str,
         lease_seconds: float = 10.0,
+        settle_seconds: float = SETTLE_SECONDS,
     ) -> None:
+        """`settle_seconds`: how long a collection a rebuild replaced stays before this drops it."""
         self._runners = {p.name: ProjectionRunner(p, documents, states, feed, progress) for p in projections}
+        self._documents = documents
+        self._settle_seconds = settle_seconds
         self._leases = leases
         self._owner = owner
         self._lease_seconds = lease_seconds
@@ -69,6 +77,7 @@ class Projector:
             while True:
                 try:
                     await self._balance()
+                    await drop_settled(self._documents, self._settle_seconds)
                 except Exception:  # the database being away: keep what we hold while its leases last
                     logger.warning("could not reach the database to renew projector leases", exc_info=True)
                     for name, renewed in list(self._renewed_at.items()):

@@ -3,11 +3,7 @@
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
-
-from pymongo.monitoring import CommandListener
-from pymongo.uri_parser import parse_uri
-from pymongo.write_concern import WriteConcern
+from typing import TYPE_CHECKING, Literal
 
 from domain.upcasting import DEFAULT_DEPLOYMENT, Deployment
 from store.api_keys import ApiKeys
@@ -15,12 +11,6 @@ from store.decoding import EventDecoder
 from store.documents import DocumentStore
 from store.events import Clock, EventStore, system_clock
 from store.feeds import Feed, TailFeed
-from store.mongo.api_keys import MongoApiKeys
-from store.mongo.change_stream_feed import ChangeStreamFeed, supports_change_streams
-from store.mongo.client import connect
-from store.mongo.document_store import MongoDocumentStore
-from store.mongo.event_store import Concerns, MongoEventStore
-from store.mongo.projection_state import MongoProjectionState
 from store.projection_state import Leases, ProjectionStates
 from store.shared_feed import SharedFeed
 from store.signal import AppendSignal
@@ -28,6 +18,11 @@ from store.sqlite.api_keys import SqliteApiKeys
 from store.sqlite.document_store import SqliteDocumentStore
 from store.sqlite.event_store import SqliteEventStore
 from store.sqlite.projection_state import SqliteProjectionState
+
+if TYPE_CHECKING:
+    from pymongo.monitoring import CommandListener
+
+    from store.mongo.event_store import MongoEventStore
 
 DEFAULT_MONGODB_DATABASE = "eventfold"
 
@@ -61,7 +56,7 @@ async def open_stores(
     data_dir: Path,
     mongodb_database: str | None = None,
     feed: FeedChoice = "auto",
-    command_listeners: tuple[CommandListener, ...] = (),
+    command_listeners: tuple["CommandListener", ...] = (),
     clock: Clock = system_clock,
     mongodb_timeout_seconds: float = 5.0,
     mongodb_write_concern: int | str = "majority",
@@ -71,25 +66,16 @@ async def open_stores(
     appended = AppendSignal()
     decoder = EventDecoder(deployment)
     if mongodb_uri:
-        parsed = parse_uri(mongodb_uri)
-        database = mongodb_database or parsed["database"] or DEFAULT_MONGODB_DATABASE
-        hosts = ",".join(f"{host}:{port}" for host, port in parsed["nodelist"])
-        client = connect(mongodb_uri, command_listeners, mongodb_timeout_seconds)
-        events = await MongoEventStore.open(
-            client, database, appended, decoder, clock, Concerns(WriteConcern(w=mongodb_write_concern))
-        )
-        state = MongoProjectionState(client, database)
-        return Stores(
-            backend="mongodb",
-            location=f"{hosts}/{database}",
-            events=events,
-            documents=await MongoDocumentStore.open(client, database),
-            states=state,
-            leases=state,
-            api_keys=await MongoApiKeys.open(client, database),
-            feed=SharedFeed(await _mongodb_feed(events, appended, feed, decoder), events),
-            # One client serves every port; closing the event store closes it.
-            closers=(events.close,),
+        return await _open_mongodb(
+            mongodb_uri,
+            mongodb_database,
+            feed,
+            command_listeners,
+            clock,
+            mongodb_timeout_seconds,
+            mongodb_write_concern,
+            appended,
+            decoder,
         )
     if feed == "change_stream":
         raise FeedUnavailable("SQLite has no change streams; use the tail feed")
@@ -111,9 +97,55 @@ async def open_stores(
     )
 
 
+async def _open_mongodb(
+    mongodb_uri: str,
+    mongodb_database: str | None,
+    feed: FeedChoice,
+    command_listeners: tuple["CommandListener", ...],
+    clock: Clock,
+    mongodb_timeout_seconds: float,
+    mongodb_write_concern: int | str,
+    appended: AppendSignal,
+    decoder: EventDecoder,
+) -> Stores:
+    # Imported only here: PyMongo takes a fifth of a second to import, which every SQLite process
+    # (the CLI, each rebuilding process) would pay for nothing.
+    from pymongo.uri_parser import parse_uri
+    from pymongo.write_concern import WriteConcern
+
+    from store.mongo.api_keys import MongoApiKeys
+    from store.mongo.client import connect
+    from store.mongo.document_store import MongoDocumentStore
+    from store.mongo.event_store import Concerns, MongoEventStore
+    from store.mongo.projection_state import MongoProjectionState
+
+    parsed = parse_uri(mongodb_uri)
+    database = mongodb_database or parsed["database"] or DEFAULT_MONGODB_DATABASE
+    hosts = ",".join(f"{host}:{port}" for host, port in parsed["nodelist"])
+    client = connect(mongodb_uri, command_listeners, mongodb_timeout_seconds)
+    events = await MongoEventStore.open(
+        client, database, appended, decoder, clock, Concerns(WriteConcern(w=mongodb_write_concern))
+    )
+    state = MongoProjectionState(client, database)
+    return Stores(
+        backend="mongodb",
+        location=f"{hosts}/{database}",
+        events=events,
+        documents=await MongoDocumentStore.open(client, database),
+        states=state,
+        leases=state,
+        api_keys=await MongoApiKeys.open(client, database),
+        feed=SharedFeed(await _mongodb_feed(events, appended, feed, decoder), events),
+        # One client serves every port; closing the event store closes it.
+        closers=(events.close,),
+    )
+
+
 async def _mongodb_feed(
-    events: MongoEventStore, appended: AppendSignal, choice: FeedChoice, decoder: EventDecoder
+    events: "MongoEventStore", appended: AppendSignal, choice: FeedChoice, decoder: EventDecoder
 ) -> Feed:
+    from store.mongo.change_stream_feed import ChangeStreamFeed, supports_change_streams
+
     if choice == "tail":
         return TailFeed(events, appended)
     if await supports_change_streams(events.collection):
