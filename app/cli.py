@@ -169,7 +169,8 @@ def main(argv: list[str] | None = None) -> None:
     else:
         from app.rebuilding import rebuild_all  # imported here: see _serve
 
-        rebuild_all(settings, args.names or list(BY_NAME))
+        if any(rebuilt.collection is None for rebuilt in rebuild_all(settings, args.names or list(BY_NAME))):
+            sys.exit(1)
 
 
 def _serve(settings: Settings) -> None:

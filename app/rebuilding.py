@@ -13,7 +13,7 @@ import os
 import queue
 import sys
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.queues import Queue
 from typing import Any
@@ -22,10 +22,10 @@ from tqdm import tqdm
 
 from app.settings import Settings
 from app.stores import open_from
+from projections.apply import ProjectionFailed
 from projections.read_models import BY_NAME
-from projections.rebuild import swap_in_rebuilt
+from projections.rebuild import rebuild_together
 from projections.retirement import drop_settled, retire
-from store.connect import Stores
 
 POLL_SECONDS = 0.1
 
@@ -33,7 +33,8 @@ POLL_SECONDS = 0.1
 @dataclass(frozen=True, slots=True)
 class Rebuilt:
     name: str
-    collection: str
+    collection: str | None
+    """None: it could not be built (`error` says why) and nothing was swapped in."""
     position: int
     stopped_at: int | None
     error: str | None
@@ -42,26 +43,30 @@ class Rebuilt:
 async def rebuild_group(
     settings: Settings, names: Sequence[str], report: "Queue[tuple[str, int, int]]"
 ) -> list[Rebuilt]:
-    """Rebuild `names` side by side in this process: they read the log together, so each event is
-    read and decoded once for all of them (the event store keeps what it decoded last)."""
+    """Rebuild `names` side by side in this process, from one read of the log."""
     stores = await open_from(settings)
     try:
-        return list(await asyncio.gather(*(_rebuild_one(stores, name, report) for name in names)))
+        results = await rebuild_together(
+            [BY_NAME[name] for name in names],
+            stores.events,
+            stores.documents,
+            stores.states,
+            lambda name, position, head: report.put((name, position, head)),
+        )
+        rebuilt: list[Rebuilt] = []
+        for name, result in zip(names, results, strict=True):
+            if isinstance(result, ProjectionFailed):
+                # An exception of its own would not survive the way back from this process intact.
+                rebuilt.append(Rebuilt(name, None, 0, None, str(result)))
+                continue
+            await retire(stores.documents, result.retired)
+            state = result.state
+            rebuilt.append(
+                Rebuilt(name, state.collection, state.checkpoint.position, state.stopped_at, state.error)
+            )
+        return rebuilt
     finally:
         await stores.close()
-
-
-async def _rebuild_one(stores: Stores, name: str, report: "Queue[tuple[str, int, int]]") -> Rebuilt:
-    swapped = await swap_in_rebuilt(
-        BY_NAME[name],
-        stores.events,
-        stores.documents,
-        stores.states,
-        lambda position, head: report.put((name, position, head)),
-    )
-    await retire(stores.documents, swapped.retired)
-    state = swapped.state
-    return Rebuilt(name, state.collection, state.checkpoint.position, state.stopped_at, state.error)
 
 
 async def drop_retired(settings: Settings) -> None:
@@ -95,9 +100,9 @@ def groups(names: Sequence[str], processes: int) -> list[list[str]]:
 
 
 def rebuild_all(settings: Settings, names: Sequence[str]) -> list[Rebuilt]:
-    """Rebuild `names` in as many processes as there are cores, each rebuilding its group side by
-    side, drawing a progress bar for each; returns what each was rebuilt into, in the order given.
-    Collections replaced by earlier rebuilds that have settled are dropped meanwhile."""
+    """Rebuild `names` in as many processes as there are cores (this one among them), each rebuilding
+    its group side by side, drawing a progress bar for each; returns what each was rebuilt into, in
+    the order given. Collections replaced by earlier rebuilds that have settled are dropped meanwhile."""
     # Spawned, not forked: the CLI may run on a thread beside others, which a fork would copy mid-step.
     context = multiprocessing.get_context("spawn")
     dealt = groups(names, os.cpu_count() or 1)
@@ -107,10 +112,17 @@ def rebuild_all(settings: Settings, names: Sequence[str]) -> list[Rebuilt]:
     }
     try:
         report: Queue[tuple[str, int, int]] = context.Queue()
-        with ProcessPoolExecutor(len(dealt), context, _report_to, (report,)) as pool:
-            values = settings.model_dump()
-            futures = [pool.submit(_in_a_process, values, group) for group in dealt]
-            # While the processes start and build: this process would only wait for them.
+        own, others = dealt[0], dealt[1:]
+        with (
+            ThreadPoolExecutor(1) as here,
+            ProcessPoolExecutor(max(len(others), 1), context, _report_to, (report,)) as pool,
+        ):
+            # This process rebuilds a group too, while the others' processes start: a process of its
+            # own would only add the time it takes to start.
+            futures = [
+                here.submit(lambda: asyncio.run(rebuild_group(settings, own, report))),
+                *(pool.submit(_in_a_process, settings.model_dump(), group) for group in others),
+            ]
             asyncio.run(drop_retired(settings))
             while not all(future.done() for future in futures):
                 _show(bars, report)
@@ -139,6 +151,9 @@ def _results(futures: Sequence["Future[list[Rebuilt]]"]) -> list[Rebuilt]:
 
 
 def _reported(rebuilt: Rebuilt) -> Rebuilt:
+    if rebuilt.collection is None:
+        print(f"{rebuilt.name}: not rebuilt: {rebuilt.error}", file=sys.stderr)
+        return rebuilt
     print(f"{rebuilt.name}: rebuilt into {rebuilt.collection} up to position {rebuilt.position}")
     if rebuilt.stopped_at is not None:
         print(

@@ -22,6 +22,7 @@ from bench import (
     graphql_overhead,
     projection_catch_up,
     projection_lag,
+    rebuild,
     round_trips,
     subscriptions,
     time_travel,
@@ -39,6 +40,10 @@ def sections(quick: bool) -> list[tuple[str, Callable[[], Figures]]]:
         (
             "projection catch-up",
             lambda: asyncio.run(projection_catch_up.measure(5_000 if quick else 100_000)),
+        ),
+        (
+            "rebuild and projector processes",
+            lambda: rebuild.measure(300 if quick else 2000, 3000 if quick else 20000),
         ),
         ("projection lag", lambda: projection_lag.measure(50 if quick else 100, seconds)),
         (

@@ -1,18 +1,19 @@
-"""Rebuild a read model from the events into a fresh collection, then swap it in.
+"""Rebuild read models from the events into fresh collections, then swap each in.
 
 The API keeps reading the old collection (and a running projector keeps it current) until the swap.
 The swap is one compare-and-set of the projection's state; a projector that was applying to the old
 collection sees its next checkpoint refused and follows the new one from the swap's position.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from projections.apply import UnreadableEvent, apply_batch
-from projections.projection import Projection, history_collection, history_name
+from projections.apply import ProjectionFailed, UnreadableEvent, apply_batch
+from projections.projection import Projection, history_collection
 from projections.retirement import drop_settled, retire
-from store.documents import DocumentStore
+from store.documents import Collection, DocumentStore
 from store.events import EventStore
 from store.feeds import Checkpoint
 from store.projection_state import ProjectionState, ProjectionStates
@@ -22,6 +23,9 @@ BATCH_SIZE = 5000
 SETTLE_SECONDS = 3.0
 """How long readers may still use a replaced collection (they refresh names every second) before it
 goes (`projections.retirement`)."""
+
+Progress = Callable[[str, int, int], None]
+"""Called with a read model's name, the position it was built up to, and the head of the log."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,96 +45,138 @@ async def rebuild(
     batch_size: int = BATCH_SIZE,
     settle_seconds: float = SETTLE_SECONDS,
 ) -> ProjectionState:
-    """Rebuild and swap in (`swap_in_rebuilt`), then retire what it replaced (dropped at once when
-    `settle_seconds` is 0, else later: `projections.retirement`); the state swapped in."""
-    swapped = await swap_in_rebuilt(projection, events, documents, states, on_progress, batch_size)
-    await retire(documents, swapped.retired)
+    """Rebuild one read model and swap it in, then retire what it replaced (dropped at once when
+    `settle_seconds` is 0, else later: `projections.retirement`); the state swapped in. Raises
+    ProjectionFailed when an event cannot be applied."""
+    [result] = await rebuild_together(
+        [projection],
+        events,
+        documents,
+        states,
+        lambda _, position, head: on_progress(position, head),
+        batch_size,
+    )
+    if isinstance(result, ProjectionFailed):
+        raise result
+    await retire(documents, result.retired)
     await drop_settled(documents, settle_seconds)
-    return swapped.state
+    return result.state
 
 
-async def swap_in_rebuilt(
-    projection: Projection,
+@dataclass(slots=True)
+class _Build:
+    projection: Projection
+    current: ProjectionState | None
+    target: Collection
+    history: Collection | None
+    position: int = 0
+    stopped: UnreadableEvent | None = None
+    failure: ProjectionFailed | None = None
+    skipped: tuple[int, ...] = field(default=())
+
+    @property
+    def collections(self) -> tuple[Collection, ...]:
+        return (self.target,) if self.history is None else (self.target, self.history)
+
+
+async def rebuild_together(
+    projections: Sequence[Projection],
     events: EventStore,
     documents: DocumentStore,
     states: ProjectionStates,
-    on_progress: Callable[[int, int], None] = lambda position, head: None,
+    on_progress: Progress = lambda name, position, head: None,
     batch_size: int = BATCH_SIZE,
-) -> Swapped:
-    """Build the read model from the events into a fresh collection and swap it in.
-    `on_progress(position, head)` is called after every batch.
+) -> list[Swapped | ProjectionFailed]:
+    """Build each read model from the events into a fresh collection and swap it in; what each was
+    swapped in as, or why it could not be built (its fresh collection is dropped then), in order.
+    They are built side by side from one read of the log: each page is read and decoded once.
 
     Positions skipped on purpose stay skipped. At an event this release cannot read (and nobody
     skipped), what was built up to it is swapped in all the same, stopped there (`stopped_at` and
     `error` set), rather than thrown away with an error: it is what the running projection would have
     too, it answers queries up to that event, and the one repair, a skip of that position, then lets
-    the projector go on from there as it would live. The returned state says where it stopped."""
+    the projector go on from there as it would live. The state swapped in says where it stopped."""
+    builds = [await _prepare(projection, documents, states) for projection in projections]
+    await _build(builds, events, documents, on_progress, batch_size)
+    results: list[Swapped | ProjectionFailed] = []
+    for build in builds:
+        if build.failure is not None:
+            for collection in build.collections:
+                await documents.drop(collection.name)
+            results.append(build.failure)
+        else:
+            results.append(await _swap(build, documents, states))
+    return results
+
+
+async def _prepare(projection: Projection, documents: DocumentStore, states: ProjectionStates) -> _Build:
     current = await states.load(projection.name)
     generation = (current.generation if current else 0) + 1
     target = replace(projection.collection, name=f"{projection.collection.name}_v{generation}")
-    history = history_collection(projection, target.name)
-    collections = (target, history) if projection.history is not None else (target,)
-    for collection in collections:
+    history = history_collection(projection, target.name) if projection.history is not None else None
+    build = _Build(projection, current, target, history, skipped=tuple(current.skipped) if current else ())
+    for collection in build.collections:
         await documents.drop(collection.name)
     # Built without the indexes only readers use (a history's, the text index), which are then made
     # in one pass over the finished collection rather than kept up through every write.
     await documents.ensure(replace(target, text_fields=()))
-    if projection.history is not None:
+    if history is not None:
         await documents.ensure(replace(history, indexes=()))
-    built = await _build(projection, events, documents, target.name, current, on_progress, batch_size)
-    for collection in collections:
+    return build
+
+
+async def _build(
+    builds: Sequence[_Build],
+    events: EventStore,
+    documents: DocumentStore,
+    on_progress: Progress,
+    batch_size: int,
+) -> None:
+    """Apply the whole log to every build's target, until it ends or each build stopped or failed."""
+    position = 0
+    building = list(builds)
+    while building and (batch := await events.read_all(position, limit=batch_size)):
+        applied = await asyncio.gather(
+            *(apply_batch(b.projection, documents, b.target.name, batch, b.skipped) for b in building)
+        )
+        position = batch[-1].position
+        head = max(position, await events.head())
+        for build, result in zip(building, applied, strict=True):
+            if isinstance(result.failure, UnreadableEvent):
+                build.position = result.position or build.position
+                build.stopped = result.failure
+            elif result.failure is not None:
+                build.failure = result.failure
+            else:
+                build.position = position
+                on_progress(build.projection.name, position, head)
+        building = [build for build in building if build.stopped is None and build.failure is None]
+
+
+async def _swap(build: _Build, documents: DocumentStore, states: ProjectionStates) -> Swapped:
+    for collection in build.collections:
         await documents.ensure(collection)
+    current, stopped = build.current, build.stopped
+    generation = (current.generation if current else 0) + 1
     while True:
-        swapped = replace(
-            built,
+        swapped = ProjectionState(
+            name=build.projection.name,
+            collection=build.target.name,
             generation=generation,
+            checkpoint=Checkpoint(build.position),
+            updated_at=datetime.now(UTC),
             feed=current.feed if current else None,
+            error=str(stopped) if stopped else None,
+            stopped_at=stopped.event.position if stopped else None,
             skipped=current.skipped if current else (),
         )
         if await states.save(swapped, expected_generation=current.generation if current else None):
             break
         # A projector created it, another rebuild swapped it, or a skip was recorded meanwhile: swap
         # over what is there now (keeping its skips).
-        current = await states.load(projection.name)
+        current = await states.load(build.projection.name)
         generation = (current.generation if current else 0) + 1
     retired: tuple[str, ...] = ()
-    if current is not None and current.collection != target.name:
-        retired = (current.collection, history_collection(projection, current.collection).name)
+    if current is not None and current.collection != build.target.name:
+        retired = (current.collection, history_collection(build.projection, current.collection).name)
     return Swapped(swapped, retired)
-
-
-async def _build(
-    projection: Projection,
-    events: EventStore,
-    documents: DocumentStore,
-    target: str,
-    current: ProjectionState | None,
-    on_progress: Callable[[int, int], None],
-    batch_size: int,
-) -> ProjectionState:
-    """Apply the whole log to `target`; the state it ends in (its generation is set by the swap)."""
-    skipped = current.skipped if current else ()
-    position = 0
-    stopped: UnreadableEvent | None = None
-    while batch := await events.read_all(position, limit=batch_size):
-        applied = await apply_batch(projection, documents, target, batch, skipped)
-        if isinstance(applied.failure, UnreadableEvent):
-            position = applied.position or position
-            stopped = applied.failure
-            break
-        if applied.failure is not None:
-            await documents.drop(target)
-            await documents.drop(history_name(target))
-            raise applied.failure
-        position = batch[-1].position
-        on_progress(position, max(position, await events.head()))
-    return ProjectionState(
-        name=projection.name,
-        collection=target,
-        generation=0,
-        checkpoint=Checkpoint(position),
-        updated_at=datetime.now(UTC),
-        error=str(stopped) if stopped else None,
-        stopped_at=stopped.event.position if stopped else None,
-        skipped=skipped,
-    )

@@ -151,8 +151,25 @@ def _upsert(table: str) -> str:
 
 def _rows(documents: Sequence[Document]) -> list[Row]:
     # The body holds `_id` and `_position` too: copying each document without them cost more than
-    # the bytes they take.
-    return [(document["_id"], document["_position"], _encode(document)) for document in documents]
+    # the bytes they take. Tagged values are remembered by identity for the call: the documents of a
+    # batch share most of theirs (each event's instant is in every document it changed and in their
+    # history versions, and a version shares the values of the document it copies).
+    tagged: dict[int, dict[str, str]] = {}
+
+    def tag(value: object) -> dict[str, str]:
+        found = tagged.get(id(value))
+        if found is None:
+            found = tagged[id(value)] = _tag(value)
+        return found
+
+    return [
+        (
+            document["_id"],
+            document["_position"],
+            orjson.dumps(document, default=tag, option=orjson.OPT_PASSTHROUGH_DATETIME).decode(),
+        )
+        for document in documents
+    ]
 
 
 def _exists(connection: sqlite3.Connection, table: str) -> bool:
