@@ -195,6 +195,51 @@ async def test_a_revoked_key_stops_working_at_once(http: httpx.AsyncClient, toke
     assert "revoked" in body["errors"][0]["message"]
 
 
+async def legacy_answers(server: str, token: str, queries: list[str]) -> dict[str, dict[str, Any]]:
+    """The answer to each query over the legacy graphql-ws protocol, by its index: its `data` or
+    `error` message (once the operation completed)."""
+    async with websockets.connect(
+        f"ws://{server}/graphql", subprotocols=[Subprotocol("graphql-ws")]
+    ) as socket:
+        await socket.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        )
+        assert json.loads(await asyncio.wait_for(socket.recv(), WAIT))["type"] == "connection_ack"
+        for number, query in enumerate(queries):
+            await socket.send(json.dumps({"id": str(number), "type": "start", "payload": {"query": query}}))
+        answers: dict[str, dict[str, Any]] = {}
+        completed: set[str] = set()
+        while len(completed) < len(queries):
+            message = json.loads(await asyncio.wait_for(socket.recv(), WAIT))
+            if message["type"] in ("data", "error"):
+                answers[message["id"]] = message
+            if message["type"] in ("complete", "error"):
+                completed.add(message["id"])
+    return answers
+
+
+def legacy_codes(message: dict[str, Any]) -> list[str]:
+    payload = message["payload"]
+    if message["type"] == "error":
+        return [payload["extensions"]["code"]]
+    return [error["extensions"]["code"] for error in payload.get("errors", [])]
+
+
+async def test_each_role_may_run_exactly_its_queries_and_mutations_over_the_legacy_protocol(
+    server: str, tokens: dict[Role, str]
+) -> None:
+    listed = list(operations())
+    for role, token in tokens.items():
+        answers = await legacy_answers(server, token, [query for _, _, query in listed])
+        for number, (kind, field, _) in enumerate(listed):
+            message = answers[str(number)]
+            if allowed(role, kind, field):
+                assert message["type"] == "data", (role, field, message)
+                assert not set(legacy_codes(message)) & set(DENIED), (role, field, message)
+            else:
+                assert legacy_codes(message) == ["FORBIDDEN"], (role, field, message)
+
+
 async def test_events_record_who_acted(http: httpx.AsyncClient, tokens: dict[Role, str]) -> None:
     body = await post(
         http,
