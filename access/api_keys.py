@@ -11,6 +11,7 @@ from datetime import datetime
 from access.principals import Role
 from domain.errors import InvalidInput
 from store.api_keys import ApiKey, ApiKeys
+from store.events import EventStore
 from store.unavailable import StoreUnavailable
 
 TOKEN_PREFIX = "efk_"
@@ -37,14 +38,31 @@ def key_name(name: str) -> str:
     return name
 
 
-async def issue(keys: ApiKeys, name: str, role: Role, now: datetime) -> tuple[ApiKey, str]:
-    """A new key and its token; the token is shown to the caller once and never stored."""
+async def issue(
+    keys: ApiKeys, name: str, role: Role, now: datetime, customer_id: uuid.UUID | None = None
+) -> tuple[ApiKey, str]:
+    """A new key and its token; the token is shown to the caller once and never stored. A key of the
+    customer role acts for `customer_id` (whose existence the caller checks: `is_customer`)."""
+    if role is Role.CUSTOMER and customer_id is None:
+        raise InvalidInput(
+            "customerId", "a key of the customer role needs the id of the customer it acts for"
+        )
+    if role is not Role.CUSTOMER and customer_id is not None:
+        raise InvalidInput(
+            "customerId", f"only a key of the customer role acts for a customer, not a {role} key"
+        )
     token = new_token()
     # Milliseconds, as MongoDB keeps them: the key shown now equals the key listed later.
     created_at = now.replace(microsecond=now.microsecond // 1000 * 1000)
-    key = ApiKey(id=uuid.uuid4(), name=name, role=role, created_at=created_at)
+    key = ApiKey(id=uuid.uuid4(), name=name, role=role, created_at=created_at, customer_id=customer_id)
     await keys.add(key, hash_token(token))
     return key, token
+
+
+async def is_customer(events: EventStore, customer_id: uuid.UUID) -> bool:
+    """Whether a customer of that id was registered."""
+    first = await events.read_stream(customer_id, limit=1)
+    return bool(first) and first[0].stream_type == "Customer"
 
 
 class CachedApiKeys:

@@ -8,6 +8,7 @@ import ipaddress
 import logging
 from dataclasses import dataclass
 from typing import Literal
+from uuid import UUID
 
 import jwt
 
@@ -59,6 +60,7 @@ class JwtVerifier:
     issuer: str | None
     audience: str | None
     role_claim: str
+    customer_claim: str = "customer_id"
 
     def verify(self, token: str) -> Principal:
         try:
@@ -82,7 +84,19 @@ class JwtVerifier:
         # A claim may hold any JSON value: only a string can name a role.
         if not isinstance(role, str) or role not in set(Role):
             raise Rejected(f"the JWT's {self.role_claim!r} claim must be one of {ROLES}, got {role!r}")
-        return Principal(name=f"jwt:{claims['sub']}", role=Role(role))
+        if role != Role.CUSTOMER:
+            return Principal(name=f"jwt:{claims['sub']}", role=Role(role))
+        customer_id = claims.get(self.customer_claim)
+        try:
+            bound = UUID(customer_id) if isinstance(customer_id, str) else None
+        except ValueError:
+            bound = None
+        if bound is None:
+            raise Rejected(
+                f"a customer JWT must hold the customer's id in its {self.customer_claim!r} claim, "
+                f"got {customer_id!r}"
+            )
+        return Principal(name=f"jwt:{claims['sub']}", role=Role.CUSTOMER, customer_id=bound)
 
 
 class Authenticator:
@@ -113,7 +127,7 @@ class Authenticator:
                 raise Rejected("unknown API key")
             if key.revoked_at is not None:
                 raise Rejected(f"this API key ({key.name}) was revoked")
-            return Principal(name=f"key:{key.name}", role=Role(key.role))
+            return Principal(name=f"key:{key.name}", role=Role(key.role), customer_id=key.customer_id)
         if self._verifier is None:
             raise Rejected(
                 f"not an API key (those start with {TOKEN_PREFIX}), and this server accepts no JWTs"

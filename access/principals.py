@@ -2,14 +2,17 @@
 
 from dataclasses import dataclass
 from enum import StrEnum
+from uuid import UUID
 
 
 class Role(StrEnum):
-    """admin: everything; clerk: queries and mutations; viewer: queries and subscriptions"""
+    """admin: everything; clerk: queries and mutations; viewer: queries and subscriptions; customer:
+    its own customer and orders, and the products (a storefront acting for one customer)"""
 
     ADMIN = "admin"
     CLERK = "clerk"
     VIEWER = "viewer"
+    CUSTOMER = "customer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +20,8 @@ class Principal:
     name: str
     """Who acted, as recorded in each event's metadata: `key:<name>` or `jwt:<subject>`."""
     role: Role
+    customer_id: UUID | None = None
+    """The one customer a `customer` principal acts for and sees; None for every other role."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,13 +1,19 @@
 """Who may do what: the one place where roles are enforced.
 
 `admin` may do everything, key management and skipping events included; `clerk` runs queries and
-mutations; `viewer` runs queries and subscriptions. A server that needs no authentication (loopback, or
+mutations; `viewer` runs queries and subscriptions. `customer` is bound to one customer: it may read
+that customer, its orders (one, the list, their history, a search within them) and the products,
+place and cancel its orders, and subscribe to their events and changes; anything about another
+customer is answered as if it did not exist (`customer_scope`, `sees`, applied by the resolvers), and
+every other field is FORBIDDEN. A server that needs no authentication (loopback, or
 EVENTFOLD_AUTH=off) lets an anonymous caller do everything, but a presented credential is still
 checked and its role applied. The check runs before anything executes: every operation through
 schema/access.py's Authorization extension, and every subscription also before it joins a shared
 execution (`EventfoldSchema.stream` in schema/__init__.py; see live/multiplex.py), which would
 otherwise skip the extension.
 """
+
+from uuid import UUID
 
 from graphql import DocumentNode, OperationType
 
@@ -18,10 +24,29 @@ from store.unavailable import StoreUnavailable
 
 ADMIN_ONLY = frozenset({"createApiKey", "revokeApiKey", "apiKeys", "skipEvent"})
 
+CUSTOMER_FIELDS = frozenset(
+    {
+        "customer",
+        "order",
+        "orders",
+        "history",
+        "searchOrders",
+        "product",
+        "products",
+        "placeOrder",
+        "cancelOrder",
+        "orderEvents",
+        "orderChanged",
+    }
+)
+"""The root fields open to the customer role, each answering only about its own customer."""
+INTROSPECTION = frozenset({"__schema", "__type", "__typename"})
+
 ALLOWED = {
     Role.ADMIN: frozenset(OperationType),
     Role.CLERK: frozenset({OperationType.QUERY, OperationType.MUTATION}),
     Role.VIEWER: frozenset({OperationType.QUERY, OperationType.SUBSCRIPTION}),
+    Role.CUSTOMER: frozenset(OperationType),
 }
 
 PLURAL = {
@@ -70,7 +95,22 @@ def denial(caller: Caller, operation: OperationType, fields: frozenset[str]) -> 
         return Forbidden(f"the {role} role may not run {PLURAL[operation]}")
     if (admin_only := sorted(fields & ADMIN_ONLY)) and role is not Role.ADMIN:
         return Forbidden(f"{', '.join(admin_only)} needs the admin role; this key has the {role} role")
+    if role is Role.CUSTOMER and (closed := sorted(fields - CUSTOMER_FIELDS - INTROSPECTION)):
+        return Forbidden(f"{', '.join(closed)} is not open to the customer role")
     return None
+
+
+def customer_scope(caller: Caller) -> UUID | None:
+    """The one customer `caller` acts for and may see (None: it is not bound to a customer)."""
+    principal = caller.principal
+    return principal.customer_id if principal is not None and principal.role is Role.CUSTOMER else None
+
+
+def sees(caller: Caller, customer_id: object) -> bool:
+    """Whether `caller` may see what belongs to `customer_id` (a UUID or its text; None: nobody's
+    known). Whatever it may not see, it is answered about as if it did not exist."""
+    scope = customer_scope(caller)
+    return scope is None or (customer_id is not None and str(customer_id) == str(scope))
 
 
 def operation_of(

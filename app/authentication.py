@@ -23,4 +23,5 @@ def jwt_verifier(settings: Settings) -> JwtVerifier | None:
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
         role_claim=settings.jwt_role_claim,
+        customer_claim=settings.jwt_customer_claim,
     )

@@ -9,10 +9,11 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Never
+from uuid import UUID
 
 from tqdm import tqdm
 
-from access.api_keys import issue, key_name
+from access.api_keys import is_customer, issue, key_name
 from access.principals import Role
 from app import logs
 from app.settings import Settings
@@ -53,8 +54,16 @@ async def _keys(settings: Settings, args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     try:
         if args.keys_command == "create":
+            role = Role(args.role)
+            if (
+                role is Role.CUSTOMER
+                and args.customer
+                and not await is_customer(stores.events, args.customer)
+            ):
+                print(f"eventfold keys create: customer {args.customer} does not exist", file=sys.stderr)
+                return 1
             try:
-                key, token = await issue(stores.api_keys, key_name(args.name), Role(args.role), now)
+                key, token = await issue(stores.api_keys, key_name(args.name), role, now, args.customer)
             except (KeyNameTaken, InvalidInput) as error:
                 print(f"eventfold keys create: {error}", file=sys.stderr)
                 return 2
@@ -69,7 +78,8 @@ async def _keys(settings: Settings, args: argparse.Namespace) -> int:
         else:
             for key in await stores.api_keys.list():
                 state = f"revoked {key.revoked_at.isoformat()}" if key.revoked_at else "active"
-                print(f"{key.id}  {key.role:<6}  {state:<40}  {key.name}")
+                acts_for = f"  (customer {key.customer_id})" if key.customer_id else ""
+                print(f"{key.id}  {key.role:<8}  {state:<40}  {key.name}{acts_for}")
     finally:
         await stores.close()
     return 0
@@ -131,6 +141,13 @@ def _count(text: str) -> int:
     if number < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {number}")
     return number
+
+
+def _customer_id(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a customer's id (a UUID), got {text!r}") from None
 
 
 def _weeks(text: str) -> float:
@@ -262,6 +279,12 @@ def _add_keys_parser(commands: "argparse._SubParsersAction[argparse.ArgumentPars
     create = key_commands.add_parser("create", help="create a key and print its token (shown only once)")
     create.add_argument("--role", required=True, choices=[role.value for role in Role])
     create.add_argument("--name", required=True, help="who or what the key is for; unique")
+    create.add_argument(
+        "--customer",
+        type=_customer_id,
+        metavar="ID",
+        help="with --role customer (and only with it): the id of the customer the key acts for",
+    )
     revoke = key_commands.add_parser("revoke", help="revoke a key: it stops working")
     revoke.add_argument("key", metavar="ID_OR_NAME")
     key_commands.add_parser("list", help="list every key, revoked ones too")

@@ -82,7 +82,9 @@ class Settings(BaseSettings):
     jwt_audience: str | None = None
     """When set, a JWT's `aud` must contain it."""
     jwt_role_claim: str = "role"
-    """The JWT claim that holds the caller's role: admin, clerk or viewer."""
+    """The JWT claim that holds the caller's role: admin, clerk, viewer or customer."""
+    jwt_customer_claim: str = "customer_id"
+    """The JWT claim that holds, in a token of the customer role, the id of the one customer it acts for."""
 
     max_depth: int = 12
     """Deepest selection an operation may nest."""

@@ -17,11 +17,15 @@ from typing import Any
 
 from live.buffer import BoundedBuffer
 
-Key = tuple[str, str | None, str]
+Key = tuple[str, str | None, str, str]
 
 
-def key_of(query: str, operation_name: str | None, variables: dict[str, Any] | None) -> Key:
-    return query, operation_name, json.dumps(variables or {}, sort_keys=True, default=str)
+def key_of(
+    query: str, operation_name: str | None, variables: dict[str, Any] | None, audience: str = ""
+) -> Key:
+    """`audience`: who the results are for, where callers see different things (a customer sees its
+    own orders only): only subscriptions with the same audience share an execution."""
+    return query, operation_name, json.dumps(variables or {}, sort_keys=True, default=str), audience
 
 
 class _Group[T]:

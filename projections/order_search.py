@@ -4,6 +4,8 @@ The customer's name and email are the ones recorded when the order was placed, e
 change is carried over to every order of that customer, so that their current address finds them all.
 """
 
+from uuid import UUID
+
 from domain.events import CustomerEmailChanged, OrderPlaced, OrderShipped
 from projections import order_summaries
 from projections.collections import CollectionNames
@@ -56,11 +58,18 @@ PROJECTION = Projection(
 
 
 async def matching(
-    documents: DocumentStore, collections: CollectionNames, text: str, limit: int
+    documents: DocumentStore,
+    collections: CollectionNames,
+    text: str,
+    limit: int,
+    customer_id: UUID | None = None,
 ) -> list[Document]:
-    """The summaries of up to `limit` orders that match every word of `text`, newest first."""
+    """The summaries of up to `limit` orders (of one customer, if given) that match every word of
+    `text`, newest first."""
+    equals = {} if customer_id is None else {"customerId": str(customer_id)}
     hits = await documents.find(
-        collections[PROJECTION.name], Query(text=text, sort="placedAt", descending=True, limit=limit)
+        collections[PROJECTION.name],
+        Query(equals=equals, text=text, sort="placedAt", descending=True, limit=limit),
     )
     ids = [hit["_id"] for hit in hits]
     found = await order_summaries.summaries(documents, collections, ids)

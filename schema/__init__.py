@@ -14,7 +14,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from access.principals import Caller
-from access.rules import operation_of
+from access.rules import customer_scope, operation_of
 from live.multiplex import key_of
 from schema.access import Authorization, denial, refusal
 from schema.api_keys import ApiKeyMutation, ApiKeyQuery
@@ -152,7 +152,9 @@ class EventfoldSchema(strawberry.Schema):
         # A subscription that joins a running execution skips the extensions: check its caller here.
         if (error := denial(cast("Context", context_value).caller, *found)) is not None:
             return _refused(error)
-        return self.multiplexer.stream(key_of(query, operation_name, variable_values), start)
+        scope = customer_scope(cast("Context", context_value).caller)
+        audience = "" if scope is None else f"customer:{scope}"
+        return self.multiplexer.stream(key_of(query, operation_name, variable_values, audience), start)
 
 
 def build_schema(

@@ -6,10 +6,11 @@ from typing import Self
 import strawberry
 from strawberry import Info
 
-from access.api_keys import issue, key_name
+from access.api_keys import is_customer, issue, key_name
 from access.principals import Role
 from domain.errors import InvalidInput, NotFound
 from schema.context import Context
+from schema.validation import parse_id
 from store import api_keys
 from store.api_keys import KeyNameTaken
 
@@ -26,6 +27,9 @@ class ApiKey:
     role: Role
     created_at: datetime
     revoked_at: datetime | None
+    customer_id: strawberry.ID | None = strawberry.field(
+        description="The one customer a key of the customer role acts for."
+    )
 
     @classmethod
     def from_key(cls, key: api_keys.ApiKey) -> Self:
@@ -35,6 +39,7 @@ class ApiKey:
             role=Role(key.role),
             created_at=key.created_at,
             revoked_at=key.revoked_at,
+            customer_id=strawberry.ID(str(key.customer_id)) if key.customer_id else None,
         )
 
 
@@ -42,6 +47,9 @@ class ApiKey:
 class CreateApiKeyInput:
     name: str
     role: Role
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="For the customer role (and only for it): the customer the key acts for."
+    )
 
 
 @strawberry.type
@@ -71,9 +79,16 @@ class ApiKeyQuery:
 class ApiKeyMutation:
     @strawberry.mutation(description="A new API key (admin only).")
     async def create_api_key(self, info: ContextInfo, input: CreateApiKeyInput) -> CreateApiKeyPayload:
+        customer_id = parse_id(input.customer_id, "customerId") if input.customer_id is not None else None
+        if (
+            input.role is Role.CUSTOMER
+            and customer_id
+            and not await is_customer(info.context.events, customer_id)
+        ):
+            raise NotFound("customer", customer_id)
         try:
             key, token = await issue(
-                info.context.api_keys, key_name(input.name), input.role, datetime.now(UTC)
+                info.context.api_keys, key_name(input.name), input.role, datetime.now(UTC), customer_id
             )
         except KeyNameTaken as taken:
             raise InvalidInput("name", str(taken)) from None

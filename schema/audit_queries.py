@@ -5,6 +5,7 @@ from strawberry import Info
 
 from domain.errors import InvalidInput
 from schema.context import Context
+from schema.ownership import sees_stream
 from schema.pagination import decode_cursor, encode_cursor, page_size
 from schema.types import Connection, Event, page_of
 from schema.validation import parse_id
@@ -21,6 +22,9 @@ class AuditQuery:
         stream_id = parse_id(id, "id")
         size = page_size(first)
         after_version = _int(decode_cursor(after, "version", 1)[0]) if after else 0
+        if not await sees_stream(info.context.caller, info.context.events, stream_id):
+            # Another customer's (or nobody's) stream is, to a customer, one that does not exist.
+            return page_of([], size, Event.from_recorded, lambda r: encode_cursor("version", r.version))
         recorded = await info.context.events.read_stream(
             stream_id, after_version=after_version, limit=size + 1
         )

@@ -6,8 +6,10 @@ from typing import Any
 import strawberry
 from strawberry import Info
 
+from access.rules import sees
 from commands.handler import Outcome
 from domain import commands
+from domain.errors import NotFound
 from projections.projector import owners
 from projections.read_models import BY_NAME
 from projections.skipping import skip
@@ -23,6 +25,7 @@ from schema.inputs import (
     ShipOrderInput,
     VerifyCustomerEmailInput,
 )
+from schema.ownership import sees_stream
 from schema.types import CustomerPayload, OrderPayload, ProductPayload, ProjectionStatus
 from schema.validation import build
 
@@ -37,6 +40,14 @@ async def _run(
     handler derives it instead), and whose idempotency key it is."""
     command = build(command_type, {**strawberry.asdict(input), **assigned})
     return await info.context.commands.handle(command, info.context.metadata())
+
+
+def _uuid(value: object) -> uuid.UUID | None:
+    """An id as given, if it is one; a malformed one is left to the command's own checks to report."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
 
 
 @strawberry.type
@@ -76,6 +87,11 @@ class Mutation:
 
     @strawberry.mutation
     async def place_order(self, info: ContextInfo, input: PlaceOrderInput) -> OrderPayload:
+        if (customer_id := _uuid(input.customer_id)) is not None and not sees(
+            info.context.caller, customer_id
+        ):
+            # Another customer is, to a customer, one that does not exist (as the rules would say).
+            raise NotFound("customer", customer_id)
         principal = info.context.caller.principal
         scope = None if principal is None else principal.name
         outcome = await _run(info, commands.PlaceOrder, input, order_id=uuid.uuid4(), idempotency_scope=scope)
@@ -87,6 +103,9 @@ class Mutation:
 
     @strawberry.mutation
     async def cancel_order(self, info: ContextInfo, input: CancelOrderInput) -> OrderPayload:
+        order_id = _uuid(input.order_id)
+        if order_id is not None and not await sees_stream(info.context.caller, info.context.events, order_id):
+            raise NotFound("order", order_id)
         return OrderPayload.from_outcome(await _run(info, commands.CancelOrder, input))
 
     @strawberry.mutation(

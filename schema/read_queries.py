@@ -6,7 +6,7 @@ pages, and turns documents into types.
 """
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
@@ -15,6 +15,7 @@ import strawberry
 from strawberry import Info
 from strawberry.tools import merge_types
 
+from access.rules import customer_scope, sees
 from commands.fold import fold_entity
 from domain import customer, order, product
 from domain.decider import Evolve
@@ -138,7 +139,9 @@ class OrderQuery:
     async def order(
         self, info: ContextInfo, id: strawberry.ID, as_of: datetime | None = None
     ) -> Order | None:
-        return await _ORDER.load(info, id, as_of)
+        found = await _ORDER.load(info, id, as_of)
+        # Another customer's order is, to a customer, an order that does not exist.
+        return found if found is not None and sees(info.context.caller, found.customer_id) else None
 
     @strawberry.field(description="Orders, newest first; the cursor stays valid while new orders arrive.")
     async def orders(
@@ -152,6 +155,10 @@ class OrderQuery:
         size = page_size(first)
         past = _in_the_past(aware(as_of, "asOf"))
         criteria = _order_criteria(filter)
+        if (scope := customer_scope(info.context.caller)) is not None:
+            if criteria.customer_id not in (None, str(scope)):
+                return page_of([], size, Order.from_document, _order_cursor)
+            criteria = replace(criteria, customer_id=str(scope))
         cursor: order_summaries.Keyset | None = None
         if after:
             placed_at, order_id = decode_cursor(after, "order", 2)
@@ -171,7 +178,10 @@ class OrderQuery:
             raise InvalidInput("text", "must contain a word to search for")
         if len(text) > 200:
             raise InvalidInput("text", "must be at most 200 characters")
-        found = await order_search.matching(info.context.documents, info.context.collections, text, size)
+        scope = customer_scope(info.context.caller)
+        found = await order_search.matching(
+            info.context.documents, info.context.collections, text, size, customer_id=scope
+        )
         return [Order.from_document(summary) for summary in found]
 
 
@@ -181,7 +191,8 @@ class CustomerQuery:
     async def customer(
         self, info: ContextInfo, id: strawberry.ID, as_of: datetime | None = None
     ) -> Customer | None:
-        return await _CUSTOMER.load(info, id, as_of)
+        found = await _CUSTOMER.load(info, id, as_of)
+        return found if found is not None and sees(info.context.caller, found.id) else None
 
 
 @strawberry.type

@@ -9,6 +9,7 @@ from graphql import GraphQLError
 from strawberry import Info
 from strawberry.types import ExecutionResult
 
+from access.rules import customer_scope, sees
 from commands.fold import fold
 from domain import order
 from domain.errors import DomainError, InvalidInput
@@ -18,6 +19,7 @@ from live.buffer import FellBehind, SubscriberTooSlow
 from live.multiplex import Key, Multiplexer
 from schema.context import Context
 from schema.errors import coded, unavailable
+from schema.ownership import Owners
 from schema.types import Event, Order
 from schema.validation import parse_id
 from store.events import RecordedEvent
@@ -57,6 +59,21 @@ async def _events(
         raise coded(InvalidInput("afterPosition", str(error))) from None
 
 
+async def _own(info: ContextInfo, events: AsyncGenerator[RecordedEvent]) -> AsyncGenerator[RecordedEvent]:
+    """The events a caller may see: to a customer, those of its own orders only (another's pass by
+    unseen, as if they did not exist); to any other caller, all of them."""
+    caller = info.context.caller
+    async with contextlib.aclosing(events):
+        if customer_scope(caller) is None:
+            async for recorded in events:
+                yield recorded
+            return
+        owners = Owners(info.context.events)
+        async for recorded in events:
+            if sees(caller, await owners.of(recorded)):
+                yield recorded
+
+
 class SharedSubscriptions(Multiplexer[ExecutionResult]):
     async def stream(
         self, key: Key, start: Callable[[], Awaitable[AsyncIterator[ExecutionResult]]]
@@ -88,7 +105,7 @@ class Subscription:
             interest = _order_filter(order_id, "orderId", types)
             if after_position is not None and after_position < 0:
                 raise InvalidInput("afterPosition", f"must be 0 or more, got {after_position}")
-            async for recorded in _events(info, interest, after_position):
+            async for recorded in _own(info, _events(info, interest, after_position)):
                 yield Event.from_recorded(recorded)
         except DomainError as error:
             raise coded(error) from None
@@ -105,7 +122,7 @@ class Subscription:
             raise coded(error) from None
         context = info.context
         try:
-            async for recorded in _events(info, interest, None):
+            async for recorded in _own(info, _events(info, interest, None)):
                 if isinstance(recorded.event, UndecodedEvent):
                     # Not applied by the read model (it stops before it), nor foldable: nothing changed.
                     continue

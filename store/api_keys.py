@@ -17,6 +17,8 @@ class ApiKey:
     """The name of an `access.principals.Role`, as stored."""
     created_at: datetime
     revoked_at: datetime | None = None
+    customer_id: uuid.UUID | None = None
+    """The one customer a key of the customer role acts for."""
 
 
 class KeyNameTaken(Exception):

@@ -23,6 +23,7 @@ def _decode(document: Document) -> ApiKey:
         role=document["role"],
         created_at=document["createdAt"],
         revoked_at=document.get("revokedAt"),
+        customer_id=uuid.UUID(document["customerId"]) if document.get("customerId") else None,
     )
 
 
@@ -54,6 +55,7 @@ class MongoApiKeys:
                     "tokenHash": token_hash,
                     "createdAt": key.created_at,
                     "revokedAt": None,
+                    "customerId": str(key.customer_id) if key.customer_id else None,
                 }
             )
         except DuplicateKeyError:

@@ -19,23 +19,33 @@ CREATE TABLE IF NOT EXISTS api_keys (
     role TEXT NOT NULL,
     token_hash TEXT NOT NULL UNIQUE,
     created_at TEXT NOT NULL,
-    revoked_at TEXT
+    revoked_at TEXT,
+    customer_id TEXT
 );
 """
 
-COLUMNS = "id, name, role, created_at, revoked_at"
-Row = tuple[str, str, str, str, str | None]
+COLUMNS = "id, name, role, created_at, revoked_at, customer_id"
+Row = tuple[str, str, str, str, str | None, str | None]
 
 
 def _decode(row: Row) -> ApiKey:
-    id_, name, role, created_at, revoked_at = row
+    id_, name, role, created_at, revoked_at, customer_id = row
     return ApiKey(
         id=uuid.UUID(id_),
         name=name,
         role=role,
         created_at=datetime.fromisoformat(created_at),
         revoked_at=datetime.fromisoformat(revoked_at) if revoked_at else None,
+        customer_id=uuid.UUID(customer_id) if customer_id else None,
     )
+
+
+def _set_up(connection: sqlite3.Connection) -> None:
+    connection.executescript(SCHEMA)
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(api_keys)")}
+    if "customer_id" not in columns:
+        # A table of a release before the customer role.
+        connection.execute("ALTER TABLE api_keys ADD COLUMN customer_id TEXT")
 
 
 @raises_unavailable(is_away)
@@ -46,19 +56,28 @@ class SqliteApiKeys:
     @classmethod
     async def open(cls, path: Path, lock_seconds: float = 30.0) -> Self:
         store = cls(path, lock_seconds)
-        await store._connection.run(lambda connection: connection.executescript(SCHEMA))
+        await store._connection.run(_set_up)
         return store
 
     async def close(self) -> None:
         await self._connection.close()
 
     async def add(self, key: ApiKey, token_hash: str) -> None:
-        values = (str(key.id), key.name, str(key.role), token_hash, key.created_at.isoformat(), None)
+        customer_id = str(key.customer_id) if key.customer_id else None
+        values = (
+            str(key.id),
+            key.name,
+            str(key.role),
+            token_hash,
+            key.created_at.isoformat(),
+            None,
+            customer_id,
+        )
         try:
             await self._connection.run(
                 lambda connection: connection.execute(
-                    "INSERT INTO api_keys (id, name, role, token_hash, created_at, revoked_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO api_keys (id, name, role, token_hash, created_at, revoked_at, customer_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     values,
                 )
             )

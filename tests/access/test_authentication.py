@@ -6,6 +6,7 @@ import logging
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -114,15 +115,41 @@ async def test_a_jwt_from_the_configured_issuer_acts_in_its_role(
         assert codes(await post(http, PRODUCT, viewer)) == ["FORBIDDEN"]
 
 
+async def test_a_customer_jwt_acts_for_the_customer_its_claim_names(
+    tmp_path: Path, signing_key: rsa.RSAPrivateKey
+) -> None:
+    (tmp_path / "key.pem").write_bytes(public_pem(signing_key))
+    settings = jwt_settings(tmp_path, jwt_key_file=tmp_path / "key.pem", jwt_customer_claim="shopper")
+    async with client(settings) as http:
+        registered = await post(
+            http,
+            'mutation { registerCustomer(input: {name: "Ann", email: "ann@example.com"}) '
+            "{ customer { id } } }",
+            token_for(signing_key),
+        )
+        ann = registered["data"]["registerCustomer"]["customer"]["id"]
+        customer = token_for(signing_key, role="customer", shopper=ann)
+        # Its own customer, read through the command side's own record (the read model may lag).
+        body = await post(http, f'{{ history(id: "{ann}") {{ edges {{ node {{ type }} }} }} }}', customer)
+        assert body["data"]["history"]["edges"] == [{"node": {"type": "CustomerRegistered"}}]
+        assert codes(await post(http, PRODUCT, customer)) == ["FORBIDDEN"]
+        other = token_for(signing_key, role="customer", shopper=str(uuid.uuid4()))
+        body = await post(http, f'{{ history(id: "{ann}") {{ edges {{ node {{ type }} }} }} }}', other)
+        assert body["data"]["history"]["edges"] == []
+
+
 @pytest.mark.parametrize(
     ("overrides", "says"),
     [
         ({"exp": datetime(2020, 1, 1, tzinfo=UTC)}, "expired"),
         ({"aud": "someone-else"}, "Audience"),
         ({"iss": "https://evil.example"}, "issuer"),
-        ({"role": "owner"}, "'role' claim must be one of admin, clerk, viewer"),
+        ({"role": "owner"}, "'role' claim must be one of admin, clerk, viewer, customer"),
         ({"role": None}, "'role' claim"),
-        ({"role": ["admin"]}, "'role' claim must be one of admin, clerk, viewer, got ['admin']"),
+        ({"role": ["admin"]}, "'role' claim must be one of admin, clerk, viewer, customer, got ['admin']"),
+        ({"role": "customer"}, "must hold the customer's id in its 'customer_id' claim, got None"),
+        ({"role": "customer", "customer_id": "me"}, "'customer_id' claim, got 'me'"),
+        ({"role": "customer", "customer_id": 42}, "'customer_id' claim, got 42"),
         ({"exp": None}, "exp"),
     ],
 )
@@ -192,6 +219,18 @@ async def test_keys_made_with_the_cli_let_their_holders_in_until_revoked(tmp_pat
         assert "revoked" in body["errors"][0]["message"]
 
     assert eventfold(tmp_path, "keys", "revoke", "nobody").returncode == 1
+    for refused, says in [
+        (("--role", "customer"), "needs the id of the customer"),
+        (("--role", "clerk", "--customer", str(uuid.uuid4())), "only a key of the customer role"),
+    ]:
+        made = eventfold(tmp_path, "keys", "create", "--name", "shop", *refused)
+        assert made.returncode == 2, made
+        assert says in made.stderr
+    unknown = eventfold(
+        tmp_path, "keys", "create", "--name", "shop", "--role", "customer", "--customer", str(uuid.uuid4())
+    )
+    assert unknown.returncode == 1
+    assert "does not exist" in unknown.stderr
     bad_role = eventfold(tmp_path, "keys", "create", "--role", "owner", "--name", "x")
     assert bad_role.returncode == 2
     assert "invalid choice" in bad_role.stderr

@@ -2,9 +2,9 @@
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import graphql
@@ -17,9 +17,7 @@ from access.api_keys import issue
 from access.principals import Role
 from app.settings import Settings
 from app.stores import open_from
-from app.web import create_app
 from schema import build_schema
-from tests.live_server import live_server
 
 NOBODY = "00000000-0000-4000-8000-000000000000"
 WAIT = 10
@@ -68,7 +66,12 @@ SUBSCRIPTIONS = {
     "orderChanged": "subscription { orderChanged { status } }",
 }
 ADMIN_ONLY = {"apiKeys", "createApiKey", "revokeApiKey", "skipEvent"}
+CUSTOMER_FIELDS = {"customer", "order", "orders", "history", "searchOrders", "product", "products"}
+CUSTOMER_FIELDS |= {"placeOrder", "cancelOrder", "orderEvents", "orderChanged"}
 DENIED = ("FORBIDDEN", "UNAUTHENTICATED")
+SOMEBODY = uuid.UUID("11111111-1111-4111-8111-111111111111")
+"""The customer the customer role's key acts for (what it may see of that customer: tests/access/
+test_customer_role.py)."""
 
 
 def allowed(role: Role, kind: str, field: str) -> bool:
@@ -78,6 +81,7 @@ def allowed(role: Role, kind: str, field: str) -> bool:
         Role.ADMIN: True,
         Role.CLERK: kind in ("query", "mutation"),
         Role.VIEWER: kind in ("query", "subscription"),
+        Role.CUSTOMER: field in CUSTOMER_FIELDS,
     }[role]
 
 
@@ -92,31 +96,23 @@ def test_the_tables_name_every_operation_of_the_schema() -> None:
 
 
 @pytest.fixture
-def secured(tmp_path: Path) -> Settings:
-    return Settings(mongodb_uri=None, data_dir=tmp_path, auth="on", connection_init_seconds=2)
-
-
-@pytest.fixture
 async def tokens(secured: Settings) -> dict[Role, str]:
     stores = await open_from(secured)
     try:
         return {
-            role: (await issue(stores.api_keys, f"{role}-key", role, datetime.now(UTC)))[1] for role in Role
+            role: (
+                await issue(
+                    stores.api_keys,
+                    f"{role}-key",
+                    role,
+                    datetime.now(UTC),
+                    SOMEBODY if role is Role.CUSTOMER else None,
+                )
+            )[1]
+            for role in Role
         }
     finally:
         await stores.close()
-
-
-@pytest.fixture
-def server(secured: Settings, tokens: dict[Role, str]) -> Iterator[str]:
-    with live_server(create_app(secured)) as address:
-        yield address
-
-
-@pytest.fixture
-async def http(server: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=f"http://{server}", timeout=WAIT) as client:
-        yield client
 
 
 async def post(http: httpx.AsyncClient, query: str, token: str | None) -> dict[str, Any]:
@@ -269,7 +265,8 @@ async def test_each_role_may_run_exactly_its_subscriptions(
     server: str, http: httpx.AsyncClient, tokens: dict[Role, str]
 ) -> None:
     sockets = {}
-    for role, token in tokens.items():
+    # A customer's subscriptions see its own orders only: tests/access/test_customer_role.py.
+    for role, token in ((role, token) for role, token in tokens.items() if role is not Role.CUSTOMER):
         socket = await open_socket(server, {"authorization": f"Bearer {token}"})
         assert (await next_message(socket))["type"] == "connection_ack"
         for number, query in enumerate(SUBSCRIPTIONS.values()):

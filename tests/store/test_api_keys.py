@@ -1,15 +1,19 @@
 """API keys, on both backends."""
 
 import asyncio
+import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from access.api_keys import hash_token, issue
 from access.principals import Role
+from domain.errors import InvalidInput
 from store.api_keys import ApiKey, KeyNameTaken
 from store.connect import Stores
+from store.sqlite.api_keys import SqliteApiKeys
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
@@ -52,5 +56,36 @@ async def test_a_key_is_revoked_by_id_or_name_once(stores: Stores) -> None:
 
 @pytest.mark.parametrize("role", list(Role))
 async def test_every_role_round_trips(stores: Stores, role: Role) -> None:
-    key, token = await issue(stores.api_keys, f"key-{role}", role, NOW)
+    customer = uuid.uuid4() if role is Role.CUSTOMER else None
+    key, token = await issue(stores.api_keys, f"key-{role}", role, NOW, customer)
+    assert key.customer_id == customer
     assert (await stores.api_keys.find(hash_token(token))) == key
+    assert await stores.api_keys.list() == [key]
+
+
+async def test_a_customer_key_needs_its_customer_and_no_other_key_has_one(stores: Stores) -> None:
+    with pytest.raises(InvalidInput, match="needs the id of the customer"):
+        await issue(stores.api_keys, "shop", Role.CUSTOMER, NOW)
+    with pytest.raises(InvalidInput, match="only a key of the customer role"):
+        await issue(stores.api_keys, "shop", Role.CLERK, NOW, uuid.uuid4())
+    assert await stores.api_keys.list() == []
+
+
+async def test_a_key_table_of_the_release_before_customer_keys_is_read_and_extended(tmp_path: Path) -> None:
+    path = tmp_path / "eventfold.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "CREATE TABLE api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL,"
+            " token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT)"
+        )
+        connection.execute(
+            "INSERT INTO api_keys VALUES (?, 'old', 'viewer', 'hash', ?, NULL)",
+            (str(uuid.UUID(int=1)), NOW.isoformat()),
+        )
+    keys = await SqliteApiKeys.open(path)
+    try:
+        assert await keys.find("hash") == ApiKey(uuid.UUID(int=1), "old", Role.VIEWER, NOW)
+        key, token = await issue(keys, "shop", Role.CUSTOMER, NOW, uuid.UUID(int=2))
+        assert await keys.find(hash_token(token)) == key
+    finally:
+        await keys.close()
