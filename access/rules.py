@@ -100,6 +100,12 @@ def denial(caller: Caller, operation: OperationType, fields: frozenset[str]) -> 
     return None
 
 
+def reads_metrics(caller: Caller) -> bool:
+    """Metrics are the operators': every role may read them but the customer role (a storefront's)."""
+    principal = caller.principal
+    return principal is None or principal.role is not Role.CUSTOMER
+
+
 def customer_scope(caller: Caller) -> UUID | None:
     """The one customer `caller` acts for and may see (None: it is not bound to a customer)."""
     principal = caller.principal

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from access.authentication import Authenticator
+from access.rules import reads_metrics
 from app.metrics import Metrics
 from schema.access import refusal
 from store.connect import Stores
@@ -28,7 +29,7 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 async def scrape(request: Request) -> Response:
-    """Any role may read the metrics; where the API needs a token, so do they."""
+    """Any role but the customer role may read the metrics; where the API needs a token, so do they."""
     authenticator: Authenticator = request.app.state.authenticator
     caller = await authenticator.caller(request.headers.get("authorization"))
     if (refused := refusal(caller)) is not None:
@@ -37,5 +38,7 @@ async def scrape(request: Request) -> Response:
         return JSONResponse(
             {"error": refused.message}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
         )
+    if not reads_metrics(caller):
+        return JSONResponse({"error": "the customer role may not read the metrics"}, status_code=403)
     metrics: Metrics = request.app.state.metrics
     return await metrics.exposition(request)

@@ -312,14 +312,18 @@ async def test_a_websocket_without_a_valid_token_is_closed_at_connection_init(
     assert closed.value.rcvd.code == 4403
 
 
-async def test_metrics_need_a_token_of_any_role_where_the_api_does(
+async def test_metrics_need_a_token_of_any_role_but_customer_where_the_api_does(
     http: httpx.AsyncClient, tokens: dict[Role, str]
 ) -> None:
     refused = await http.get("/metrics")
     assert refused.status_code == 401
     assert "authentication required" in refused.json()["error"]
     assert (await http.get("/metrics", headers={"Authorization": "Bearer efk_nope"})).status_code == 401
-    for token in tokens.values():
+    for role, token in tokens.items():
         scraped = await http.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+        if role is Role.CUSTOMER:
+            assert scraped.status_code == 403
+            assert "customer role" in scraped.json()["error"]
+            continue
         assert scraped.status_code == 200
         assert "eventfold_" in scraped.text
