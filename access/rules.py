@@ -33,6 +33,8 @@ CUSTOMER_FIELDS = frozenset(
         "searchOrders",
         "product",
         "products",
+        "node",
+        "nodes",
         "placeOrder",
         "cancelOrder",
         "orderEvents",

@@ -23,6 +23,7 @@ from schema.context import Context
 from schema.errors import ErrorCodes, log_unexpected, with_code
 from schema.limits import Documents, Limits, cost_error, length_error, limit_extensions, operation_cost
 from schema.mutations import Mutation
+from schema.node_queries import NodeQuery
 from schema.read_queries import ReadModelQuery
 from schema.scalars import DecimalScalar
 from schema.subscriptions import SharedSubscriptions, Subscription
@@ -166,7 +167,7 @@ def build_schema(
     return EventfoldSchema(
         limits,
         documents,
-        query=merge_types("Query", (ReadModelQuery, AuditQuery, ApiKeyQuery)),
+        query=merge_types("Query", (ReadModelQuery, NodeQuery, AuditQuery, ApiKeyQuery)),
         mutation=merge_types("Mutation", (Mutation, ApiKeyMutation)),
         subscription=Subscription,
         extensions=[Authorization, *limit_extensions(limits, documents), *extensions, ErrorCodes],

@@ -75,8 +75,16 @@ class Address:
         return _built(cls, _keys(document)) if document is not None else None
 
 
+@strawberry.interface(
+    description="What `node` and `nodes` find by id alone: an order, a customer or a product (ids are "
+    "unique across kinds), as Relay and normalising caches expect."
+)
+class Node:
+    id: strawberry.ID
+
+
 @strawberry.type
-class Customer:
+class Customer(Node):
     id: strawberry.ID
     name: str
     email: str
@@ -106,7 +114,7 @@ class Customer:
 
 
 @strawberry.type
-class Product:
+class Product(Node):
     id: strawberry.ID
     sku: str
     name: str
@@ -157,7 +165,7 @@ class OrderLine:
 
 
 @strawberry.type
-class Order:
+class Order(Node):
     id: strawberry.ID
     customer_id: strawberry.ID
     lines: list[OrderLine]

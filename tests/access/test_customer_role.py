@@ -153,15 +153,10 @@ def found(body: dict[str, Any]) -> set[str]:
     return {order["id"] for order in body["data"]["searchOrders"]}
 
 
-def own_reads(scene: Scene) -> list[tuple[str, str, Check]]:
-    """What Ann may read of what is hers, and what each answer must be."""
+def own_orders(scene: Scene) -> list[tuple[str, str, Check]]:
+    """What Ann may read of her orders, and what each answer must be."""
     now = datetime.now(UTC).isoformat()
     return [
-        (
-            "customer",
-            f'{{ customer(id: "{scene.ann}") {{ id }} }}',
-            lambda b: b["data"]["customer"]["id"] == scene.ann,
-        ),
         (
             "order",
             f'{{ order(id: "{scene.anns_order}") {{ id }} }}',
@@ -188,19 +183,41 @@ def own_reads(scene: Scene) -> list[tuple[str, str, Check]]:
             lambda b: len(b["data"]["history"]["edges"]) >= 1,
         ),
         (
+            "searchOrders",
+            '{ searchOrders(text: "lamp", first: 50) { id } }',
+            lambda b: scene.anns_order in found(b) and scene.bobs_order not in found(b),
+        ),
+    ]
+
+
+def own_reads(scene: Scene) -> list[tuple[str, str, Check]]:
+    """What Ann may read of what is hers, and of the products."""
+    return [
+        *own_orders(scene),
+        (
+            "customer",
+            f'{{ customer(id: "{scene.ann}") {{ id }} }}',
+            lambda b: b["data"]["customer"]["id"] == scene.ann,
+        ),
+        (
             "history of the customer",
             f'{{ history(id: "{scene.ann}") {{ edges {{ node {{ type }} }} }} }}',
             lambda b: len(b["data"]["history"]["edges"]) >= 1,
         ),
         (
-            "searchOrders",
-            '{ searchOrders(text: "lamp", first: 50) { id } }',
-            lambda b: scene.anns_order in found(b) and scene.bobs_order not in found(b),
-        ),
-        (
             "product",
             f'{{ product(id: "{scene.lamp}") {{ id }} }}',
             lambda b: b["data"]["product"] is not None,
+        ),
+        (
+            "node",
+            f'{{ node(id: "{scene.anns_order}") {{ id }} }}',
+            lambda b: b["data"]["node"] == {"id": scene.anns_order},
+        ),
+        (
+            "nodes",
+            f'{{ nodes(ids: ["{scene.anns_order}", "{scene.ann}", "{scene.lamp}"]) {{ id }} }}',
+            lambda b: [n["id"] for n in b["data"]["nodes"]] == [scene.anns_order, scene.ann, scene.lamp],
         ),
         (
             "products",
@@ -238,6 +255,11 @@ def others(scene: Scene) -> list[tuple[str, str, Check]]:
             "order asOf",
             f'{{ order(id: "{scene.bobs_order}", asOf: "{now}") {{ id }} }}',
             lambda b: b["data"]["order"] is None,
+        ),
+        (
+            "Bob and his order as nodes",
+            f'{{ nodes(ids: ["{scene.bob}", "{scene.bobs_order}"]) {{ id }} }} ',
+            lambda b: b["data"]["nodes"] == [None, None],
         ),
         (
             "orders of Bob",

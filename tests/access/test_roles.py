@@ -29,6 +29,8 @@ QUERIES = {
     "customer": f'{{ customer(id: "{NOBODY}") {{ id }} }}',
     "product": f'{{ product(id: "{NOBODY}") {{ id }} }}',
     "products": "{ products { edges { node { id } } } }",
+    "node": f'{{ node(id: "{NOBODY}") {{ id }} }}',
+    "nodes": f'{{ nodes(ids: ["{NOBODY}"]) {{ id }} }}',
     "salesReport": "{ salesReport { ordersPlaced } }",
     "projections": "{ projections { name } }",
     "history": f'{{ history(id: "{NOBODY}") {{ edges {{ node {{ id }} }} }} }}',
@@ -66,7 +68,17 @@ SUBSCRIPTIONS = {
     "orderChanged": "subscription { orderChanged { status } }",
 }
 ADMIN_ONLY = {"apiKeys", "createApiKey", "revokeApiKey", "skipEvent"}
-CUSTOMER_FIELDS = {"customer", "order", "orders", "history", "searchOrders", "product", "products"}
+CUSTOMER_FIELDS = {
+    "customer",
+    "order",
+    "orders",
+    "history",
+    "searchOrders",
+    "product",
+    "products",
+    "node",
+    "nodes",
+}
 CUSTOMER_FIELDS |= {"placeOrder", "cancelOrder", "orderEvents", "orderChanged"}
 DENIED = ("FORBIDDEN", "UNAUTHENTICATED")
 SOMEBODY = uuid.UUID("11111111-1111-4111-8111-111111111111")
