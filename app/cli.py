@@ -197,7 +197,13 @@ def _serve(settings: Settings) -> None:
 
     from app.http_server import with_header_timeout
     from app.web import create_app
+    from schema.persisted import ManifestError
 
+    try:
+        app = create_app(settings)
+    except ManifestError as unusable:
+        print(f"eventfold serve: {unusable}", file=sys.stderr)
+        sys.exit(2)
     # A server holding thousands of subscriptions has millions of long-lived objects; with the
     # default threshold (700) the bursts of short-lived objects of each fan-out push enough of them
     # into the old generation to trigger a full collection every few events, a pause of most of a
@@ -205,7 +211,7 @@ def _serve(settings: Settings) -> None:
     # die by reference counting first (measured with bench.subscriptions: p99 1.5 s -> 0.26 s).
     gc.set_threshold(YOUNG_COLLECTION_THRESHOLD)
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,

@@ -5,11 +5,14 @@ from typing import Any
 
 from strawberry.http import GraphQLRequestData
 
+from schema.persisted import with_document_id
+
 FIELDS: dict[str, tuple[type, ...]] = {
     "query": (str,),
     "operationName": (str,),
     "variables": (dict,),
     "extensions": (dict,),
+    "documentId": (str,),
 }
 """Each field of an operation, with the types it may have besides null."""
 JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
@@ -38,7 +41,7 @@ def operation_problem(value: object) -> str | None:
 def operation(value: object, where: str = "") -> GraphQLRequestData:
     if (problem := operation_problem(value)) is not None:
         raise WrongType(f"{where}{problem}")
-    fields: dict[str, Any] = value  # type: ignore[assignment]
+    fields: dict[str, Any] = with_document_id(value)  # type: ignore[arg-type]
     return GraphQLRequestData(
         query=fields.get("query"),
         variables=fields.get("variables"),
@@ -52,6 +55,14 @@ def operations(body: object) -> GraphQLRequestData | list[GraphQLRequestData]:
     if isinstance(body, list):
         return [operation(item, f"operation {index} of the batch: ") for index, item in enumerate(body)]
     return operation(body)
+
+
+def names_a_hash(operation: dict[str, Any]) -> bool:
+    """It names its document by hash (app/persisted.py) rather than sending its text."""
+    extensions = operation.get("extensions")
+    return operation.get("documentId") is not None or (
+        isinstance(extensions, dict) and "persistedQuery" in extensions
+    )
 
 
 def message_problem(message: object, operation_type: str) -> str | None:
@@ -70,6 +81,7 @@ def message_problem(message: object, operation_type: str) -> str | None:
     if kind == operation_type:
         if (problem := operation_problem(message.get("payload"))) is not None:
             return f"the payload of `{operation_type}`: {problem}"
-        if not isinstance(message["payload"].get("query"), str):
-            return f"the payload of `{operation_type}` must hold a `query` string"
+        payload = message["payload"]
+        if not isinstance(payload.get("query"), str) and not names_a_hash(payload):
+            return f"the payload of `{operation_type}` must hold a `query` string or a persisted query's hash"
     return None

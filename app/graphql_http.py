@@ -24,6 +24,7 @@ from app.sockets import LegacyWsProtocol, SocketAdapter, TransportWsProtocol
 from schema import EventfoldSchema
 from schema.access import refusal
 from schema.context import Context
+from schema.persisted import with_document_id
 from store.connect import Stores
 
 
@@ -67,6 +68,16 @@ class EventfoldGraphQL(GraphQL[Context, None]):
         if isinstance(parsed, list):
             self._validate_batch_request(parsed, protocol="http")
         return parsed
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET naming its document by hash asks for an answer, not for the IDE.
+        params = request.query_params
+        named = params.get("extensions") is not None or params.get("documentId") is not None
+        return not named and super().should_render_graphql_ide(request)
+
+    def parse_query_params(self, params: Any) -> dict[str, Any]:
+        # A GET may name its document by `documentId` too (schema/persisted.py).
+        return with_document_id(super().parse_query_params(params))
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         answer = await super().get_sub_response(request)
@@ -162,7 +173,7 @@ class EventfoldGraphQL(GraphQL[Context, None]):
         """A batch is priced as a whole: a batch of operations each just under the cost limit would
         otherwise cost as much as that many requests. One over the limit runs none of them."""
         if isinstance(request_data, list):
-            operations = [(data.query, data.operation_name) for data in request_data]
+            operations = [(data.query, data.operation_name, data.extensions) for data in request_data]
             if (error := self._schema.batch_refusal(context.caller, operations)) is not None:
                 return [ExecutionResult(data=None, errors=[error]) for _ in request_data]
         return await super().execute_operation(

@@ -97,6 +97,11 @@ class Settings(BaseSettings):
     """Estimated fields resolved: each field 1, times the page size of the connections it is in."""
     max_body_bytes: int = 1_000_000
     """Largest HTTP request body, and largest WebSocket message."""
+    trusted_documents: Path | None = None
+    """A manifest of the documents this deployment's frontends send (Apollo's persisted query manifest,
+    or a JSON object of SHA-256 -> document): with it, only those run (app/persisted.py)."""
+    persisted_queries: int = 1_000
+    """How many documents automatic persisted queries remember (per process, least recently used go)."""
     max_batch: int = 10
     """Most operations in one batched HTTP request (a JSON array)."""
     introspection: bool = True

@@ -6,7 +6,7 @@ handler runs subscriptions only)."""
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any, cast
 
 from graphql import GraphQLFormattedError
@@ -25,8 +25,10 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from app.envelope import message_problem
+from schema import EventfoldSchema
 from schema.access import refusal
 from schema.context import Context
+from schema.persisted import PersistedRefusal, with_document_id
 
 INVALID = 4400
 INIT_TIMEOUT = 4408
@@ -74,6 +76,18 @@ async def closed_as_stale(
     return True
 
 
+def named_document(schema: object, payload: Mapping[str, Any]) -> str | GraphQLFormattedError:
+    """The document an operation sent over a socket names, by its text or its hash
+    (schema/persisted.py), or the error to answer it with."""
+    operation = with_document_id(dict(payload))
+    persisted = cast("EventfoldSchema", schema).persisted
+    try:
+        found = persisted.document(operation.get("query"), operation.get("extensions"))
+    except PersistedRefusal as refused:
+        return {"message": str(refused), "extensions": {"code": refused.code}}
+    return found if found is not None else refusal_payload("the operation names no document")
+
+
 class TransportWsProtocol(BaseGraphQLTransportWSHandler[Context, None]):
     async def handle_message(self, message: Message) -> None:
         # The protocol's answer to an invalid message is closing the socket with 4400.
@@ -83,8 +97,13 @@ class TransportWsProtocol(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_message(message)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
-        if not await closed_as_stale(self):
-            await super().handle_subscribe(message)
+        if await closed_as_stale(self):
+            return
+        named = named_document(self.schema, message["payload"])
+        if isinstance(named, str):
+            await super().handle_subscribe({**message, "payload": {**message["payload"], "query": named}})
+            return
+        await self.send_message({"id": message["id"], "type": "error", "payload": [named]})
 
 
 class LegacyWsProtocol(BaseGraphQLWSHandler[Context, None]):
@@ -113,8 +132,13 @@ class LegacyWsProtocol(BaseGraphQLWSHandler[Context, None]):
         await super().handle_connection_init(message)
 
     async def handle_start(self, message: StartMessage) -> None:
-        if not await closed_as_stale(self):
-            await super().handle_start(message)
+        if await closed_as_stale(self):
+            return
+        named = named_document(self.schema, message["payload"])
+        if isinstance(named, str):
+            await super().handle_start({**message, "payload": {**message["payload"], "query": named}})
+            return
+        await self.send_message(ErrorMessage(type="error", id=message["id"], payload=named))
 
     async def handle_async_results(
         self, operation_id: str, query: str, operation_name: str | None, variables: dict[str, object] | None

@@ -23,6 +23,7 @@ from app.settings import Settings
 from projections.read_models import ALL
 from schema import build_schema
 from schema.limits import Limits
+from schema.persisted import PersistedDocuments, load_manifest
 from store.events import Clock, system_clock
 
 
@@ -35,7 +36,9 @@ def create_app(
     """`command_listeners` observe every MongoDB command (used to count round trips); `clock` is the
     time events are recorded at."""
     metrics = Metrics(projection.name for projection in ALL)
-    schema = build_schema(_limits(settings), [metrics.extension()])
+    trusted = load_manifest(settings.trusted_documents) if settings.trusted_documents else None
+    persisted = PersistedDocuments(trusted, settings.persisted_queries, settings.max_document_chars)
+    schema = build_schema(_limits(settings), [metrics.extension()], persisted)
     metrics.count_subscriptions_of(schema.multiplexer)
     graphql: Any = EventfoldGraphQL(
         schema,

@@ -1,6 +1,6 @@
 """The GraphQL surface: types, queries, mutations, error codes. Thin: it translates, it does not decide."""
 
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, cast
 
@@ -24,6 +24,7 @@ from schema.errors import ErrorCodes, log_unexpected, with_code
 from schema.limits import Documents, Limits, cost_error, length_error, limit_extensions, operation_cost
 from schema.mutations import Mutation
 from schema.node_queries import NodeQuery
+from schema.persisted import PersistedDocuments, PersistedRefusal
 from schema.read_queries import ReadModelQuery
 from schema.scalars import DecimalScalar
 from schema.subscriptions import SharedSubscriptions, Subscription
@@ -54,11 +55,22 @@ async def _with_codes(results: AsyncGenerator[ExecutionResult]) -> AsyncIterator
 
 
 class EventfoldSchema(strawberry.Schema):
-    def __init__(self, limits: Limits, documents: Documents, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, limits: Limits, documents: Documents, persisted: PersistedDocuments, *args: Any, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.limits = limits
         self.documents = documents
+        self.persisted = persisted
         self.multiplexer = SharedSubscriptions()
+
+    def _persisted(self, query: str | None, extensions: Mapping[str, Any] | None) -> str | None:
+        """The document a request names, by its text or its hash (schema/persisted.py). Raises
+        GraphQLError when it names none this server will run."""
+        try:
+            return self.persisted.document(query, extensions)
+        except PersistedRefusal as refused:
+            raise GraphQLError(str(refused), extensions={"code": refused.code}) from None
 
     def _operation(
         self, query: str | None, operation_name: str | None
@@ -70,14 +82,15 @@ class EventfoldSchema(strawberry.Schema):
         return operation_of(self.documents.parse(query), operation_name)
 
     def batch_refusal(
-        self, caller: Caller, operations: list[tuple[str | None, str | None]]
+        self, caller: Caller, operations: list[tuple[str | None, str | None, dict[str, Any] | None]]
     ) -> GraphQLError | None:
-        """Why a batch of (query, operation name) may not run as a whole: it costs more than one
-        operation may. A caller refused outright is answered per operation, nothing parsed."""
+        """Why a batch of (query, operation name, extensions) may not run as a whole: it costs more
+        than one operation may. A caller refused outright is answered per operation, nothing parsed."""
         if refusal(caller) is not None:
             return None
         found = 0
-        for query, operation_name in operations:
+        for named, operation_name, extensions in operations:
+            query = self.persisted.peek(named, extensions)
             if length_error(query, self.limits.max_document_chars) is not None:
                 continue  # refused on its own, unread
             try:
@@ -106,6 +119,7 @@ class EventfoldSchema(strawberry.Schema):
         if (error := length_error(query, self.limits.max_document_chars)) is not None:
             return ExecutionResult(data=None, errors=[error])
         try:
+            query = self._persisted(query, kwargs.get("operation_extensions"))
             found = self._operation(query, kwargs.get("operation_name"))
         except GraphQLError as malformed:
             return ExecutionResult(data=None, errors=[with_code(malformed)])
@@ -145,6 +159,7 @@ class EventfoldSchema(strawberry.Schema):
         if (error := length_error(query, self.limits.max_document_chars)) is not None:
             return _refused(error)
         try:
+            query = self._persisted(query, operation_extensions)
             found = self._operation(query, operation_name)
         except GraphQLError as malformed:
             return _refused(with_code(malformed))
@@ -159,14 +174,18 @@ class EventfoldSchema(strawberry.Schema):
 
 
 def build_schema(
-    limits: Limits | None = None, extensions: Iterable[type[SchemaExtension]] = ()
+    limits: Limits | None = None,
+    extensions: Iterable[type[SchemaExtension]] = (),
+    persisted: PersistedDocuments | None = None,
 ) -> EventfoldSchema:
-    """`extensions` run before the one that codes errors (the app adds its metrics here)."""
+    """`extensions` run before the one that codes errors (the app adds its metrics here); `persisted`:
+    the documents requests may name by hash (by default automatic persisted queries, any document)."""
     limits = limits or Limits()
     documents = Documents(limits.max_tokens)
     return EventfoldSchema(
         limits,
         documents,
+        persisted or PersistedDocuments(max_chars=limits.max_document_chars),
         query=merge_types("Query", (ReadModelQuery, NodeQuery, AuditQuery, ApiKeyQuery)),
         mutation=merge_types("Mutation", (Mutation, ApiKeyMutation)),
         subscription=Subscription,
