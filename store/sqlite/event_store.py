@@ -16,19 +16,19 @@ the hop to a worker thread and back that it replaces. What can wait goes to the 
 group whose write lock another connection holds (another process, or this process's document store)
 runs on the writer thread, which waits up to `lock_seconds` for it; the checkpoints, which fsync, are
 off on the loop's connection (wal_autocheckpoint=0) and run on the writer thread every
-CHECKPOINT_EVENTS events; pages of the log are read on the reader thread. Reads of a few whole streams
-(what a command loads) run on the loop too, falling back to the reader thread if they would wait.
+CHECKPOINT_EVENTS events. Reads run on the loop too (reading a page of the log takes a fraction of
+the time decoding it does, which ran on the loop already), falling back to the reader thread if they
+would wait.
 """
 
 import asyncio
 import sqlite3
-import uuid
 from collections import deque
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Self, Unpack
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 import orjson
 
@@ -36,6 +36,7 @@ from domain.events import Event
 from store.decoding import EventDecoder
 from store.events import Clock, RecordedEvent, StreamBounds, system_clock
 from store.grouping import PendingAppend, refuse_stale, take_group
+from store.ids import uuid4
 from store.signal import AppendSignal
 from store.sqlite.connection import SqliteConnection, connect, is_busy, transaction
 from store.sqlite.recent_events import RecentEvents
@@ -45,10 +46,11 @@ from store.unavailable import raises_unavailable
 MAX_GROUP_EVENTS = 1_000
 """Events written in one transaction at most: far above what waits at once, and it keeps the write
 lock short for the other connections to the file."""
-CHECKPOINT_EVENTS = 160
+CHECKPOINT_EVENTS = 125
 """Events written on the loop's connection between two checkpoints on the writer thread. An event
-dirties about six pages (the table and its five indexes), so this is about SQLite's own
-auto-checkpoint threshold of 1,000 pages: as many commits wait in the log for an fsync as before."""
+appended alone writes about eight pages to the log (the table, its five indexes, the autoincrement
+counter, the header), so this is SQLite's own auto-checkpoint threshold of 1,000 pages: as many
+commits wait in the log for an fsync as with SQLite's default."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -88,18 +90,45 @@ def _to_micros(instant: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+_new = object.__new__
+_set = object.__setattr__
+STREAM_IDS_KEPT = 10_000
+
+
+def _uuid(text: str) -> UUID:
+    """UUID(text) without its argument checks, which cost as much as the rest of decoding a row's
+    fields: the text is one this store wrote from a UUID."""
+    parsed = _new(UUID)
+    _set(parsed, "int", int(text.replace("-", ""), 16))
+    _set(parsed, "is_safe", SafeUUID.unknown)
+    return parsed
+
+
 def _decoding(decoder: EventDecoder) -> Callable[[Row], RecordedEvent]:
     from_json = decoder.from_json
+    # A stream's events come together (a stream, a page of the log through one burst of commands):
+    # its id is parsed once; the last instant likewise, which a group's and a command's events share.
+    stream_ids: dict[str, UUID] = {}
+    last: list[tuple[int, datetime]] = [(0, EPOCH)]
 
     def decode(row: Row) -> RecordedEvent:
         position, event_id, stream_id, stream_type, version, type_name, schema_version, data, meta, at = row
+        stream = stream_ids.get(stream_id)
+        if stream is None:
+            if len(stream_ids) >= STREAM_IDS_KEPT:
+                stream_ids.clear()
+            stream = stream_ids[stream_id] = _uuid(stream_id)
+        micros, recorded_at = last[0]
+        if micros != at:
+            recorded_at = EPOCH + timedelta(0, 0, at)
+            last[0] = (at, recorded_at)
         return RecordedEvent(
-            UUID(event_id),
-            UUID(stream_id),
+            _uuid(event_id),
+            stream,
             stream_type,
             version,
             position,
-            EPOCH + timedelta(microseconds=at),
+            recorded_at,
             from_json(type_name, schema_version, data),
             orjson.loads(meta),
         )
@@ -134,7 +163,7 @@ def _rows(
         recorded = []
         for version, event in enumerate(pending.events, start=pending.expected_version + 1):
             position += 1
-            event_id = uuid.uuid4()
+            event_id = uuid4()
             rows.append(
                 (
                     position,
@@ -359,8 +388,9 @@ class SqliteEventStore:
         """PASSIVE: copies what no reader still needs back into the database file, never waiting."""
         await self._writer.run(lambda connection: connection.execute("PRAGMA wal_checkpoint(PASSIVE)"))
 
-    async def _read_few[T](self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """A small read on the loop's connection, or on the reader thread if it would wait for a lock."""
+    async def _read[T](self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """On the loop's connection (a page of the log takes less time to read than to decode, which
+        runs on the loop anyway), or on the reader thread if it would wait for a lock."""
         try:
             return work(self._inline)
         except sqlite3.OperationalError as error:
@@ -384,7 +414,7 @@ class SqliteEventStore:
             params.append(_to_micros(as_of))
         sql += " ORDER BY version LIMIT ?"
         params.append(-1 if limit is None else limit)
-        rows = await self._read_few(lambda connection: connection.execute(sql, params).fetchall())
+        rows = await self._read(lambda connection: connection.execute(sql, params).fetchall())
         return [self._decode(row) for row in rows]
 
     async def read_streams(self, stream_ids: Sequence[UUID]) -> dict[UUID, list[RecordedEvent]]:
@@ -395,7 +425,7 @@ class SqliteEventStore:
             f"SELECT {COLUMNS} FROM events WHERE stream_id IN ({', '.join('?' * len(ids))})"
             " ORDER BY stream_id, version"
         )
-        rows = await self._read_few(lambda connection: connection.execute(sql, ids).fetchall())
+        rows = await self._read(lambda connection: connection.execute(sql, ids).fetchall())
         streams: dict[UUID, list[RecordedEvent]] = {}
         for row in rows:
             recorded = self._decode(row)
@@ -417,13 +447,11 @@ class SqliteEventStore:
                 params += sorted(wanted)
         sql += " ORDER BY position LIMIT ?"
         params.append(limit)
-        rows: list[Row] = await self._reader.run(
-            lambda connection: connection.execute(sql, params).fetchall()
-        )
+        rows: list[Row] = await self._read(lambda connection: connection.execute(sql, params).fetchall())
         return [self._recent.decoded(row[0], row) for row in rows]
 
     async def head(self) -> int:
-        row = await self._reader.run(
+        row = await self._read(
             lambda connection: connection.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()
         )
         return int(row[0])
