@@ -300,7 +300,12 @@ class SqliteEventStore:
         # One turn of the loop: the appends other tasks make at this moment join this one's group and
         # share its commit. The first caller back writes the group for all, unless the writer task has
         # it (it is waiting for another connection's lock on the writer thread).
-        await asyncio.sleep(0)
+        try:
+            await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            # Not written yet, and now never: the groups leave out what is done.
+            answer.cancel()
+            raise
         if not answer.done() and (self._writing is None or self._writing.done()):
             self._write_now()
         return await answer

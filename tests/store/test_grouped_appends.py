@@ -126,3 +126,15 @@ async def test_appends_made_while_another_process_holds_the_write_lock_land_once
 
 def _shipped() -> OrderShipped:
     return OrderShipped(currency="EUR", carrier="DHL", tracking_number="1", placed_at=PLACED_AT)
+
+
+async def test_an_append_cancelled_before_its_group_is_written_is_never_written(stores: Stores) -> None:
+    cancelled_stream, later_stream = uuid.uuid4(), uuid.uuid4()
+    cancelled = asyncio.create_task(stores.events.append(cancelled_stream, 0, [registered()], META))
+    await asyncio.sleep(0)  # it has queued its command and waits for the loop to turn
+    cancelled.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    await stores.events.append(later_stream, 0, [registered("Bo")], META)
+
+    assert [r.stream_id for r in await stores.events.read_all()] == [later_stream]
