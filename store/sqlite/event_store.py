@@ -34,7 +34,7 @@ import orjson
 
 from domain.events import Event
 from store.decoding import EventDecoder
-from store.events import Clock, RecordedEvent, StreamBounds, system_clock
+from store.events import Clock, RecordedEvent, StreamBounds, recorded_event, system_clock
 from store.grouping import PendingAppend, refuse_stale, take_group
 from store.ids import uuid4
 from store.signal import AppendSignal
@@ -105,7 +105,7 @@ def _uuid(text: str) -> UUID:
 
 
 def _decoding(decoder: EventDecoder) -> Callable[[Row], RecordedEvent]:
-    from_json = decoder.from_json
+    from_json = decoder.reading_json()
     # A stream's events come together (a stream, a page of the log through one burst of commands):
     # its id is parsed once; the last instant likewise, which a group's and a command's events share.
     stream_ids: dict[str, UUID] = {}
@@ -122,7 +122,7 @@ def _decoding(decoder: EventDecoder) -> Callable[[Row], RecordedEvent]:
         if micros != at:
             recorded_at = EPOCH + timedelta(0, 0, at)
             last[0] = (at, recorded_at)
-        return RecordedEvent(
+        return recorded_event(
             _uuid(event_id),
             stream,
             stream_type,
@@ -179,7 +179,7 @@ def _rows(
                 )
             )
             recorded.append(
-                RecordedEvent(
+                recorded_event(
                     event_id, pending.stream_id, event.stream_type, version, position, at, event, metadata
                 )
             )
