@@ -23,6 +23,7 @@ would wait.
 
 import asyncio
 import sqlite3
+import time
 from collections import deque
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -155,7 +156,7 @@ def _rows(
     """The rows to insert from `position` + 1 on, and what each command is answered."""
     rows: list[tuple[object, ...]] = []
     written: Written = []
-    at = EPOCH + timedelta(microseconds=recorded_at)
+    at = EPOCH + timedelta(0, 0, recorded_at)
     for pending in group:
         stream = str(pending.stream_id)
         metadata = dict(pending.metadata)
@@ -198,9 +199,14 @@ def _inserted(
     connection: sqlite3.Connection, group: Sequence[PendingAppend], head: Head, clock: Clock
 ) -> tuple[Written, Head]:
     position, last_recorded_at = head
-    recorded_at = max(_to_micros(clock()), last_recorded_at)
+    # The system clock read as an integer: the same instant without building and converting a datetime.
+    now = time.time_ns() // 1_000 if clock is system_clock else _to_micros(clock())
+    recorded_at = max(now, last_recorded_at)
     rows, written = _rows(group, position, recorded_at)
-    connection.executemany(INSERT, rows)
+    if len(rows) == 1:
+        connection.execute(INSERT, rows[0])
+    else:
+        connection.executemany(INSERT, rows)
     return written, (position + len(rows), recorded_at)
 
 
