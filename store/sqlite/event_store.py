@@ -217,7 +217,7 @@ def _trusting(group: Sequence[PendingAppend], head: Head, clock: Clock) -> Trans
 
     def write(connection: sqlite3.Connection) -> tuple[Written, list[PendingAppend], Head]:
         stale = [p for p in group if p.expected_version and not _has(connection, p)]
-        kept = [p for p in group if p not in stale] if stale else group
+        kept = [p for p in group if all(p is not s for s in stale)] if stale else group
         if not kept:
             return [], stale, head
         written, after = _inserted(connection, kept, head, clock)
