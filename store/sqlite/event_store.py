@@ -459,7 +459,7 @@ class SqliteEventStore:
         sql += " ORDER BY position LIMIT ?"
         params.append(limit)
         rows: list[Row] = await self._read(lambda connection: connection.execute(sql, params).fetchall())
-        return [self._recent.decoded(row[0], row) for row in rows]
+        return self._recent.decoded_page(rows)
 
     async def head(self) -> int:
         row = await self._read(
