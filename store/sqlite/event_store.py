@@ -1,13 +1,17 @@
 """The event store on SQLite: an `events` table whose integer key is the global position.
 
-Grouped appends (group commit): one writer task writes every append waiting at that moment in one
-transaction (BEGIN IMMEDIATE ... COMMIT), so concurrent callers share one commit. Under the write lock
-it reads each stream's version for the whole group in one query: a command whose expected version does
-not hold fails alone (StreamVersionConflict) and is left out before anything is written, the others
-land. Positions are the ones after the head read under that same lock, so they are dense and in
-commit order; recordedAt is the later of the clock and the head's, so it never runs backwards along
-the log, whichever process or clock wrote before. The unique (stream, version) index and the
-immutability triggers stay the backstop.
+Grouped appends (group commit): each append queues its command and lets the loop turn once, so the
+appends other tasks make at that moment queue too; the first caller back writes every command waiting
+in one transaction (BEGIN IMMEDIATE ... COMMIT), so concurrent callers share one commit. A command
+whose expected version does not hold fails alone (StreamVersionConflict), nothing of it written; the
+others land. The transaction first trusts the head this store last wrote or read: the primary key on
+position refuses a stale head (another process wrote since) and the unique (stream, version) index a
+stale command, so only a command ahead of its stream (its expected version does not exist) is looked
+up. If a key refused anything, the transaction is rolled back and run again reading each stream's
+version (one query for the group) and the head under the write lock. Either way positions follow the
+head densely, in commit order, and recordedAt is the later of the clock and the head's, so it never
+runs backwards along the log, whichever process or clock wrote before. The immutability triggers
+refuse updates and deletes.
 
 Where the work runs: a transaction that would wait for nothing runs on the event loop's thread, on a
 connection whose busy timeout is 0. In WAL mode with synchronous=NORMAL a commit appends to the log
