@@ -4,10 +4,12 @@
     uv run --group peers python -m bench.peers            # five rounds at full size, a few minutes
     uv run --group peers python -m bench.peers --quick    # small sizes, seconds
 
-Rounds alternate which side goes first; each figure is the median of the rounds. Both sides write to a
-fresh database file per workload, in WAL mode with synchronous=NORMAL (pyeventsourcing's default is
-FULL: its connections are set to NORMAL here, so that both pay the same fsyncs); the settings printed
-are read back from each side's own connections.
+Rounds alternate which side goes first; each figure is the median of the rounds. Each round gives
+each side fresh database files (one per append workload; one that the command workload writes and
+the two reads read), in WAL mode with synchronous=NORMAL (pyeventsourcing's default is FULL: its
+connections are set to NORMAL here, so that both pay the same fsyncs); the settings printed are read
+back from each side's own connections. Every workload stops after `seconds` at most and counts what
+it did.
 
 The workloads:
 1. new streams, one event appended to each, one writer;
