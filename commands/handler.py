@@ -6,7 +6,6 @@ allows, only when the client did not pin an `expectedVersion`: with one, the cli
 
 import asyncio
 import random
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from commands.routes import ROUTES, Route, Streams
 from domain.commands import Command
 from domain.errors import Conflict, NotFound
 from store.events import EventStore, RecordedEvent, StreamVersionConflict
+from store.ids import uuid4
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,4 +136,4 @@ def _unchanged(route: Route[Any], state: Any, history: Sequence[RecordedEvent]) 
 
 def _with_causation(metadata: Mapping[str, str], command: Command) -> dict[str, str]:
     """Each command gets an id of its own; the events it records name it as their cause."""
-    return {**metadata, "causationId": str(uuid.uuid4()), "command": type(command).__name__}
+    return {**metadata, "causationId": str(uuid4()), "command": type(command).__name__}

@@ -42,6 +42,28 @@ class EventDecoder:
             return UndecodedEvent(type_name, schema_version, {}, "its data is not a JSON object")
         return self.from_data(type_name, schema_version, data)
 
+    def reading_json(self) -> Callable[[str, int, str | bytes], Event | UndecodedEvent]:
+        """`from_json`, with each current type's validator looked up once: an event stored at its
+        type's current version (nearly every one) is validated straight from its text, without the
+        two Python calls in between, which cost a tenth of reading the log."""
+        current = {
+            name: (cls.schema_version, cls.__pydantic_validator__.validate_json)
+            for name, cls in EVENT_TYPES.items()
+        }
+        from_json = self.from_json
+
+        def read(type_name: str, schema_version: int, text: str | bytes) -> Event | UndecodedEvent:
+            found = current.get(type_name)
+            if found is not None and found[0] == schema_version:
+                try:
+                    event: Event = found[1](text)
+                    return event
+                except ValidationError:
+                    pass
+            return from_json(type_name, schema_version, text)
+
+        return read
+
     def from_data(
         self, type_name: str, schema_version: int, data: Mapping[str, Any], as_json: AsJson = _as_is
     ) -> Event | UndecodedEvent:

@@ -1,7 +1,7 @@
 """The event store port: what every backend must do with recorded events."""
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Protocol, TypedDict, Unpack
 from uuid import UUID
@@ -28,6 +28,45 @@ class RecordedEvent:
     @property
     def schema_version(self) -> int:
         return self.event.schema_version
+
+
+# RecordedEvent(...) costs twice what setting its slots directly does, since a frozen dataclass's
+# __init__ goes through object.__setattr__ for each field: the event stores' hot paths use
+# `recorded_event`. Unpacking the fields in order fails at import if a field is added or moved.
+(
+    _set_id,
+    _set_stream_id,
+    _set_stream_type,
+    _set_version,
+    _set_position,
+    _set_recorded_at,
+    _set_event,
+    _set_metadata,
+) = (vars(RecordedEvent)[each.name].__set__ for each in fields(RecordedEvent))
+_new = object.__new__
+
+
+def recorded_event(
+    id: UUID,
+    stream_id: UUID,
+    stream_type: str,
+    version: int,
+    position: int,
+    recorded_at: datetime,
+    event: Event | UndecodedEvent,
+    metadata: Mapping[str, str],
+) -> RecordedEvent:
+    """RecordedEvent(...), twice as fast."""
+    made: RecordedEvent = _new(RecordedEvent)
+    _set_id(made, id)
+    _set_stream_id(made, stream_id)
+    _set_stream_type(made, stream_type)
+    _set_version(made, version)
+    _set_position(made, position)
+    _set_recorded_at(made, recorded_at)
+    _set_event(made, event)
+    _set_metadata(made, metadata)
+    return made
 
 
 Clock = Callable[[], datetime]

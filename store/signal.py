@@ -7,17 +7,21 @@ import contextlib
 class AppendSignal:
     def __init__(self) -> None:
         self.count = 0
-        self._changed = asyncio.Event()
+        # Made by the first wait after a notify, so that an append nobody waits for builds no Event.
+        self._changed: asyncio.Event | None = None
 
     def notify(self) -> None:
         self.count += 1
-        # Wake everyone waiting now, then re-arm for the next wait.
-        self._changed.set()
-        self._changed = asyncio.Event()
+        # Wake everyone waiting now; the next wait arms a new one.
+        changed, self._changed = self._changed, None
+        if changed is not None:
+            changed.set()
 
     async def wait_past(self, seen: int, seconds: float) -> None:
         """Return once an append after `seen` (a value of `count`) happened, or after `seconds`."""
         if self.count > seen:
             return
+        if self._changed is None:
+            self._changed = asyncio.Event()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed.wait(), seconds)

@@ -39,7 +39,8 @@ from pymongo.write_concern import WriteConcern
 
 from domain.events import Event
 from store.decoding import EventDecoder
-from store.events import Clock, RecordedEvent, StreamBounds, StreamVersionConflict, system_clock
+from store.events import Clock, RecordedEvent, StreamBounds, system_clock
+from store.grouping import PendingAppend, refuse_stale, take_group
 from store.mongo.unavailable import is_away
 from store.signal import AppendSignal
 from store.unavailable import StoreUnavailable, raises_unavailable
@@ -126,24 +127,6 @@ class Concerns:
     read: ReadConcern = field(default_factory=lambda: ReadConcern("majority"))
 
 
-@dataclass(slots=True)
-class _Append:
-    """One command's events waiting for the writer, and where its caller waits for the answer."""
-
-    stream_id: UUID
-    expected_version: int
-    events: Sequence[Event]
-    metadata: Mapping[str, str]
-    answer: asyncio.Future[list[RecordedEvent]]
-
-    def fail(self, error: BaseException) -> None:
-        if not self.answer.done():
-            self.answer.set_exception(error)
-
-    def conflict(self) -> None:
-        self.fail(StreamVersionConflict(self.stream_id, self.expected_version))
-
-
 @dataclass(frozen=True, slots=True)
 class _Head:
     position: int
@@ -153,36 +136,14 @@ class _Head:
 NO_EVENTS = _Head(0, datetime.min.replace(tzinfo=UTC))
 
 
-def _failed_command(error: DuplicateKeyError | BulkWriteError, owners: Sequence[_Append]) -> _Append:
+def _failed_command(
+    error: DuplicateKeyError | BulkWriteError, owners: Sequence[PendingAppend]
+) -> PendingAppend:
     """The command whose document the unique (streamId, version) index refused."""
     if isinstance(error, BulkWriteError):
         index: int = (error.details.get("writeErrors") or [{}])[0].get("index", 0)
         return owners[index]
     return owners[0]
-
-
-def _take_group(waiting: deque[_Append]) -> list[_Append]:
-    """What waits now, up to the cap, one command per stream: a second command on a stream waits for
-    the first one's outcome, which decides whether its expected version still holds."""
-    group: list[_Append] = []
-    streams: set[UUID] = set()
-    later: list[_Append] = []
-    events = 0
-    while waiting:
-        pending = waiting.popleft()
-        if pending.answer.done():
-            continue
-        if group and events + len(pending.events) > MAX_GROUP_EVENTS:
-            waiting.appendleft(pending)
-            break
-        if pending.stream_id in streams:
-            later.append(pending)
-            continue
-        group.append(pending)
-        streams.add(pending.stream_id)
-        events += len(pending.events)
-    waiting.extendleft(reversed(later))
-    return group
 
 
 @raises_unavailable(is_away)
@@ -208,7 +169,7 @@ class MongoEventStore:
         if concerns is not None:
             self._events = self._events.with_options(write_concern=concerns.write)
             self._committed = self._committed.with_options(read_concern=concerns.read)
-        self._waiting: deque[_Append] = deque()
+        self._waiting: deque[PendingAppend] = deque()
         self._writer: asyncio.Task[None] | None = None
         self._head: _Head | None = None
 
@@ -252,13 +213,13 @@ class MongoEventStore:
         if not events:
             return []
         answer: asyncio.Future[list[RecordedEvent]] = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Append(stream_id, expected_version, events, metadata, answer))
+        self._waiting.append(PendingAppend(stream_id, expected_version, events, metadata, answer))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_waiting())
         return await answer
 
     async def _write_waiting(self) -> None:
-        while group := _take_group(self._waiting):
+        while group := take_group(self._waiting, MAX_GROUP_EVENTS):
             try:
                 await self._write_group(group)
             except Exception as error:  # noqa: BLE001 - each waiting caller gets it, as if it wrote alone
@@ -267,7 +228,7 @@ class MongoEventStore:
                 for pending in group:
                     pending.fail(error)
 
-    async def _write_group(self, group: list[_Append]) -> None:
+    async def _write_group(self, group: list[PendingAppend]) -> None:
         group = await self._drop_writers_ahead(group)
         for _ in range(MAX_POSITION_RETRIES):
             if not group:
@@ -292,11 +253,11 @@ class MongoEventStore:
     def _after_refusal(
         self,
         error: OperationFailure,
-        group: list[_Append],
+        group: list[PendingAppend],
         documents: Sequence[Document],
-        owners: Sequence[_Append],
+        owners: Sequence[PendingAppend],
         whole: bool,
-    ) -> list[_Append]:
+    ) -> list[PendingAppend]:
         """What is left to write after the database refused a group, having answered what landed."""
         if not isinstance(error, DuplicateKeyError | BulkWriteError):
             if not _write_conflict(error):
@@ -315,7 +276,7 @@ class MongoEventStore:
         at_fault.conflict()
         return [pending for pending in rest if pending is not at_fault]
 
-    async def _drop_writers_ahead(self, group: list[_Append]) -> list[_Append]:
+    async def _drop_writers_ahead(self, group: list[PendingAppend]) -> list[PendingAppend]:
         """The unique (streamId, version) index refuses a stale writer; only a writer that is ahead of
         its stream (its expected version does not exist) needs looking for: one find for the group."""
         expected = [
@@ -334,10 +295,10 @@ class MongoEventStore:
         return kept
 
     def _documents(
-        self, group: Sequence[_Append], first_position: int, recorded_at: datetime
-    ) -> tuple[list[Document], list[_Append]]:
+        self, group: Sequence[PendingAppend], first_position: int, recorded_at: datetime
+    ) -> tuple[list[Document], list[PendingAppend]]:
         documents: list[Document] = []
-        owners: list[_Append] = []
+        owners: list[PendingAppend] = []
         for pending in group:
             documents += _documents(
                 pending.stream_id,
@@ -350,7 +311,7 @@ class MongoEventStore:
             owners += [pending] * len(pending.events)
         return documents, owners
 
-    def _answer(self, documents: Sequence[Document], owners: Sequence[_Append]) -> None:
+    def _answer(self, documents: Sequence[Document], owners: Sequence[PendingAppend]) -> None:
         answers: dict[int, list[RecordedEvent]] = {}
         for document, owner in zip(documents, owners, strict=True):
             recorded = answers.setdefault(id(owner), [])
@@ -369,13 +330,8 @@ class MongoEventStore:
         self._head = _Head(documents[-1]["position"], documents[-1]["recordedAt"])
         written = {owner.stream_id: owner.expected_version + len(owner.events) for owner in owners}
         for owner in owners:
-            if not owner.answer.done():
-                owner.answer.set_result(answers[id(owner)])
-        # Commands that waited behind one on the same stream and expected an older version are stale:
-        # the unique index would refuse them, so they are refused without asking it.
-        for pending in self._waiting:
-            if pending.expected_version < written.get(pending.stream_id, -1):
-                pending.conflict()
+            owner.succeed(answers[id(owner)])
+        refuse_stale(self._waiting, written)
         self._appended.notify()
 
     async def _read_head(self) -> _Head:

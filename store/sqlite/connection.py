@@ -11,17 +11,28 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 
+def connect(path: Path, lock_seconds: float) -> sqlite3.Connection:
+    """`lock_seconds`: how long a statement waits for another connection's lock before it fails."""
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=lock_seconds)
+    connection.execute("PRAGMA journal_mode=WAL")
+    # NORMAL in WAL mode survives a crash of the process, which is what acknowledged writes need;
+    # only a power loss can cost the last commits.
+    connection.execute("PRAGMA synchronous=NORMAL")
+    return connection
+
+
+def is_busy(error: Exception) -> bool:
+    """Another connection holds the lock this one needs."""
+    return (
+        isinstance(error, sqlite3.OperationalError) and error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+    )
+
+
 class SqliteConnection:
     def __init__(self, path: Path, name: str, lock_seconds: float = 30.0) -> None:
         """`lock_seconds`: how long a statement waits for another process's lock before it fails."""
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite-{name}")
-        self._connection = sqlite3.connect(
-            path, isolation_level=None, check_same_thread=False, timeout=lock_seconds
-        )
-        self._connection.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode survives a crash of the process, which is what acknowledged writes need;
-        # only a power loss can cost the last commits.
-        self._connection.execute("PRAGMA synchronous=NORMAL")
+        self._connection = connect(path, lock_seconds)
 
     async def run[T](self, work: Callable[[sqlite3.Connection], T]) -> T:
         loop = asyncio.get_running_loop()

@@ -1,22 +1,61 @@
-"""The event store on SQLite: an `events` table whose autoincrement key is the global position."""
+"""The event store on SQLite: an `events` table whose integer key is the global position.
 
-import json
+Grouped appends (group commit): each append queues its command and lets the loop turn once, so the
+appends other tasks make at that moment queue too; the first caller back writes every command waiting
+in one transaction (BEGIN IMMEDIATE ... COMMIT), so concurrent callers share one commit. A command
+whose expected version does not hold fails alone (StreamVersionConflict), nothing of it written; the
+others land. The transaction first trusts the head this store last wrote or read: the primary key on
+position refuses a stale head (another process wrote since) and the unique (stream, version) index a
+stale command, so only a command ahead of its stream (its expected version does not exist) is looked
+up. If a key refused anything, the transaction is rolled back and run again reading each stream's
+version (one query for the group) and the head under the write lock. Either way positions follow the
+head densely, in commit order, and recordedAt is the later of the clock and the head's, so it never
+runs backwards along the log, whichever process or clock wrote before. The immutability triggers
+refuse updates and deletes.
+
+Where the work runs: a transaction that would wait for nothing runs on the event loop's thread, on a
+connection whose busy timeout is 0. In WAL mode with synchronous=NORMAL a commit appends to the log
+file through the OS's cache without an fsync, so it costs about what a function call does, less than
+the hop to a worker thread and back that it replaces. What can wait goes to the worker threads: a
+group whose write lock another connection holds (another process, or this process's document store)
+runs on the writer thread, which waits up to `lock_seconds` for it; the checkpoints, which fsync, are
+off on the loop's connection (wal_autocheckpoint=0) and run on the writer thread every
+CHECKPOINT_EVENTS events. Reads run on the loop too (reading a page of the log takes a fraction of
+the time decoding it does, which ran on the loop already), falling back to the reader thread if they
+would wait.
+"""
+
+import asyncio
 import sqlite3
-import uuid
+import time
+from collections import deque
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Self, Unpack
-from uuid import UUID
+from uuid import UUID, SafeUUID
+
+import orjson
 
 from domain.events import Event
 from store.decoding import EventDecoder
-from store.events import Clock, RecordedEvent, StreamBounds, StreamVersionConflict, system_clock
+from store.events import Clock, RecordedEvent, StreamBounds, recorded_event, system_clock
+from store.grouping import PendingAppend, refuse_stale, take_group
+from store.ids import uuid4
 from store.signal import AppendSignal
-from store.sqlite.connection import SqliteConnection, transaction
+from store.sqlite.connection import SqliteConnection, connect, is_busy, transaction
 from store.sqlite.recent_events import RecentEvents
 from store.sqlite.unavailable import is_away
 from store.unavailable import raises_unavailable
+
+MAX_GROUP_EVENTS = 1_000
+"""Events written in one transaction at most: far above what waits at once, and it keeps the write
+lock short for the other connections to the file."""
+CHECKPOINT_EVENTS = 125
+"""Events written on the loop's connection between two checkpoints on the writer thread. An event
+appended alone writes about eight pages to the log (the table, its five indexes, the autoincrement
+counter, the header), so this is SQLite's own auto-checkpoint threshold of 1,000 pages: as many
+commits wait in the log for an fsync as with SQLite's default."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -46,68 +85,175 @@ COLUMNS = "position, id, stream_id, stream_type, version, type, schema_version, 
 Row = tuple[int, str, str, str, int, str, int, str, str, int]
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+INSERT = f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+HEAD = "SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1"
+
+
 def _to_micros(instant: datetime) -> int:
-    delta = instant - datetime(1970, 1, 1, tzinfo=UTC)
+    delta = instant - EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def _from_micros(micros: int) -> datetime:
-    return datetime.fromtimestamp(micros // 1_000_000, UTC).replace(microsecond=micros % 1_000_000)
+_new = object.__new__
+_set = object.__setattr__
+STREAM_IDS_KEPT = 10_000
+
+
+def _uuid(text: str) -> UUID:
+    """UUID(text) without its argument checks, which cost as much as the rest of decoding a row's
+    fields: the text is one this store wrote from a UUID."""
+    parsed = _new(UUID)
+    _set(parsed, "int", int(text.replace("-", ""), 16))
+    _set(parsed, "is_safe", SafeUUID.unknown)
+    return parsed
 
 
 def _decoding(decoder: EventDecoder) -> Callable[[Row], RecordedEvent]:
+    from_json = decoder.reading_json()
+    # A stream's events come together (a stream, a page of the log through one burst of commands):
+    # its id is parsed once; the last instant likewise, which a group's and a command's events share.
+    stream_ids: dict[str, UUID] = {}
+    last: list[tuple[int, datetime]] = [(0, EPOCH)]
+
     def decode(row: Row) -> RecordedEvent:
-        position, event_id, stream_id, stream_type, version, type_name, schema_version = row[:7]
-        data, metadata, recorded_at = row[7:]
-        return RecordedEvent(
-            id=UUID(event_id),
-            stream_id=UUID(stream_id),
-            stream_type=stream_type,
-            version=version,
-            position=position,
-            recorded_at=_from_micros(recorded_at),
-            event=decoder.from_json(type_name, schema_version, data),
-            metadata=json.loads(metadata),
+        position, event_id, stream_id, stream_type, version, type_name, schema_version, data, meta, at = row
+        stream = stream_ids.get(stream_id)
+        if stream is None:
+            if len(stream_ids) >= STREAM_IDS_KEPT:
+                stream_ids.clear()
+            stream = stream_ids[stream_id] = _uuid(stream_id)
+        micros, recorded_at = last[0]
+        if micros != at:
+            recorded_at = EPOCH + timedelta(0, 0, at)
+            last[0] = (at, recorded_at)
+        return recorded_event(
+            _uuid(event_id),
+            stream,
+            stream_type,
+            version,
+            position,
+            recorded_at,
+            from_json(type_name, schema_version, data),
+            orjson.loads(meta),
         )
 
     return decode
 
 
-def _insert(
-    connection: sqlite3.Connection,
-    stream_id: UUID,
-    version: int,
-    event: Event,
-    metadata: Mapping[str, str],
-    recorded_at: int,
-) -> RecordedEvent:
-    event_id = uuid.uuid4()
-    cursor = connection.execute(
-        "INSERT INTO events (id, stream_id, stream_type, version, type, schema_version,"
-        " data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            str(event_id),
-            str(stream_id),
-            event.stream_type,
-            version,
-            event.type_name,
-            event.schema_version,
-            json.dumps(event.to_json_data()),
-            json.dumps(dict(metadata)),
-            recorded_at,
-        ),
+type Written = list[tuple[PendingAppend, list[RecordedEvent]]]
+
+
+def _versions(connection: sqlite3.Connection, group: Sequence[PendingAppend]) -> dict[str, int]:
+    ids = [str(pending.stream_id) for pending in group]
+    rows = connection.execute(
+        f"SELECT stream_id, max(version) FROM events WHERE stream_id IN ({', '.join('?' * len(ids))})"
+        " GROUP BY stream_id",
+        ids,
+    ).fetchall()
+    return dict(rows)
+
+
+def _rows(
+    group: Sequence[PendingAppend], position: int, recorded_at: int
+) -> tuple[list[tuple[object, ...]], Written]:
+    """The rows to insert from `position` + 1 on, and what each command is answered."""
+    rows: list[tuple[object, ...]] = []
+    written: Written = []
+    at = EPOCH + timedelta(0, 0, recorded_at)
+    for pending in group:
+        stream = str(pending.stream_id)
+        metadata = dict(pending.metadata)
+        encoded_metadata = orjson.dumps(metadata).decode()
+        recorded = []
+        for version, event in enumerate(pending.events, start=pending.expected_version + 1):
+            position += 1
+            event_id = uuid4()
+            rows.append(
+                (
+                    position,
+                    str(event_id),
+                    stream,
+                    event.stream_type,
+                    version,
+                    event.type_name,
+                    event.schema_version,
+                    event.model_dump_json(),
+                    encoded_metadata,
+                    recorded_at,
+                )
+            )
+            recorded.append(
+                recorded_event(
+                    event_id, pending.stream_id, event.stream_type, version, position, at, event, metadata
+                )
+            )
+        written.append((pending, recorded))
+    return rows, written
+
+
+Head = tuple[int, int]
+"""The last event's position and recordedAt (microseconds)."""
+type Outcome = tuple[Written, list[PendingAppend]]
+"""What landed, and the commands whose expected version did not hold (nothing of theirs did)."""
+type Transaction = Callable[[sqlite3.Connection], tuple[Written, list[PendingAppend], Head]]
+
+
+def _inserted(
+    connection: sqlite3.Connection, group: Sequence[PendingAppend], head: Head, clock: Clock
+) -> tuple[Written, Head]:
+    position, last_recorded_at = head
+    # The system clock read as an integer: the same instant without building and converting a datetime.
+    now = time.time_ns() // 1_000 if clock is system_clock else _to_micros(clock())
+    recorded_at = max(now, last_recorded_at)
+    rows, written = _rows(group, position, recorded_at)
+    if len(rows) == 1:
+        connection.execute(INSERT, rows[0])
+    else:
+        connection.executemany(INSERT, rows)
+    return written, (position + len(rows), recorded_at)
+
+
+def _trusting(group: Sequence[PendingAppend], head: Head, clock: Clock) -> Transaction:
+    """Without reading what the unique keys check anyway: a position after a stale head is taken, and
+    so is the next version of a stream a stale command expects (IntegrityError, rolled back). Only a
+    command ahead of its stream needs looking up."""
+
+    def write(connection: sqlite3.Connection) -> tuple[Written, list[PendingAppend], Head]:
+        stale = [p for p in group if p.expected_version and not _has(connection, p)]
+        kept = [p for p in group if all(p is not s for s in stale)] if stale else group
+        if not kept:
+            return [], stale, head
+        written, after = _inserted(connection, kept, head, clock)
+        return written, stale, after
+
+    return write
+
+
+def _has(connection: sqlite3.Connection, pending: PendingAppend) -> bool:
+    return (
+        connection.execute(
+            "SELECT 1 FROM events WHERE stream_id = ? AND version = ?",
+            (str(pending.stream_id), pending.expected_version),
+        ).fetchone()
+        is not None
     )
-    assert cursor.lastrowid is not None
-    return RecordedEvent(
-        id=event_id,
-        stream_id=stream_id,
-        stream_type=event.stream_type,
-        version=version,
-        position=cursor.lastrowid,
-        recorded_at=_from_micros(recorded_at),
-        event=event,
-        metadata=dict(metadata),
-    )
+
+
+def _checked(group: Sequence[PendingAppend], clock: Clock) -> Transaction:
+    """Reading each stream's version (one query for the group) and the head, under the write lock."""
+
+    def write(connection: sqlite3.Connection) -> tuple[Written, list[PendingAppend], Head]:
+        versions = _versions(connection, group)
+        kept = [p for p in group if versions.get(str(p.stream_id), 0) == p.expected_version]
+        stale = [p for p in group if versions.get(str(p.stream_id), 0) != p.expected_version]
+        head: Head = connection.execute(HEAD).fetchone() or (0, 0)
+        if not kept:
+            return [], stale, head
+        written, after = _inserted(connection, kept, head, clock)
+        return written, stale, after
+
+    return write
 
 
 @raises_unavailable(is_away)
@@ -125,8 +271,16 @@ class SqliteEventStore:
         self._clock = clock
         self._writer = SqliteConnection(path, "writer", lock_seconds)
         self._reader = SqliteConnection(path, "reader", lock_seconds)
+        self._inline = connect(path, lock_seconds)
+        self._inline.execute("PRAGMA busy_timeout=0")
+        self._inline.execute("PRAGMA wal_autocheckpoint=0")
         self._decode = _decoding(decoder)
         self._recent = RecentEvents(self._decode)
+        self._waiting: deque[PendingAppend] = deque()
+        self._writing: asyncio.Task[None] | None = None
+        self._since_checkpoint = 0
+        self._head: Head | None = None
+        self._checkpoint: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(
@@ -151,28 +305,113 @@ class SqliteEventStore:
     ) -> list[RecordedEvent]:
         if not events:
             return []
+        answer: asyncio.Future[list[RecordedEvent]] = asyncio.get_running_loop().create_future()
+        self._waiting.append(PendingAppend(stream_id, expected_version, events, metadata, answer))
+        # One turn of the loop: the appends other tasks make at this moment join this one's group and
+        # share its commit. The first caller back writes the group for all, unless the writer task has
+        # it (it is waiting for another connection's lock on the writer thread).
+        try:
+            await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            # Not written yet, and now never: the groups leave out what is done.
+            answer.cancel()
+            raise
+        if not answer.done() and (self._writing is None or self._writing.done()):
+            self._write_now()
+        return await answer
 
-        def write(connection: sqlite3.Connection) -> list[RecordedEvent]:
-            (current,) = connection.execute(
-                "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = ?", (str(stream_id),)
-            ).fetchone()
-            if current != expected_version:
-                raise StreamVersionConflict(stream_id, expected_version)
-            recorded_at = self._next_recorded_at(connection)
-            return [
-                _insert(connection, stream_id, expected_version + offset, event, metadata, recorded_at)
-                for offset, event in enumerate(events, start=1)
-            ]
+    def _write_now(self) -> None:
+        """Write what waits on this thread; what would wait for the lock goes to the writer task. No
+        await in between, so a caller cancelled meanwhile cannot leave the others unanswered."""
+        while group := take_group(self._waiting, MAX_GROUP_EVENTS):
+            try:
+                outcome = self._write_inline(group)
+            except sqlite3.OperationalError as error:
+                if not is_busy(error):
+                    self._fail(group, error)
+                    continue
+                self._waiting.extendleft(reversed(group))
+                self._writing = asyncio.create_task(self._write_waiting())
+                return
+            except Exception as error:  # noqa: BLE001 - each waiting caller gets it, as if it wrote alone
+                self._fail(group, error)
+                continue
+            self._answer(*outcome)
 
-        recorded = await self._writer.run(transaction(write))
-        self._appended.notify()
-        return recorded
+    async def _write_waiting(self) -> None:
+        """The writer task: each group on this thread if it can, else on the writer thread, which waits
+        up to `lock_seconds` for the lock."""
+        while group := take_group(self._waiting, MAX_GROUP_EVENTS):
+            try:
+                try:
+                    outcome = self._write_inline(group)
+                except sqlite3.OperationalError as error:
+                    if not is_busy(error):
+                        raise
+                    outcome = await self._writer.run(self._writing_group(group))
+            except Exception as error:  # noqa: BLE001 - each waiting caller gets it, as if it wrote alone
+                self._fail(group, error)
+                continue
+            self._answer(*outcome)
 
-    def _next_recorded_at(self, connection: sqlite3.Connection) -> int:
-        """Now, unless the log's last event is later: recordedAt never runs backwards along the log,
-        even if the clock does, so that "the events recorded at or before T" is a prefix of each stream."""
-        last = connection.execute("SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1").fetchone()
-        return max(_to_micros(self._clock()), last[0] if last else 0)
+    @staticmethod
+    def _fail(group: Sequence[PendingAppend], error: Exception) -> None:
+        for pending in group:
+            pending.fail(error)
+
+    def _answer(self, written: Written, stale: Sequence[PendingAppend]) -> None:
+        for pending in stale:
+            pending.conflict()
+        for pending, recorded in written:
+            pending.succeed(recorded)
+        if written:
+            versions = {
+                pending.stream_id: pending.expected_version + len(pending.events) for pending, _ in written
+            }
+            refuse_stale(self._waiting, versions)
+            self._appended.notify()
+
+    def _writing_group(self, group: Sequence[PendingAppend]) -> Callable[[sqlite3.Connection], Outcome]:
+        """The group's transaction, first trusting the head this store last wrote or read; if anything
+        collided (another process wrote since, or a command is stale), again, reading what it trusted."""
+
+        def write(connection: sqlite3.Connection) -> Outcome:
+            head, self._head = self._head, None
+            if head is not None:
+                try:
+                    written, stale, self._head = transaction(_trusting(group, head, self._clock))(connection)
+                    return written, stale
+                except sqlite3.IntegrityError:
+                    pass
+            written, stale, self._head = transaction(_checked(group, self._clock))(connection)
+            return written, stale
+
+        return write
+
+    def _write_inline(self, group: Sequence[PendingAppend]) -> Outcome:
+        """The group on the loop's connection; SQLITE_BUSY at once if another connection has the lock."""
+        outcome = self._writing_group(group)(self._inline)
+        self._since_checkpoint += sum(len(pending.events) for pending, _ in outcome[0])
+        if self._since_checkpoint >= CHECKPOINT_EVENTS and (
+            self._checkpoint is None or self._checkpoint.done()
+        ):
+            self._since_checkpoint = 0
+            self._checkpoint = asyncio.create_task(self._checkpoint_log())
+        return outcome
+
+    async def _checkpoint_log(self) -> None:
+        """PASSIVE: copies what no reader still needs back into the database file, never waiting."""
+        await self._writer.run(lambda connection: connection.execute("PRAGMA wal_checkpoint(PASSIVE)"))
+
+    async def _read[T](self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """On the loop's connection (a page of the log takes less time to read than to decode, which
+        runs on the loop anyway), or on the reader thread if it would wait for a lock."""
+        try:
+            return work(self._inline)
+        except sqlite3.OperationalError as error:
+            if not is_busy(error):
+                raise
+            return await self._reader.run(work)
 
     async def read_stream(self, stream_id: UUID, **bounds: Unpack[StreamBounds]) -> list[RecordedEvent]:
         after_version, to_version = bounds.get("after_version", 0), bounds.get("to_version")
@@ -190,7 +429,7 @@ class SqliteEventStore:
             params.append(_to_micros(as_of))
         sql += " ORDER BY version LIMIT ?"
         params.append(-1 if limit is None else limit)
-        rows = await self._reader.run(lambda connection: connection.execute(sql, params).fetchall())
+        rows = await self._read(lambda connection: connection.execute(sql, params).fetchall())
         return [self._decode(row) for row in rows]
 
     async def read_streams(self, stream_ids: Sequence[UUID]) -> dict[UUID, list[RecordedEvent]]:
@@ -201,7 +440,7 @@ class SqliteEventStore:
             f"SELECT {COLUMNS} FROM events WHERE stream_id IN ({', '.join('?' * len(ids))})"
             " ORDER BY stream_id, version"
         )
-        rows = await self._reader.run(lambda connection: connection.execute(sql, ids).fetchall())
+        rows = await self._read(lambda connection: connection.execute(sql, ids).fetchall())
         streams: dict[UUID, list[RecordedEvent]] = {}
         for row in rows:
             recorded = self._decode(row)
@@ -223,20 +462,36 @@ class SqliteEventStore:
                 params += sorted(wanted)
         sql += " ORDER BY position LIMIT ?"
         params.append(limit)
-        rows: list[Row] = await self._reader.run(
-            lambda connection: connection.execute(sql, params).fetchall()
-        )
-        return [self._recent.decoded(row[0], row) for row in rows]
+        rows: list[Row] = await self._read(lambda connection: connection.execute(sql, params).fetchall())
+        return self._recent.decoded_page(rows)
 
     async def head(self) -> int:
-        row = await self._reader.run(
+        row = await self._read(
             lambda connection: connection.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()
         )
         return int(row[0])
+
+    async def pragmas(self) -> tuple[str, str]:
+        """The appending connection's journal mode and synchronous setting, as SQLite reports them (for
+        the benchmark that states the durability it measured at)."""
+
+        def read(connection: sqlite3.Connection) -> tuple[str, str]:
+            (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+            (synchronous,) = connection.execute("PRAGMA synchronous").fetchone()
+            return str(mode), {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(
+                synchronous, str(synchronous)
+            )
+
+        return read(self._inline)
 
     async def ping(self) -> None:
         await self._reader.run(lambda connection: connection.execute("SELECT 1").fetchone())
 
     async def close(self) -> None:
+        # The appends already waiting get their answers before the connections go.
+        await asyncio.gather(
+            *(task for task in (self._writing, self._checkpoint) if task is not None), return_exceptions=True
+        )
+        self._inline.close()
         await self._writer.close()
         await self._reader.close()

@@ -39,3 +39,19 @@ def test_each_recent_event_is_decoded_once_and_the_oldest_are_forgotten() -> Non
     assert decoded == [1, 2, 3, 4, 1]
     assert recent.decoded(4, 4) is not None
     assert decoded == [1, 2, 3, 4, 1]
+
+
+def test_a_page_of_rows_is_decoded_as_each_row_would_be() -> None:
+    decoded: list[int] = []
+
+    def decode(row: tuple[int, str]) -> RecordedEvent:
+        decoded.append(row[0])
+        return recorded(row[0])
+
+    recent = RecentEvents(decode, size=4)
+    first = recent.decoded_page([(1, "a"), (2, "b"), (3, "c")])
+    again = recent.decoded_page([(2, "b"), (3, "c"), (4, "d")])
+    assert [r.position for r in first] == [1, 2, 3]
+    assert again[:2] == first[1:]
+    assert [r.position for r in again] == [2, 3, 4]
+    assert decoded == [1, 2, 3, 4]

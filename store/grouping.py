@@ -1,0 +1,66 @@
+"""Grouped appends (group commit), shared by both event stores: what waits for the writer, and which of
+it goes into the next group."""
+
+import asyncio
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from domain.events import Event
+from store.events import RecordedEvent, StreamVersionConflict
+
+
+@dataclass(slots=True)
+class PendingAppend:
+    """One command's events waiting for the writer, and where its caller waits for the answer."""
+
+    stream_id: UUID
+    expected_version: int
+    events: Sequence[Event]
+    metadata: Mapping[str, str]
+    answer: asyncio.Future[list[RecordedEvent]]
+
+    def fail(self, error: BaseException) -> None:
+        if not self.answer.done():
+            self.answer.set_exception(error)
+
+    def conflict(self) -> None:
+        self.fail(StreamVersionConflict(self.stream_id, self.expected_version))
+
+    def succeed(self, recorded: list[RecordedEvent]) -> None:
+        # A caller that gave up (cancelled) while its group was being written is not told.
+        if not self.answer.done():
+            self.answer.set_result(recorded)
+
+
+def take_group(waiting: deque[PendingAppend], max_events: int) -> list[PendingAppend]:
+    """What waits now, up to `max_events`, one command per stream: a second command on a stream waits
+    for the first one's outcome, which decides whether its expected version still holds."""
+    group: list[PendingAppend] = []
+    streams: set[UUID] = set()
+    later: list[PendingAppend] = []
+    events = 0
+    while waiting:
+        pending = waiting.popleft()
+        if pending.answer.done():
+            continue
+        if group and events + len(pending.events) > max_events:
+            waiting.appendleft(pending)
+            break
+        if pending.stream_id in streams:
+            later.append(pending)
+            continue
+        group.append(pending)
+        streams.add(pending.stream_id)
+        events += len(pending.events)
+    waiting.extendleft(reversed(later))
+    return group
+
+
+def refuse_stale(waiting: deque[PendingAppend], written: Mapping[UUID, int]) -> None:
+    """Commands that waited behind one on the same stream and expected an older version than the one
+    just written are stale: the store would refuse them, so they are refused without asking it."""
+    for pending in waiting:
+        if pending.expected_version < written.get(pending.stream_id, -1):
+            pending.conflict()
