@@ -102,3 +102,15 @@ class OrderFilter:
     customer_id: strawberry.ID | None = None
     placed_from: datetime | None = strawberry.field(default=None, description="Inclusive.")
     placed_to: datetime | None = strawberry.field(default=None, description="Inclusive.")
+
+
+@strawberry.input(description="Which events of the log `events` lists; every field given must hold.")
+class EventFilter:
+    types: list[str] | None = strawberry.field(default=None, description="Event types, e.g. OrderPlaced.")
+    stream_types: list[str] | None = strawberry.field(
+        default=None, description="Stream types: Customer, Product, Order."
+    )
+    from_: datetime | None = strawberry.field(
+        default=None, name="from", description="Recorded at or after this instant."
+    )
+    to: datetime | None = strawberry.field(default=None, description="Recorded before this instant.")

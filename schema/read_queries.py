@@ -39,22 +39,13 @@ from schema.types import (
     SalesReport,
     page_of,
 )
-from schema.validation import parse_currency, parse_id
+from schema.validation import aware, parse_currency, parse_id
 from store.documents import Document, DocumentStore
 
 ContextInfo = Info[Context, None]
 Reader = Callable[[DocumentStore, CollectionNames, Sequence[str]], Awaitable[dict[str, Document]]]
 
 MAX_TOP_PRODUCTS = 100
-
-
-def aware(value: datetime | None, field: str) -> datetime | None:
-    """Instants must say which offset they are in; they are compared in UTC."""
-    if value is None:
-        return None
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidInput(field, f"{value.isoformat()} has no UTC offset (add Z or +hh:mm)")
-    return value.astimezone(UTC)
 
 
 def _instant(value: str, field: str) -> datetime:

@@ -1,5 +1,6 @@
 """Turn GraphQL input into a domain command; pydantic's complaints become BAD_USER_INPUT naming the field."""
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -42,3 +43,12 @@ def parse_currency(value: str, field: str) -> str:
         return CURRENCY.validate_python(value)
     except ValidationError as error:
         raise InvalidInput(field, error.errors(include_url=False)[0]["msg"]) from None
+
+
+def aware(value: datetime | None, field: str) -> datetime | None:
+    """Instants must say which offset they are in; they are compared in UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(field, f"{value.isoformat()} has no UTC offset (add Z or +hh:mm)")
+    return value.astimezone(UTC)

@@ -136,6 +136,12 @@ class EventStore(Protocol):
         """The position of the last recorded event (0 when there is none)."""
         ...
 
+    async def position_before(self, instant: datetime) -> int:
+        """The position of the last event recorded before `instant` (0 when there is none), found
+        through an index on (recorded instant, position). `recordedAt` never runs backwards, so the
+        events recorded in a window of time are those between two positions."""
+        ...
+
     async def ping(self) -> None:
         """Raise unless the database answers."""
         ...

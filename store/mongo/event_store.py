@@ -196,6 +196,8 @@ class MongoEventStore:
                 ),
                 IndexModel([("position", ASCENDING)], unique=True, name=POSITION_INDEX),
                 IndexModel([("recordedAt", ASCENDING)], name="recorded_at"),
+                # `position_before`: the last event before an instant, ties in position order.
+                IndexModel([("recordedAt", ASCENDING), ("position", ASCENDING)], name="recorded_at_position"),
                 # A filtered read of the log: equality on the type, then the position it is sorted by.
                 IndexModel([("type", ASCENDING), ("position", ASCENDING)], name="type_position"),
                 IndexModel([("streamType", ASCENDING), ("position", ASCENDING)], name="stream_type_position"),
@@ -412,6 +414,14 @@ class MongoEventStore:
             query["streamType"] = {"$in": sorted(stream_types)}
         cursor = self._committed.find(query, sort=[("position", ASCENDING)], limit=limit)
         return [decode_event(document, self.decoder) async for document in cursor]
+
+    async def position_before(self, instant: datetime) -> int:
+        found = await self._committed.find_one(
+            {"recordedAt": {"$lt": instant}},
+            projection={"position": 1, "_id": 0},
+            sort=[("recordedAt", DESCENDING), ("position", DESCENDING)],
+        )
+        return int(found["position"]) if found else 0
 
     async def ping(self) -> None:
         await self._client.admin.command("ping")

@@ -57,6 +57,9 @@ appended alone writes about eight pages to the log (the table, its five indexes,
 counter, the header), so this is SQLite's own auto-checkpoint threshold of 1,000 pages: as many
 commits wait in the log for an fsync as with SQLite's default."""
 
+INLINE_READ_LIMIT = 1_000
+"""Pages of the log up to this many events are read on the loop's own connection (`_read`)."""
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     position INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -462,8 +465,24 @@ class SqliteEventStore:
                 params += sorted(wanted)
         sql += " ORDER BY position LIMIT ?"
         params.append(limit)
-        rows: list[Row] = await self._read(lambda connection: connection.execute(sql, params).fetchall())
+
+        def read(connection: sqlite3.Connection) -> list[Row]:
+            return connection.execute(sql, params).fetchall()
+
+        # A catch-up's page is read on the reader thread, meanwhile the loop applies the last one.
+        rows = await (self._reader.run(read) if limit > INLINE_READ_LIMIT else self._read(read))
         return self._recent.decoded_page(rows)
+
+    async def position_before(self, instant: datetime) -> int:
+        # The recorded_at index holds the position too (the rowid): the first entry below the instant,
+        # read backwards, is the answer.
+        sql = (
+            "SELECT position FROM events WHERE recorded_at < ?"
+            " ORDER BY recorded_at DESC, position DESC LIMIT 1"
+        )
+        micros = _to_micros(instant)
+        row = await self._read(lambda connection: connection.execute(sql, (micros,)).fetchone())
+        return int(row[0]) if row else 0
 
     async def head(self) -> int:
         row = await self._read(

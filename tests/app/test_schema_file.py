@@ -34,7 +34,7 @@ def test_every_name_of_the_api_contract_exists() -> None:
         "shipOrder(input: ShipOrderInput!): OrderPayload!",
         "cancelOrder(input: CancelOrderInput!): OrderPayload!",
         "history(id: ID!, first: Int! = 20, after: String = null): EventConnection!",
-        "events(afterPosition: Int! = 0, first: Int! = 100): EventConnection!",
+        "events(afterPosition: Int! = 0, first: Int! = 100, filter: EventFilter = null): EventConnection!",
         "scalar Decimal",
         "scalar DateTime",
         "scalar JSON",

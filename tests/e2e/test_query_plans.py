@@ -56,6 +56,9 @@ PRODUCTS = "query($after: String) { products(first: 1, after: $after) { pageInfo
 SEARCH = 'query { searchOrders(text: "ann lee") { id } }'
 SALES = "query($asOf: DateTime) { salesReport(asOf: $asOf) { ordersPlaced } }"
 READ_MODELS = "query { projections { name } apiKeys { id } }"
+FILTERED_EVENTS = (
+    "query($filter: EventFilter) { events(filter: $filter, first: 2) { edges { node { id } } } }"
+)
 
 
 def explainable(command: dict[str, Any]) -> dict[str, Any] | None:
@@ -166,6 +169,8 @@ async def exercise(server: str, graphql: GraphQLClient) -> None:
         await graphql.data(SALES, asOf=at)
     await graphql.data(HISTORY, id=orders[0], first=1)
     await graphql.data(EVENTS, afterPosition=2, first=2)
+    window = {"from": as_of, "to": as_of, "types": ["OrderPlaced"], "streamTypes": ["Order"]}
+    await graphql.data(FILTERED_EVENTS, filter=window)
     await replay(server, graphql, orders)
 
 

@@ -313,3 +313,23 @@ async def test_recorded_at_never_runs_backwards_along_the_log_between_writers_wh
     recorded = [r.recorded_at for r in log]
     assert recorded == sorted(recorded)
     assert recorded[0] > now + timedelta(seconds=2)
+
+
+async def test_position_before_an_instant_bounds_a_window_of_the_log(location: StoreLocation) -> None:
+    start = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    instants = iter(
+        [start, start + timedelta(minutes=1), start + timedelta(minutes=1), start + timedelta(minutes=5)]
+    )
+    stores = await location.open(clock=lambda: next(instants))
+    try:
+        for _ in range(4):
+            await stores.events.append(uuid.uuid4(), 0, [registered()], META)
+        before = stores.events.position_before
+        assert await before(start) == 0
+        assert await before(start + timedelta(microseconds=1000)) == 1
+        # Events recorded at the same instant are all before a later one, none before theirs.
+        assert await before(start + timedelta(minutes=1)) == 1
+        assert await before(start + timedelta(minutes=2)) == 3
+        assert await before(start + timedelta(days=1)) == 4
+    finally:
+        await stores.close()
