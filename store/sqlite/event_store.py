@@ -44,7 +44,6 @@ from store.grouping import PendingAppend, refuse_stale, take_group
 from store.ids import uuid4
 from store.signal import AppendSignal
 from store.sqlite.connection import SqliteConnection, connect, is_busy, transaction
-from store.sqlite.recent_events import RecentEvents
 from store.sqlite.unavailable import is_away
 from store.unavailable import raises_unavailable
 
@@ -278,7 +277,6 @@ class SqliteEventStore:
         self._inline.execute("PRAGMA busy_timeout=0")
         self._inline.execute("PRAGMA wal_autocheckpoint=0")
         self._decode = _decoding(decoder)
-        self._recent = RecentEvents(self._decode)
         self._waiting: deque[PendingAppend] = deque()
         self._writing: asyncio.Task[None] | None = None
         self._since_checkpoint = 0
@@ -471,7 +469,7 @@ class SqliteEventStore:
 
         # A catch-up's page is read on the reader thread, meanwhile the loop applies the last one.
         rows = await (self._reader.run(read) if limit > INLINE_READ_LIMIT else self._read(read))
-        return self._recent.decoded_page(rows)
+        return list(map(self._decode, rows))
 
     async def position_before(self, instant: datetime) -> int:
         # The recorded_at index holds the position too (the rowid): the first entry below the instant,

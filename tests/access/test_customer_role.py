@@ -364,7 +364,12 @@ async def test_a_customers_subscriptions_see_its_own_orders_only(
         server, scene.anns_token, "subscription { orderEvents(afterPosition: 0) { type streamId } }"
     )
     try:
-        await asyncio.sleep(0.2)
+        # None of them replays (but `replayed`): the events must come once all five run.
+        for _ in range(200):
+            metrics = await http.get("/metrics", headers={"Authorization": f"Bearer {admin}"})
+            if "eventfold_active_subscriptions 5.0" in metrics.text:
+                break
+            await asyncio.sleep(0.02)
         for order in (scene.bobs_order, scene.anns_order):
             shipped = await post(
                 http,

@@ -117,9 +117,21 @@ async def test_filters_by_order_and_type(server: str, http: GraphQLClient) -> No
         await subscriber.close()
 
 
+async def subscribed(http: GraphQLClient, count: int) -> None:
+    """Until the server runs `count` subscriptions: one without `afterPosition` (orderChanged has
+    none) sees only what is recorded once it runs, and a socket's `subscribe` is not acknowledged."""
+    for _ in range(200):
+        metrics = (await http.http.get("/metrics")).text
+        if f"eventfold_active_subscriptions {float(count)}" in metrics:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the server did not start {count} subscriptions")
+
+
 async def test_order_changed_shows_the_new_status(server: str, http: GraphQLClient) -> None:
     order = await place(http)
     changes = await Subscriber.open(server, ORDER_CHANGED, id=order["id"])
+    await subscribed(http, 1)
     await http.data(SHIP_ORDER, input={"orderId": order["id"], "carrier": "UPS", "trackingNumber": "7"})
 
     [changed] = await changes.data(1)
