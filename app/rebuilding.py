@@ -20,6 +20,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from app.collector import collect_less_often
 from app.settings import Settings
 from app.stores import open_from
 from projections.apply import ProjectionFailed
@@ -83,6 +84,7 @@ queue can only be)."""
 
 
 def _report_to(report: "Queue[tuple[str, int, int]]") -> None:
+    collect_less_often()
     _reporting.append(report)
 
 
@@ -103,6 +105,7 @@ def rebuild_all(settings: Settings, names: Sequence[str]) -> list[Rebuilt]:
     """Rebuild `names` in as many processes as there are cores (this one among them), each rebuilding
     its group side by side, drawing a progress bar for each; returns what each was rebuilt into, in
     the order given. Collections replaced by earlier rebuilds that have settled are dropped meanwhile."""
+    collect_less_often()
     # Spawned, not forked: the CLI may run on a thread beside others, which a fork would copy mid-step.
     context = multiprocessing.get_context("spawn")
     dealt = groups(names, os.cpu_count() or 1)

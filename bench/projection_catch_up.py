@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from app.collector import collect_less_often
 from bench.report import Figures, arguments, show
 from domain.events import (
     CustomerRegistered,
@@ -127,6 +128,7 @@ def raw_insert_seconds(path: Path, documents: list[Document]) -> float:
 
 
 async def measure(events: int) -> Figures:
+    collect_less_often()  # as `eventfold serve` and `eventfold project` do
     with tempfile.TemporaryDirectory() as data_dir:
         stores = await open_stores(mongodb_uri=None, data_dir=Path(data_dir))
         head = await record_history(stores, events)
