@@ -2,8 +2,12 @@
 
 import base64
 import binascii
+from datetime import datetime
 
 from domain.errors import InvalidInput
+from projections import order_summaries
+from schema.validation import aware
+from store.documents import Document
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -30,3 +34,22 @@ def decode_cursor(cursor: str, kind: str, parts: int, field: str = "after") -> l
     if found_kind != kind or len(values) != parts:
         raise InvalidInput(field, f"{cursor!r} is not a cursor this field gave out")
     return values
+
+
+def order_cursor(summary: Document) -> str:
+    placed_at, order_id = order_summaries.keyset(summary)
+    return encode_cursor("order", placed_at.isoformat(), order_id)
+
+
+def order_keyset(after: str | None) -> order_summaries.Keyset | None:
+    """Where a page of orders (newest first) goes on from: the cursor of the last one shown."""
+    if not after:
+        return None
+    placed_at, order_id = decode_cursor(after, "order", 2)
+    try:
+        parsed = datetime.fromisoformat(placed_at)
+    except ValueError:
+        raise InvalidInput("after", "is not a cursor this field gave out") from None
+    instant = aware(parsed, "after")
+    assert instant is not None
+    return instant, order_id

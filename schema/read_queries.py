@@ -27,7 +27,7 @@ from projections.collections import CollectionNames
 from projections.projector import owners
 from schema.context import Context
 from schema.inputs import OrderFilter
-from schema.pagination import decode_cursor, encode_cursor, page_size
+from schema.pagination import decode_cursor, encode_cursor, order_cursor, order_keyset, page_size
 from schema.types import (
     Connection,
     Customer,
@@ -46,16 +46,6 @@ ContextInfo = Info[Context, None]
 Reader = Callable[[DocumentStore, CollectionNames, Sequence[str]], Awaitable[dict[str, Document]]]
 
 MAX_TOP_PRODUCTS = 100
-
-
-def _instant(value: str, field: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(field, "is not a cursor this field gave out") from None
-    result = aware(parsed, field)
-    assert result is not None
-    return result
 
 
 def _in_the_past(instant: datetime | None) -> datetime | None:
@@ -119,11 +109,6 @@ def _order_criteria(filter: OrderFilter | None) -> order_summaries.OrderCriteria
     )
 
 
-def _order_cursor(summary: Document) -> str:
-    placed_at, order_id = order_summaries.keyset(summary)
-    return encode_cursor("order", placed_at.isoformat(), order_id)
-
-
 @strawberry.type
 class OrderQuery:
     @strawberry.field(description="One order; with `asOf`, as it was then (null if it did not exist yet).")
@@ -148,16 +133,12 @@ class OrderQuery:
         criteria = _order_criteria(filter)
         if (scope := customer_scope(info.context.caller)) is not None:
             if criteria.customer_id not in (None, str(scope)):
-                return page_of([], size, Order.from_document, _order_cursor)
+                return page_of([], size, Order.from_document, order_cursor)
             criteria = replace(criteria, customer_id=str(scope))
-        cursor: order_summaries.Keyset | None = None
-        if after:
-            placed_at, order_id = decode_cursor(after, "order", 2)
-            cursor = (_instant(placed_at, "after"), order_id)
         found = await order_summaries.listing(
-            info.context.documents, info.context.collections, criteria, cursor, size + 1, past
+            info.context.documents, info.context.collections, criteria, order_keyset(after), size + 1, past
         )
-        return page_of(found, size, lambda summary: Order.from_document(summary, as_of=past), _order_cursor)
+        return page_of(found, size, lambda summary: Order.from_document(summary, as_of=past), order_cursor)
 
     @strawberry.field(
         description="Orders whose customer name or email, product names or SKUs, or tracking number "

@@ -20,7 +20,9 @@ from domain.events import PlacedLine
 from domain.order import OrderStatus as OrderStatus
 from domain.values import Address as AddressValue
 from domain.values import cents
+from projections import order_summaries
 from projections.order_summaries import order_id
+from schema.pagination import order_cursor, order_keyset, page_size
 from store.documents import Document
 from store.events import RecordedEvent
 from store.projection_state import ProjectionState
@@ -93,6 +95,17 @@ class Customer(Node):
     version: int
     created_at: datetime
     updated_at: datetime
+
+    @strawberry.field(description="This customer's orders as they are now, newest first.")
+    async def orders(
+        self, info: strawberry.Info, first: int = 20, after: str | None = None
+    ) -> "Connection[Order]":
+        size = page_size(first)
+        criteria = order_summaries.OrderCriteria(customer_id=str(self.id))
+        found = await order_summaries.listing(
+            info.context.documents, info.context.collections, criteria, order_keyset(after), size + 1
+        )
+        return page_of(found, size, Order.from_document, order_cursor)
 
     @classmethod
     def from_state(cls, state: customer_state.Customer) -> Self:

@@ -342,3 +342,44 @@ async def test_queries_read_the_writes_that_came_before_them(graphql: GraphQLCli
     orders = await asyncio.gather(*(place(graphql, customer, (product, 1)) for _ in range(5)))
     found = (await graphql.data(ORDERS, filter={"customerId": customer["id"]}))["orders"]["edges"]
     assert {edge["node"]["id"] for edge in found} == {order["id"] for order in orders}
+
+
+CUSTOMER_ORDERS = """
+query($id: ID!, $first: Int, $after: String) {
+  customer(id: $id) {
+    orders(first: $first, after: $after) {
+      edges { node { id customerId } } pageInfo { hasNextPage endCursor }
+    }
+  }
+}"""
+
+
+async def test_a_customers_orders_come_newest_first_and_page_with_stable_cursors(
+    graphql: GraphQLClient,
+) -> None:
+    customer = await register_customer(graphql)
+    other = await register_customer(graphql, "Bob Ray")
+    widget = await create_product(graphql, "CO-1", "5.00")
+
+    async def place_for(customer_id: str) -> str:
+        line = {"productId": widget["id"], "quantity": 1}
+        data = await graphql.data(PLACE_ORDER, input={"customerId": customer_id, "lines": [line]})
+        order_id: str = data["placeOrder"]["order"]["id"]
+        return order_id
+
+    placed = [await place_for(customer["id"]) for _ in range(3)]
+    await place_for(other["id"])
+
+    first = (await graphql.data(CUSTOMER_ORDERS, id=customer["id"], first=2))["customer"]["orders"]
+    assert [edge["node"]["id"] for edge in first["edges"]] == placed[::-1][:2]
+    assert first["pageInfo"]["hasNextPage"] is True
+    newer = await place_for(customer["id"])
+    rest = await graphql.data(CUSTOMER_ORDERS, id=customer["id"], after=first["pageInfo"]["endCursor"])
+    assert [edge["node"]["id"] for edge in rest["customer"]["orders"]["edges"]] == [placed[0]]
+    everything = (await graphql.data(CUSTOMER_ORDERS, id=customer["id"], first=10))["customer"]["orders"]
+    assert [edge["node"]["id"] for edge in everything["edges"]] == [newer, *placed[::-1]]
+    assert {edge["node"]["customerId"] for edge in everything["edges"]} == {customer["id"]}
+
+    refused = await graphql.execute(CUSTOMER_ORDERS, id=customer["id"], after="nonsense")
+    assert [error["extensions"]["code"] for error in refused["errors"]] == ["BAD_USER_INPUT"]
+    assert refused["errors"][0]["path"] == ["customer", "orders"]
