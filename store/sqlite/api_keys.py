@@ -45,7 +45,12 @@ def _set_up(connection: sqlite3.Connection) -> None:
     columns = {row[1] for row in connection.execute("PRAGMA table_info(api_keys)")}
     if "customer_id" not in columns:
         # A table of a release before the customer role.
-        connection.execute("ALTER TABLE api_keys ADD COLUMN customer_id TEXT")
+        try:
+            connection.execute("ALTER TABLE api_keys ADD COLUMN customer_id TEXT")
+        except sqlite3.OperationalError as error:
+            # Another process opening the same file at the same moment added it first.
+            if "duplicate column" not in str(error):
+                raise
 
 
 @raises_unavailable(is_away)

@@ -71,8 +71,7 @@ async def test_a_customer_key_needs_its_customer_and_no_other_key_has_one(stores
     assert await stores.api_keys.list() == []
 
 
-async def test_a_key_table_of_the_release_before_customer_keys_is_read_and_extended(tmp_path: Path) -> None:
-    path = tmp_path / "eventfold.db"
+def old_key_table(path: Path) -> None:
     with sqlite3.connect(path) as connection:
         connection.execute(
             "CREATE TABLE api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL,"
@@ -82,10 +81,25 @@ async def test_a_key_table_of_the_release_before_customer_keys_is_read_and_exten
             "INSERT INTO api_keys VALUES (?, 'old', 'viewer', 'hash', ?, NULL)",
             (str(uuid.UUID(int=1)), NOW.isoformat()),
         )
+
+
+async def test_a_key_table_of_the_release_before_customer_keys_is_read_and_extended(tmp_path: Path) -> None:
+    path = tmp_path / "eventfold.db"
+    old_key_table(path)
     keys = await SqliteApiKeys.open(path)
     try:
         assert await keys.find("hash") == ApiKey(uuid.UUID(int=1), "old", Role.VIEWER, NOW)
         key, token = await issue(keys, "shop", Role.CUSTOMER, NOW, uuid.UUID(int=2))
         assert await keys.find(hash_token(token)) == key
     finally:
+        await keys.close()
+
+
+async def test_processes_opening_an_old_key_table_at_once_all_extend_it(tmp_path: Path) -> None:
+    path = tmp_path / "eventfold.db"
+    old_key_table(path)
+    # As the processes of a rebuild do: each sees the column missing, one adds it first.
+    opened = await asyncio.gather(*(SqliteApiKeys.open(path) for _ in range(8)))
+    for keys in opened:
+        assert await keys.find("hash") is not None
         await keys.close()
