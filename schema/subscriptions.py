@@ -3,6 +3,7 @@ and the sharing of one execution between identical subscriptions as GraphQL resu
 
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 
 import strawberry
 from graphql import GraphQLError
@@ -11,7 +12,8 @@ from strawberry.types import ExecutionResult
 
 from access.rules import customer_scope, sees
 from commands.fold import fold
-from domain import order
+from domain import customer, order, product
+from domain.decider import Evolve
 from domain.errors import DomainError, InvalidInput
 from domain.events import EVENT_TYPES, UndecodedEvent
 from live.broadcast import BroadcastClosed, Interest
@@ -20,8 +22,9 @@ from live.multiplex import Key, Multiplexer
 from schema.context import Context
 from schema.errors import coded, unavailable
 from schema.ownership import Owners
-from schema.types import Event, Order
+from schema.types import Customer, Event, Order, Product
 from schema.validation import parse_id
+from store.documents import Document
 from store.events import RecordedEvent
 from store.unavailable import StoreUnavailable
 
@@ -120,27 +123,62 @@ class Subscription:
             interest = _order_filter(id, "id")
         except DomainError as error:
             raise coded(error) from None
-        context = info.context
+        async for changed in _changed(info, interest, _ORDERS):
+            yield changed
+
+    @strawberry.subscription(description="A customer as its read model shows it, after each change.")
+    async def customer_changed(self, info: ContextInfo, id: strawberry.ID) -> AsyncGenerator[Customer]:
         try:
-            async for recorded in _own(info, _events(info, interest, None)):
-                if isinstance(recorded.event, UndecodedEvent):
-                    # Not applied by the read model (it stops before it), nor foldable: nothing changed.
-                    continue
-                # The read model once it has applied this event; if it has not within the bound, the order
-                # folded from its own events up to this one, which is what the read model will say.
-                await context.progress.wait_for(recorded.position, seconds=2)
-                found = await context.documents.get_many(
-                    context.collections["order_summaries"], [str(recorded.stream_id)]
-                )
-                document = found.get(str(recorded.stream_id))
-                if document is not None and document["_position"] == recorded.position:
-                    yield Order.from_document(document)
-                    continue
-                state = fold(
-                    order.evolve,
-                    await context.events.read_stream(recorded.stream_id, to_version=recorded.version),
-                )
-                if state is not None:
-                    yield Order.from_state(state)
-        except StoreUnavailable:
-            raise unavailable() from None
+            interest = Interest(stream_id=parse_id(id, "id"), stream_types=frozenset({"Customer"}))
+        except DomainError as error:
+            raise coded(error) from None
+        async for changed in _changed(info, interest, _CUSTOMERS):
+            yield changed
+
+    @strawberry.subscription(description="A product as its read model shows it, after each change.")
+    async def product_changed(self, info: ContextInfo, id: strawberry.ID) -> AsyncGenerator[Product]:
+        try:
+            interest = Interest(stream_id=parse_id(id, "id"), stream_types=frozenset({"Product"}))
+        except DomainError as error:
+            raise coded(error) from None
+        async for changed in _changed(info, interest, _PRODUCTS):
+            yield changed
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown[S, T]:
+    """How an entity's changes are shown: its read model, and its own fold where that lags."""
+
+    read_model: str
+    evolve: Evolve[S]
+    from_document: Callable[[Document], T]
+    from_state: Callable[[S], T]
+
+
+_ORDERS = _Shown("order_summaries", order.evolve, Order.from_document, Order.from_state)
+_CUSTOMERS = _Shown("customer_profiles", customer.evolve, Customer.from_document, Customer.from_state)
+_PRODUCTS = _Shown("product_catalogue", product.evolve, Product.from_document, Product.from_state)
+
+
+async def _changed[S, T](info: ContextInfo, interest: Interest, shown: _Shown[S, T]) -> AsyncGenerator[T]:
+    """The entity after each event of `interest`: as its read model shows it once it has applied
+    the event, or, if it has not within two seconds, folded from its own events up to that one, which
+    is what the read model will say."""
+    context = info.context
+    try:
+        async for recorded in _own(info, _events(info, interest, None)):
+            if isinstance(recorded.event, UndecodedEvent):
+                # Not applied by the read model (it stops before it), nor foldable: nothing changed.
+                continue
+            await context.progress.wait_for(recorded.position, seconds=2)
+            key = str(recorded.stream_id)
+            found = await context.documents.get_many(context.collections[shown.read_model], [key])
+            document = found.get(key)
+            if document is not None and document["_position"] == recorded.position:
+                yield shown.from_document(document)
+                continue
+            history = await context.events.read_stream(recorded.stream_id, to_version=recorded.version)
+            if (state := fold(shown.evolve, history)) is not None:
+                yield shown.from_state(state)
+    except StoreUnavailable:
+        raise unavailable() from None

@@ -14,7 +14,15 @@ from websockets.typing import Subprotocol
 from app.settings import Settings
 from app.web import create_app
 from tests.conftest import GraphQLClient
-from tests.e2e.operations import CANCEL_ORDER, PLACE_ORDER, SHIP_ORDER, create_product, register_customer
+from tests.e2e.operations import (
+    CANCEL_ORDER,
+    CHANGE_CUSTOMER_EMAIL,
+    CHANGE_PRODUCT_PRICE,
+    PLACE_ORDER,
+    SHIP_ORDER,
+    create_product,
+    register_customer,
+)
 from tests.live_server import live_server
 
 ORDER_EVENTS = """subscription($orderId: ID, $types: [String!], $afterPosition: Int) {
@@ -235,3 +243,23 @@ async def test_a_subscription_sent_as_a_plain_http_request_is_told_where_to_go(h
         [error] = response.json()["errors"]
         assert error["extensions"]["code"] == "BAD_USER_INPUT"
         assert "WebSocket" in error["message"]
+
+
+CUSTOMER_CHANGED = "subscription($id: ID!) { customerChanged(id: $id) { id email version } }"
+PRODUCT_CHANGED = "subscription($id: ID!) { productChanged(id: $id) { id price version } }"
+
+
+async def test_customer_and_product_changes_show_the_new_values(server: str, http: GraphQLClient) -> None:
+    customer = await register_customer(http)
+    product = await create_product(http, "CH-1", "5.00")
+    customers = await Subscriber.open(server, CUSTOMER_CHANGED, id=customer["id"])
+    products = await Subscriber.open(server, PRODUCT_CHANGED, id=product["id"])
+    await subscribed(http, 2)
+
+    await http.data(CHANGE_CUSTOMER_EMAIL, input={"customerId": customer["id"], "email": "new@example.com"})
+    await http.data(CHANGE_PRODUCT_PRICE, input={"productId": product["id"], "price": "7.50"})
+
+    assert await customers.data(1) == [{"id": customer["id"], "email": "new@example.com", "version": 2}]
+    assert await products.data(1) == [{"id": product["id"], "price": "7.50", "version": 2}]
+    await customers.close()
+    await products.close()
