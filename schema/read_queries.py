@@ -210,27 +210,43 @@ class SalesQuery:
             strawberry.argument(description="ISO 4217 code (default: the server's EVENTFOLD_CURRENCY)."),
         ] = None,
     ) -> SalesReport:
-        start, end, past = aware(from_, "from"), aware(to, "to"), _in_the_past(aware(as_of, "asOf"))
-        code = parse_currency(info.context.currency if currency is None else currency, "currency")
-        if not 1 <= top <= MAX_TOP_PRODUCTS:
-            raise InvalidInput("top", f"must be between 1 and {MAX_TOP_PRODUCTS}, got {top}")
-        first_day, last_day = sales_report.window(start, end)
-        if first_day and last_day and last_day < first_day:
-            raise InvalidInput("to", "must be after from")
-        window = sales_report.SalesWindow(code, first_day, last_day, past)
-        sales = await sales_report.sales(info.context.documents, info.context.collections, window, top)
-        days = [SalesDay.from_document(totals) for totals in sales.days]
-        return SalesReport(
-            from_=first_day,
-            to=last_day + timedelta(days=1) if last_day else None,
-            orders_placed=sum(day.orders_placed for day in days),
-            orders_shipped=sum(day.orders_shipped for day in days),
-            orders_cancelled=sum(day.orders_cancelled for day in days),
-            revenue=cents(sum((day.revenue for day in days), Decimal(0))),
-            currency=code,
-            top_products=[ProductSales.from_document(sold) for sold in sales.top_products],
-            days=days,
-        )
+        past = _in_the_past(aware(as_of, "asOf"))
+        return await report(info.context, sales_window(info.context, from_, to, top, currency, past), top)
+
+
+def sales_window(
+    context: Context,
+    from_: datetime | None,
+    to: datetime | None,
+    top: int,
+    currency: str | None,
+    past: datetime | None = None,
+) -> sales_report.SalesWindow:
+    """The window a report's arguments name, or BAD_USER_INPUT."""
+    start, end = aware(from_, "from"), aware(to, "to")
+    code = parse_currency(context.currency if currency is None else currency, "currency")
+    if not 1 <= top <= MAX_TOP_PRODUCTS:
+        raise InvalidInput("top", f"must be between 1 and {MAX_TOP_PRODUCTS}, got {top}")
+    first_day, last_day = sales_report.window(start, end)
+    if first_day and last_day and last_day < first_day:
+        raise InvalidInput("to", "must be after from")
+    return sales_report.SalesWindow(code, first_day, last_day, past)
+
+
+async def report(context: Context, window: sales_report.SalesWindow, top: int) -> SalesReport:
+    sales = await sales_report.sales(context.documents, context.collections, window, top)
+    days = [SalesDay.from_document(totals) for totals in sales.days]
+    return SalesReport(
+        from_=window.first_day,
+        to=window.last_day + timedelta(days=1) if window.last_day else None,
+        orders_placed=sum(day.orders_placed for day in days),
+        orders_shipped=sum(day.orders_shipped for day in days),
+        orders_cancelled=sum(day.orders_cancelled for day in days),
+        revenue=cents(sum((day.revenue for day in days), Decimal(0))),
+        currency=window.currency,
+        top_products=[ProductSales.from_document(sold) for sold in sales.top_products],
+        days=days,
+    )
 
 
 @strawberry.type

@@ -1,9 +1,13 @@
 """Subscriptions: live order events and the order read model after each change, over WebSocket,
 and the sharing of one execution between identical subscriptions as GraphQL results."""
 
+import asyncio
 import contextlib
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
@@ -22,7 +26,8 @@ from live.multiplex import Key, Multiplexer
 from schema.context import Context
 from schema.errors import coded, unavailable
 from schema.ownership import Owners
-from schema.types import Customer, Event, Order, Product
+from schema.read_queries import report, sales_window
+from schema.types import Customer, Event, Order, Product, SalesReport
 from schema.validation import parse_id
 from store.documents import Document
 from store.events import RecordedEvent
@@ -32,6 +37,10 @@ ContextInfo = Info[Context, None]
 
 ORDER_EVENT_TYPES = frozenset(name for name, cls in EVENT_TYPES.items() if cls.stream_type == "Order")
 ORDER_STREAM = frozenset({"Order"})
+SALES = Interest(types=frozenset({"OrderPlaced", "OrderShipped", "OrderCancelled"}))
+"""The events that change the sales report."""
+PUSH_SECONDS = 1.0
+"""The least time between two pushes of one sales report subscription."""
 
 
 def _order_filter(order_id: strawberry.ID | None, field: str, types: list[str] | None = None) -> Interest:
@@ -143,6 +152,40 @@ class Subscription:
             raise coded(error) from None
         async for changed in _changed(info, interest, _PRODUCTS):
             yield changed
+
+    @strawberry.subscription(
+        description="The sales report now, then again after the events that change it: at most once "
+        "a second, a burst of orders being one push. Same arguments as salesReport but asOf."
+    )
+    async def sales_report_changed(
+        self,
+        info: ContextInfo,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+        top: int = 10,
+        currency: str | None = None,
+    ) -> AsyncGenerator[SalesReport]:
+        context = info.context
+        try:
+            window = sales_window(context, from_, to, top, currency)
+        except DomainError as error:
+            raise coded(error) from None
+        try:
+            shown_through = await context.events.head()
+            await context.progress.wait_for(shown_through, seconds=2)
+            yield await report(context, window, top)
+            pushed_at = time.monotonic()
+            async for recorded in _events(info, SALES, None):
+                if recorded.position <= shown_through:
+                    continue  # what arrived meanwhile was already in the last push
+                # Coalesce: whatever else is recorded within the second is in the same push.
+                await asyncio.sleep(max(0.0, pushed_at + PUSH_SECONDS - time.monotonic()))
+                shown_through = max(recorded.position, await context.events.head())
+                await context.progress.wait_for(shown_through, seconds=2)
+                yield await report(context, window, top)
+                pushed_at = time.monotonic()
+        except StoreUnavailable:
+            raise unavailable() from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,8 +68,9 @@ SUBSCRIPTIONS = {
     "orderChanged": "subscription { orderChanged { status } }",
     "customerChanged": f'subscription {{ customerChanged(id: "{NOBODY}") {{ name }} }}',
     "productChanged": f'subscription {{ productChanged(id: "{NOBODY}") {{ price }} }}',
+    "salesReportChanged": "subscription { salesReportChanged { ordersPlaced } }",
 }
-OF_EVERY_ORDER = ("orderEvents", "orderChanged")
+OF_EVERY_ORDER = ("orderEvents", "orderChanged", "salesReportChanged")
 """The subscriptions that the orders placed below reach (the others are of nobody's entity)."""
 ADMIN_ONLY = {"apiKeys", "createApiKey", "revokeApiKey", "skipEvent"}
 CUSTOMER_FIELDS = {

@@ -263,3 +263,24 @@ async def test_customer_and_product_changes_show_the_new_values(server: str, htt
     assert await products.data(1) == [{"id": product["id"], "price": "7.50", "version": 2}]
     await customers.close()
     await products.close()
+
+
+SALES_CHANGED = "subscription { salesReportChanged { ordersPlaced ordersShipped currency } }"
+
+
+async def test_the_sales_report_is_pushed_now_then_once_for_a_burst_of_orders(
+    server: str, http: GraphQLClient
+) -> None:
+    report = await Subscriber.open(server, SALES_CHANGED)
+    assert await report.data(1) == [{"ordersPlaced": 0, "ordersShipped": 0, "currency": "EUR"}]
+
+    orders = [await place(http) for _ in range(5)]
+    await http.data(SHIP_ORDER, input={"orderId": orders[0]["id"], "carrier": "DHL", "trackingNumber": "1"})
+
+    pushes: list[dict[str, Any]] = []
+    while not pushes or pushes[-1] != {"ordersPlaced": 5, "ordersShipped": 1, "currency": "EUR"}:
+        pushes += await report.data(1)
+    # Six events, a second at least between pushes: a burst is coalesced into fewer pushes.
+    assert len(pushes) < 6
+    assert [push["ordersPlaced"] for push in pushes] == sorted(push["ordersPlaced"] for push in pushes)
+    await report.close()
