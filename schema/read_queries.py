@@ -253,12 +253,16 @@ async def report(context: Context, window: sales_report.SalesWindow, top: int) -
 class ProjectionQuery:
     @strawberry.field(description="Where each read model stands against the event log.")
     async def projections(self, info: ContextInfo) -> list[ProjectionStatus]:
-        head = await info.context.events.head()
-        held = owners(await info.context.leases.holders())
-        return [
-            ProjectionStatus.from_state(state, head, held.get(state.name))
-            for state in await info.context.states.load_all()
-        ]
+        return await projection_statuses(info.context)
+
+
+async def projection_statuses(context: Context) -> list[ProjectionStatus]:
+    head = await context.events.head()
+    held = owners(await context.leases.holders())
+    return [
+        ProjectionStatus.from_state(state, head, held.get(state.name))
+        for state in await context.states.load_all()
+    ]
 
 
 ReadModelQuery = merge_types(

@@ -26,8 +26,8 @@ from live.multiplex import Key, Multiplexer
 from schema.context import Context
 from schema.errors import coded, unavailable
 from schema.ownership import Owners
-from schema.read_queries import report, sales_window
-from schema.types import Customer, Event, Order, Product, SalesReport
+from schema.read_queries import projection_statuses, report, sales_window
+from schema.types import Customer, Event, Order, Product, ProjectionStatus, SalesReport
 from schema.validation import parse_id
 from store.documents import Document
 from store.events import RecordedEvent
@@ -40,7 +40,7 @@ ORDER_STREAM = frozenset({"Order"})
 SALES = Interest(types=frozenset({"OrderPlaced", "OrderShipped", "OrderCancelled"}))
 """The events that change the sales report."""
 PUSH_SECONDS = 1.0
-"""The least time between two pushes of one sales report subscription."""
+"""The least time between two pushes of a sales report or projections subscription."""
 
 
 def _order_filter(order_id: strawberry.ID | None, field: str, types: list[str] | None = None) -> Interest:
@@ -184,6 +184,21 @@ class Subscription:
                 await context.progress.wait_for(shown_through, seconds=2)
                 yield await report(context, window, top)
                 pushed_at = time.monotonic()
+        except StoreUnavailable:
+            raise unavailable() from None
+
+    @strawberry.subscription(
+        description="Where each read model stands: now, then whenever that changes (looked at once a second)."
+    )
+    async def projections_changed(self, info: ContextInfo) -> AsyncGenerator[list[ProjectionStatus]]:
+        shown: list[ProjectionStatus] | None = None
+        try:
+            while True:
+                statuses = await projection_statuses(info.context)
+                if statuses != shown:
+                    yield statuses
+                    shown = statuses
+                await asyncio.sleep(PUSH_SECONDS)
         except StoreUnavailable:
             raise unavailable() from None
 

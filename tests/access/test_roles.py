@@ -69,8 +69,9 @@ SUBSCRIPTIONS = {
     "customerChanged": f'subscription {{ customerChanged(id: "{NOBODY}") {{ name }} }}',
     "productChanged": f'subscription {{ productChanged(id: "{NOBODY}") {{ price }} }}',
     "salesReportChanged": "subscription { salesReportChanged { ordersPlaced } }",
+    "projectionsChanged": "subscription { projectionsChanged { name } }",
 }
-OF_EVERY_ORDER = ("orderEvents", "orderChanged", "salesReportChanged")
+OF_EVERY_ORDER = ("orderEvents", "orderChanged", "salesReportChanged", "projectionsChanged")
 """The subscriptions that the orders placed below reach (the others are of nobody's entity)."""
 ADMIN_ONLY = {"apiKeys", "createApiKey", "revokeApiKey", "skipEvent"}
 CUSTOMER_FIELDS = {

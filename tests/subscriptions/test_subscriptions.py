@@ -284,3 +284,23 @@ async def test_the_sales_report_is_pushed_now_then_once_for_a_burst_of_orders(
     assert len(pushes) < 6
     assert [push["ordersPlaced"] for push in pushes] == sorted(push["ordersPlaced"] for push in pushes)
     await report.close()
+
+
+PROJECTIONS_CHANGED = "subscription { projectionsChanged { name position lag } }"
+
+
+async def test_projections_are_pushed_now_and_when_they_move(server: str, http: GraphQLClient) -> None:
+    statuses = await Subscriber.open(server, PROJECTIONS_CHANGED)
+    first: list[dict[str, Any]] = (await statuses.data(1))[0]  # type: ignore[assignment]
+    assert len(first) == 6
+
+    await place(http)
+    latest = first
+    # Each push differs from the one before; the last shows every read model caught up with the order.
+    while not all(status["lag"] == 0 and status["position"] > 0 for status in latest):
+        pushed: list[dict[str, Any]] = (await statuses.data(1))[0]  # type: ignore[assignment]
+        assert pushed != latest
+        latest = pushed
+    assert {status["name"] for status in latest} == {status["name"] for status in first}
+    assert len({status["position"] for status in latest}) == 1
+    await statuses.close()
