@@ -58,7 +58,7 @@ def operations(body: object) -> GraphQLRequestData | list[GraphQLRequestData]:
 
 
 def names_a_hash(operation: dict[str, Any]) -> bool:
-    """It names its document by hash (app/persisted.py) rather than sending its text."""
+    """It names its document by hash (schema/persisted.py) rather than sending its text."""
     extensions = operation.get("extensions")
     return operation.get("documentId") is not None or (
         isinstance(extensions, dict) and "persistedQuery" in extensions

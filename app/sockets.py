@@ -1,12 +1,11 @@
 """Strawberry's two WebSocket protocols, with each message's types checked before it is handled, the
 caller checked again before each operation starts, and the legacy `graphql-ws` one closed (4408) when
 no `connection_init` comes in time, as `graphql-transport-ws` already is. The legacy protocol runs
-queries and mutations too, as its specification allows and clients such as `gql` expect (Strawberry's
-handler runs subscriptions only)."""
+queries and mutations too (`EventfoldSchema.subscribe`)."""
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any, cast
 
 from graphql import GraphQLFormattedError
@@ -16,13 +15,11 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message, SubscribeMessage
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import (
-    CompleteMessage,
     ConnectionInitMessage,
     ErrorMessage,
     OperationMessage,
     StartMessage,
 )
-from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from app.envelope import message_problem
 from schema import EventfoldSchema
@@ -139,40 +136,6 @@ class LegacyWsProtocol(BaseGraphQLWSHandler[Context, None]):
             await super().handle_start({**message, "payload": {**message["payload"], "query": named}})
             return
         await self.send_message(ErrorMessage(type="error", id=message["id"], payload=named))
-
-    async def handle_async_results(
-        self, operation_id: str, query: str, operation_name: str | None, variables: dict[str, object] | None
-    ) -> None:
-        """Strawberry's own, but through `stream`, which runs every kind of operation (with the
-        same access rules and limits as over HTTP), where Strawberry's `subscribe` refuses all but
-        subscriptions."""
-        try:
-            # EventfoldSchema streams ExecutionResults only (no incremental delivery).
-            results = cast(
-                "AsyncIterator[ExecutionResult]",
-                await self.schema.stream(
-                    query=query,
-                    variable_values=variables,
-                    operation_name=operation_name,
-                    context_value=self.context,
-                    root_value=self.root_value,
-                ),
-            )
-            first = True
-            async for result in results:
-                if first and isinstance(result, PreExecutionError):
-                    assert result.errors
-                    await self.send_message(
-                        ErrorMessage(type="error", id=operation_id, payload=result.errors[0].formatted)
-                    )
-                    return
-                await self.send_data_message(result, operation_id)
-                first = False
-            await self.send_message(CompleteMessage(type="complete", id=operation_id))
-        except asyncio.CancelledError:
-            await self.send_message(CompleteMessage(type="complete", id=operation_id))
-        finally:
-            self.tasks.pop(operation_id, None)
 
     async def handle_message(self, message: OperationMessage) -> None:
         problem = message_problem(message, "start")

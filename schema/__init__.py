@@ -129,6 +129,22 @@ class EventfoldSchema(strawberry.Schema):
             )
         return await super().execute(query, *args, **kwargs)
 
+    async def subscribe(  # type: ignore[override]
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> AsyncIterator[ExecutionResult]:
+        """What Strawberry's handler of the legacy graphql-ws protocol runs each operation with: any
+        operation, as that protocol's specification allows and clients such as `gql` expect (fetching
+        the schema over it), not only subscriptions; with `stream`'s rules and limits."""
+        return await self.stream(
+            query, variable_values, context_value, root_value, operation_name, operation_extensions
+        )
+
     async def stream(  # type: ignore[override]
         self,
         query: str | None,
