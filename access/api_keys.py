@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from access.ownership import owner_of
 from access.principals import Role
 from domain.errors import InvalidInput
 from store.api_keys import ApiKey, ApiKeys
@@ -60,9 +61,8 @@ async def issue(
 
 
 async def is_customer(events: EventStore, customer_id: uuid.UUID) -> bool:
-    """Whether a customer of that id was registered."""
-    first = await events.read_stream(customer_id, limit=1)
-    return bool(first) and first[0].stream_type == "Customer"
+    """Whether a customer of that id was registered (a customer's stream is its own)."""
+    return await owner_of(events, customer_id) == customer_id
 
 
 class CachedApiKeys:

@@ -3,10 +3,10 @@
 import strawberry
 from strawberry import Info
 
+from access.ownership import sees_stream
 from domain.errors import InvalidInput
 from schema.context import Context
 from schema.inputs import EventFilter
-from schema.ownership import sees_stream
 from schema.pagination import decode_cursor, encode_cursor, page_size
 from schema.types import Connection, Event, page_of
 from schema.validation import aware, parse_id

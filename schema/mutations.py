@@ -6,6 +6,7 @@ from typing import Any
 import strawberry
 from strawberry import Info
 
+from access.ownership import sees_stream
 from access.rules import sees
 from commands.handler import Outcome
 from domain import commands
@@ -25,7 +26,6 @@ from schema.inputs import (
     ShipOrderInput,
     VerifyCustomerEmailInput,
 )
-from schema.ownership import sees_stream
 from schema.types import CustomerPayload, OrderPayload, ProductPayload, ProjectionStatus
 from schema.validation import build
 

@@ -14,6 +14,7 @@ from graphql import GraphQLError
 from strawberry import Info
 from strawberry.types import ExecutionResult
 
+from access.ownership import Owners
 from access.rules import customer_scope, sees
 from commands.fold import fold
 from domain import customer, order, product
@@ -25,7 +26,6 @@ from live.buffer import FellBehind, SubscriberTooSlow
 from live.multiplex import Key, Multiplexer
 from schema.context import Context
 from schema.errors import coded, unavailable
-from schema.ownership import Owners
 from schema.read_queries import projection_statuses, report, sales_window
 from schema.types import Customer, Event, Order, Product, ProjectionStatus, SalesReport
 from schema.validation import parse_id

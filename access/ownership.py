@@ -1,5 +1,6 @@
-"""Whose a stream is, for the customer role (access/rules.py's `sees`): a customer's stream is that
-customer's, an order's is the customer who placed it; anything else (a product) is nobody's."""
+"""Whose a stream is, for the customer role (`rules.sees`) and for keys made for a customer: a
+customer's stream is that customer's, an order's is the customer who placed it; anything else (a
+product) is nobody's."""
 
 from uuid import UUID
 
