@@ -7,7 +7,7 @@ collection sees its next checkpoint refused and follows the new one from the swa
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from projections.apply import ProjectionFailed, UnreadableEvent, apply_batch
@@ -72,7 +72,11 @@ class _Build:
     position: int = 0
     stopped: UnreadableEvent | None = None
     failure: ProjectionFailed | None = None
-    skipped: tuple[int, ...] = field(default=())
+
+    @property
+    def skipped(self) -> tuple[int, ...]:
+        """Positions skipped on purpose before the rebuild: they stay skipped."""
+        return self.current.skipped if self.current else ()
 
     @property
     def collections(self) -> tuple[Collection, ...]:
@@ -114,7 +118,7 @@ async def _prepare(projection: Projection, documents: DocumentStore, states: Pro
     generation = (current.generation if current else 0) + 1
     target = replace(projection.collection, name=f"{projection.collection.name}_v{generation}")
     history = history_collection(projection, target.name) if projection.history is not None else None
-    build = _Build(projection, current, target, history, skipped=tuple(current.skipped) if current else ())
+    build = _Build(projection, current, target, history)
     for collection in build.collections:
         await documents.drop(collection.name)
     # Built without the indexes only readers use (a history's, the text index), which are then made

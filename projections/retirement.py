@@ -10,16 +10,17 @@ it, and a retired collection outlives a crash of whoever retired it.
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from store.documents import Collection, DocumentStore, Query, Range, find_all
+from store.documents import DocumentStore, Query, Range, find_all
 
-RETIRED = Collection(name="retired_collections", indexes=(("retiredAt",),))
+RETIRED = "retired_collections"
+"""A handful of documents at a time, scanned whole: no index to declare (nor `ensure` to call)."""
 RETIRED_AT = "retiredAt"
 
 
 async def retire(documents: DocumentStore, collections: Sequence[str]) -> None:
     now = datetime.now(UTC)
     await documents.bulk_upsert(
-        RETIRED.name, [{"_id": name, "_position": 0, RETIRED_AT: now} for name in collections]
+        RETIRED, [{"_id": name, "_position": 0, RETIRED_AT: now} for name in collections]
     )
 
 
@@ -28,12 +29,12 @@ async def drop_settled(documents: DocumentStore, settle_seconds: float) -> list[
     settled_before = datetime.now(UTC) - timedelta(seconds=settle_seconds)
     settled = await find_all(
         documents,
-        RETIRED.name,
+        RETIRED,
         Query(range=Range(RETIRED_AT, lte=settled_before), sort=RETIRED_AT, limit=100),
     )
     names = [document["_id"] for document in settled]
     for name in names:
         await documents.drop(name)
     # Only once they are gone: a crash in between leaves them retired, to be dropped next time.
-    await documents.delete(RETIRED.name, names)
+    await documents.delete(RETIRED, names)
     return names

@@ -53,10 +53,10 @@ async def in_use(settings: Settings) -> set[str]:
 async def settled(settings: Settings, expected: set[str]) -> set[str]:
     """The collections on file once they are `expected` (or after ten seconds), retirement's aside."""
     for _ in range(100):
-        if tables(settings) - {RETIRED.name} == expected:
+        if tables(settings) - {RETIRED} == expected:
             break
         await asyncio.sleep(0.1)
-    return tables(settings) - {RETIRED.name}
+    return tables(settings) - {RETIRED}
 
 
 @pytest.fixture
