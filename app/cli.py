@@ -39,7 +39,7 @@ async def _project(settings: Settings) -> None:
 
 
 def _shown_on(bar: "tqdm[Never]") -> Callable[[int, int], None]:
-    """Progress of a rebuild as a bar with events/s and time left."""
+    """Progress shown on a bar, with its rate and time left."""
 
     def show(position: int, head: int) -> None:
         bar.total = head

@@ -3,8 +3,8 @@
 Processes rather than tasks: replaying is Python work (decoding, evolving, encoding) that one process
 does on one core, so read models dealt out to a process per core use every core there is; within a
 process they are rebuilt together, reading the log once. Each is still swapped in by its own
-compare-and-set (`projections.rebuild`), as when rebuilt alone. The
-collections they replace are retired, not waited for (`projections.retirement`).
+compare-and-set (`projections.rebuild`), as when rebuilt alone. The collections they replace are
+retired, not waited for (`projections.retirement`).
 """
 
 import asyncio

@@ -1,12 +1,12 @@
 """The document store on SQLite: a table `doc_<name>` per collection, each document a JSON body.
 
 `_id` and `_position` live in columns of their own, which are what queries and reads use; the JSON
-`body` is the whole document. JSON has no
-Decimal or datetime, so they are tagged: {"$decimal": "19.90"}, and {"$date": "...+00:00"} with a
-fixed-width UTC ISO string, so that the JSON text of two dates sorts as the instants do. Equality,
-range and sort compare json_extract(body, '$.field'), which is what the declared indexes hold, with
-the query value encoded the same way. Decimals therefore compare as text: equality holds only for
-the same written form ("19.90" is not "19.9"), and sort or range on a Decimal field is not supported.
+`body` is the whole document. JSON has no Decimal or datetime, so they are tagged:
+{"$decimal": "19.90"}, and {"$date": "...+00:00"} with a fixed-width UTC ISO string, so that the JSON
+text of two dates sorts as the instants do. Equality, range and sort compare
+json_extract(body, '$.field'), which is what the declared indexes hold, with the query value encoded
+the same way. Decimals therefore compare as text: equality holds only for the same written form
+("19.90" is not "19.9"), and sort or range on a Decimal field is not supported.
 
 Text search is an FTS5 table per collection that declares text fields, kept in step with the
 documents by triggers, so that a write and its text index commit together.
@@ -18,7 +18,7 @@ As on MongoDB, a collection that does not exist reads as empty and the first wri
 import functools
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -124,12 +124,11 @@ def _untag(value: dict[str, Any]) -> Any:
     return value
 
 
-def _encode(value: object) -> str:
+def _encode(value: object, tag: Callable[[object], dict[str, str]] = _tag) -> str:
     # Compact, as json_extract renders a tagged value, which a query value must equal as text. orjson,
-    # because encoding is most of what a projection batch costs (a day's sales bucket holds a tagged
-    # Decimal per product); datetimes pass through to `_tag`. Text, not bytes: SQLite would take a
-    # BLOB for its binary JSONB format.
-    return orjson.dumps(value, default=_tag, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
+    # because encoding is much of what a projection batch costs; datetimes pass through to `tag`.
+    # Text, not bytes: SQLite would take a BLOB for its binary JSONB format.
+    return orjson.dumps(value, default=tag, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
 
 
 def _param(value: object) -> object:
@@ -166,7 +165,7 @@ def _rows(documents: Sequence[Document]) -> list[Row]:
         (
             document["_id"],
             document["_position"],
-            orjson.dumps(document, default=tag, option=orjson.OPT_PASSTHROUGH_DATETIME).decode(),
+            _encode(document, tag),
         )
         for document in documents
     ]
