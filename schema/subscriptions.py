@@ -58,6 +58,14 @@ def _order_filter(order_id: strawberry.ID | None, field: str, types: list[str] |
     return Interest(stream_id=stream, types=frozenset(types))
 
 
+def _stream_filter(entity_id: strawberry.ID, stream_type: str) -> Interest:
+    """Every event of one customer's or product's stream; a malformed id is BAD_USER_INPUT."""
+    try:
+        return Interest(stream_id=parse_id(entity_id, "id"), stream_types=frozenset({stream_type}))
+    except DomainError as error:
+        raise coded(error) from None
+
+
 async def _events(
     info: ContextInfo, interest: Interest, after_position: int | None
 ) -> AsyncGenerator[RecordedEvent]:
@@ -137,20 +145,12 @@ class Subscription:
 
     @strawberry.subscription(description="A customer as its read model shows it, after each change.")
     async def customer_changed(self, info: ContextInfo, id: strawberry.ID) -> AsyncGenerator[Customer]:
-        try:
-            interest = Interest(stream_id=parse_id(id, "id"), stream_types=frozenset({"Customer"}))
-        except DomainError as error:
-            raise coded(error) from None
-        async for changed in _changed(info, interest, _CUSTOMERS):
+        async for changed in _changed(info, _stream_filter(id, "Customer"), _CUSTOMERS):
             yield changed
 
     @strawberry.subscription(description="A product as its read model shows it, after each change.")
     async def product_changed(self, info: ContextInfo, id: strawberry.ID) -> AsyncGenerator[Product]:
-        try:
-            interest = Interest(stream_id=parse_id(id, "id"), stream_types=frozenset({"Product"}))
-        except DomainError as error:
-            raise coded(error) from None
-        async for changed in _changed(info, interest, _PRODUCTS):
+        async for changed in _changed(info, _stream_filter(id, "Product"), _PRODUCTS):
             yield changed
 
     @strawberry.subscription(
