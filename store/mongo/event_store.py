@@ -195,8 +195,8 @@ class MongoEventStore:
                     [("streamId", ASCENDING), ("version", ASCENDING)], unique=True, name=STREAM_VERSION_INDEX
                 ),
                 IndexModel([("position", ASCENDING)], unique=True, name=POSITION_INDEX),
-                IndexModel([("recordedAt", ASCENDING)], name="recorded_at"),
-                # `position_before`: the last event before an instant, ties in position order.
+                # `position_before`, the last event before an instant, ties in position order, and
+                # every read bounded by an instant (its prefix).
                 IndexModel([("recordedAt", ASCENDING), ("position", ASCENDING)], name="recorded_at_position"),
                 # A filtered read of the log: equality on the type, then the position it is sorted by.
                 IndexModel([("type", ASCENDING), ("position", ASCENDING)], name="type_position"),

@@ -52,17 +52,24 @@ MAX_GROUP_EVENTS = 1_000
 lock short for the other connections to the file."""
 CHECKPOINT_EVENTS = 125
 """Events written on the loop's connection between two checkpoints on the writer thread. An event
-appended alone writes about eight pages to the log (the table, its five indexes, the autoincrement
-counter, the header), so this is SQLite's own auto-checkpoint threshold of 1,000 pages: as many
-commits wait in the log for an fsync as with SQLite's default."""
+appended alone writes about eight pages to the log in a database made before the schema below
+dropped two of them (the table, its indexes, the autoincrement counter, the header), about six in one
+made since, so this is at most SQLite's own auto-checkpoint threshold of 1,000 pages: no more commits
+wait in the log for an fsync than with SQLite's default."""
 
 INLINE_READ_LIMIT = 1_000
 """Pages of the log up to this many events are read on the loop's own connection (`_read`)."""
 
+# Every page an append dirties is written to the log at its commit, so the table keeps only the
+# indexes its reads use. `position` is given by the appender and no event is ever deleted (the
+# triggers), so AUTOINCREMENT's counter, one more page per commit, could never prevent a reuse. Event
+# ids are random version 4 UUIDs the store makes itself, never a caller's, so a UNIQUE index on them,
+# another page per commit, would only guard against 122 random bits repeating. Databases made with
+# either keep them: both schemas read and write the same rows.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
-    position INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
+    position INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
     stream_id TEXT NOT NULL,
     stream_type TEXT NOT NULL,
     version INTEGER NOT NULL,
