@@ -72,8 +72,13 @@ class EventfoldGraphQL(GraphQL[Context, None]):
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET naming its document by hash asks for an answer, not for the IDE.
         params = request.query_params
-        named = params.get("extensions") is not None or params.get("documentId") is not None
-        return not named and super().should_render_graphql_ide(request)
+        if params.get("extensions") is not None or params.get("documentId") is not None:
+            return False
+        # A browser following a link to a query opens it in GraphiQL, which reads it from the URL
+        # (app/static/graphiql.js); any other client gets the answer, as before.
+        if request.method == "GET" and params.get("query") is not None:
+            return media.prefers_html(request.headers.get("accept"))
+        return super().should_render_graphql_ide(request)
 
     def parse_query_params(self, params: Any) -> dict[str, Any]:
         # A GET may name its document by `documentId` too (schema/persisted.py).

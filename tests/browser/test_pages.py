@@ -2,9 +2,11 @@
 and show what subscriptions deliver."""
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -128,3 +130,81 @@ async def test_a_token_given_on_the_page_is_sent_over_http_and_in_connection_ini
     assert set(authorizations) == {f"Bearer {token}"}
     assert len(connection_inits) == 1
     assert f'"payload":{{"authorization":"Bearer {token}"}}' in connection_inits[0]
+
+
+QUERY_EDITOR = ".graphiql-query-editor .CodeMirror"
+VARIABLES_EDITOR = ".graphiql-editor-tool .graphiql-editor:first-child .CodeMirror"
+
+
+def editor_text(page: Page, editor: str) -> Any:
+    """What one of GraphiQL's editors holds."""
+    return page.evaluate("editor => document.querySelector(editor).CodeMirror.getValue()", editor)
+
+
+def shared(page: Page) -> dict[str, str]:
+    """The query parameters of the page's current URL."""
+    return {name: values[-1] for name, values in parse_qs(urlsplit(page.url).query).items()}
+
+
+async def test_a_query_link_opens_graphiql_with_it_filled_in_and_runs_it(
+    page: Page, server: str, graphql: GraphQLClient
+) -> None:
+    customer = await register_customer(graphql, "Ada Lovelace")
+    query = "query Who($id: ID!) { customer(id: $id) { name email } }"
+    variables = json.dumps({"id": customer["id"]})
+    await page.goto(f"http://{server}/graphql?{urlencode({'query': query, 'variables': variables})}")
+    await page.locator(".graphiql-query-editor .CodeMirror").wait_for(timeout=WAIT_MS)
+
+    assert await editor_text(page, QUERY_EDITOR) == query
+    assert await editor_text(page, VARIABLES_EDITOR) == variables
+    await page.locator(".graphiql-execute-button").click()
+    result = page.locator(".graphiql-response")
+    await expect(result).to_contain_text('"name": "Ada Lovelace"', timeout=WAIT_MS)
+    await screenshot(page, "graphiql-query-link")
+
+
+async def test_graphiql_keeps_what_is_edited_in_its_url_to_share(page: Page, server: str) -> None:
+    await page.goto(f"http://{server}/graphql")
+    document = "query Kind { __typename }"
+    await run_in_graphiql(page, document)
+    await page.wait_for_function(
+        "text => new URLSearchParams(location.search).get('query') === text", arg=document, timeout=WAIT_MS
+    )
+    await page.evaluate(
+        "([editor, text]) => document.querySelector(editor).CodeMirror.setValue(text)",
+        [VARIABLES_EDITOR, '{"unused": 1}'],
+    )
+    await page.wait_for_function("new URLSearchParams(location.search).has('variables')", timeout=WAIT_MS)
+    assert shared(page) == {"query": document, "variables": '{"unused": 1}', "operationName": "Kind"}
+    link = page.url
+
+    other = await page.context.new_page()
+    await other.goto(link)
+    await other.locator(".graphiql-query-editor .CodeMirror").wait_for(timeout=WAIT_MS)
+    assert await editor_text(other, QUERY_EDITOR) == document
+    assert await editor_text(other, VARIABLES_EDITOR) == '{"unused": 1}'
+
+
+async def test_a_query_link_cannot_break_out_of_the_page(page: Page, server: str) -> None:
+    hostile = "{ __typename } # </script><script>window.broken = true</script> \"' &amp; <b>"
+    await page.goto(f"http://{server}/graphql?{urlencode({'query': hostile})}")
+    await page.locator(".graphiql-query-editor .CodeMirror").wait_for(timeout=WAIT_MS)
+
+    assert await editor_text(page, QUERY_EDITOR) == hostile
+    assert await page.evaluate("window.broken") is None
+    await page.locator(".graphiql-execute-button").click()
+    await expect(page.locator(".graphiql-response")).to_contain_text('"__typename": "Query"', timeout=WAIT_MS)
+
+
+async def test_the_explorer_builds_a_query_by_clicking(page: Page, server: str) -> None:
+    await page.goto(f"http://{server}/graphql?{urlencode({'query': '{ __typename }'})}")
+    await page.get_by_role("button", name="Show GraphiQL Explorer").click()
+    explorer = page.locator(".graphiql-explorer-root")
+    await expect(explorer).to_be_visible(timeout=WAIT_MS)
+    await explorer.get_by_text("projections", exact=True).click()
+    await explorer.get_by_text("lag", exact=True).click()
+    await page.wait_for_function(
+        "/projections\\s*{\\s*lag/.test(new URLSearchParams(location.search).get('query') || '')",
+        timeout=WAIT_MS,
+    )
+    await screenshot(page, "graphiql-explorer")
