@@ -52,6 +52,9 @@ class EventfoldGraphQL(GraphQL[Context, None]):
             # As a GraphQL error, where Strawberry answers in plain text.
             accept = media.negotiated(request.headers.get("accept"))
             response = media.request_error(refused.status_code, refused.reason, accept)
+        if request.method == "GET":
+            # One URL answers GraphiQL or JSON, and which JSON, by the Accept header: caches must know.
+            response.headers.add_vary_header("Accept")
         await response(scope, receive, send)
 
     async def parse_http_body(

@@ -21,6 +21,7 @@ async def test_a_browser_following_a_query_link_gets_graphiql(graphql: GraphQLCl
     # The page reads the query from its URL: nothing of it is put into the HTML.
     assert linked.text == plain.text
     assert "graphiql.js" in linked.text
+    assert linked.headers["vary"] == "Accept"
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -49,3 +50,4 @@ async def test_other_clients_get_the_answer_to_a_get(graphql: GraphQLClient, acc
     assert answer.status_code == 200
     assert "html" not in answer.headers["content-type"]
     assert answer.json() == {"data": {"__typename": "Query"}}
+    assert answer.headers["vary"] == "Accept"
