@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, WebSocketRoute, expect
 
 from tests.browser.conftest import screenshot
 from tests.conftest import GraphQLClient
@@ -323,3 +323,47 @@ async def test_the_dashboard_finds_the_last_order_events_behind_many_others(
     await page.goto(f"http://{server}/dashboard")
     await expect(page.locator("#events li")).to_have_count(20, timeout=WAIT_MS)
     assert await shown_positions(page) == (await order_event_positions(graphql))[:20]
+
+
+async def test_the_dashboard_resumes_after_the_last_event_shown_when_its_connection_drops(
+    page: Page, server: str, graphql: GraphQLClient
+) -> None:
+    connections: list[tuple[WebSocketRoute, WebSocketRoute]] = []
+    subscribes: list[dict[str, Any]] = []
+
+    def proxy(socket: WebSocketRoute) -> None:
+        server_side = socket.connect_to_server()
+        connections.append((socket, server_side))
+
+        def forward(message: str | bytes) -> None:
+            sent = json.loads(message)
+            if sent.get("type") == "subscribe" and "orderEvents" in sent["payload"]["query"]:
+                subscribes.append(sent["payload"]["variables"])
+            server_side.send(message)
+
+        socket.on_message(forward)
+
+    await page.route_web_socket(f"ws://{server}/graphql", proxy)
+    first = await place_order(graphql, sku="W-1")
+    await page.goto(f"http://{server}/dashboard")
+    await expect(page.locator("#events li.OrderPlaced")).to_have_count(1, timeout=WAIT_MS)
+    await subscribed(graphql, DASHBOARD_SUBSCRIPTIONS)
+    second = await place_order(graphql, sku="W-2")
+    await expect(page.locator("#events li")).to_have_count(2, timeout=WAIT_MS)
+    last_shown = (await shown_positions(page))[0]
+
+    page_side, server_side = connections[0]
+    await server_side.close(code=1001, reason="going away")
+    await page_side.close(code=1001, reason="going away")
+    third = await place_order(graphql, sku="W-3")
+
+    await expect(page.locator("#events li").first).to_have_attribute(
+        "data-stream-id", third["id"], timeout=WAIT_MS
+    )
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "open", timeout=WAIT_MS)
+    assert len(connections) == 2
+    assert len(subscribes) == 2
+    assert subscribes[1] == {"after": last_shown}
+    shown = await page.locator("#events li").evaluate_all("items => items.map(item => item.dataset.streamId)")
+    assert shown == [third["id"], second["id"], first["id"]]
+    assert await shown_positions(page) == (await order_event_positions(graphql))[:3]
