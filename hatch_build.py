@@ -22,9 +22,14 @@ ASSETS = {
     "react-dom.production.min.js": "react-dom/umd/react-dom.production.min.js",
     "graphiql.min.js": "graphiql/graphiql.min.js",
     "graphiql.min.css": "graphiql/graphiql.min.css",
+    "plugin-explorer.umd.js": "@graphiql/plugin-explorer/dist/index.umd.js",
+    "plugin-explorer.css": "@graphiql/plugin-explorer/dist/style.css",
     "graphql-ws.min.js": "graphql-ws/umd/graphql-ws.min.js",
     "chart.umd.min.js": "chart.js/dist/chart.umd.min.js",
     "LICENSE.graphiql": "graphiql/LICENSE",
+    # The Explorer plugin ships no LICENSE of its own: it is MIT from GraphiQL's repository (the
+    # LICENSE above), and its build bundles graphiql-explorer, whose LICENSE this is.
+    "LICENSE.graphiql-explorer": "@graphiql/plugin-explorer/node_modules/graphiql-explorer/LICENSE",
     "LICENSE.graphql-ws": "graphql-ws/LICENSE.md",
     "LICENSE.chart.js": "chart.js/LICENSE.md",
     "LICENSE.react": "react/LICENSE",

@@ -19,6 +19,8 @@ VENDORED = (
     "react-dom.production.min.js",
     "graphiql.min.js",
     "graphiql.min.css",
+    "plugin-explorer.umd.js",
+    "plugin-explorer.css",
     "graphql-ws.min.js",
     "chart.umd.min.js",
 )

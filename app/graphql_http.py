@@ -52,6 +52,9 @@ class EventfoldGraphQL(GraphQL[Context, None]):
             # As a GraphQL error, where Strawberry answers in plain text.
             accept = media.negotiated(request.headers.get("accept"))
             response = media.request_error(refused.status_code, refused.reason, accept)
+        if request.method == "GET":
+            # One URL answers GraphiQL or JSON, and which JSON, by the Accept header: caches must know.
+            response.headers.add_vary_header("Accept")
         await response(scope, receive, send)
 
     async def parse_http_body(
@@ -72,8 +75,13 @@ class EventfoldGraphQL(GraphQL[Context, None]):
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET naming its document by hash asks for an answer, not for the IDE.
         params = request.query_params
-        named = params.get("extensions") is not None or params.get("documentId") is not None
-        return not named and super().should_render_graphql_ide(request)
+        if params.get("extensions") is not None or params.get("documentId") is not None:
+            return False
+        # A browser following a link to a query opens it in GraphiQL, which reads it from the URL
+        # (app/static/graphiql.js); any other client gets the answer, as before.
+        if request.method == "GET" and params.get("query") is not None:
+            return media.prefers_html(request.headers.get("accept"))
+        return super().should_render_graphql_ide(request)
 
     def parse_query_params(self, params: Any) -> dict[str, Any]:
         # A GET may name its document by `documentId` too (schema/persisted.py).

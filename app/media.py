@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+HTML = "text/html"
 
 
 def _quality(accept: str, media_type: str) -> float:
@@ -36,6 +37,14 @@ def negotiated(accept: str | None) -> str:
         return JSON
     wanted = _quality(accept, GRAPHQL_RESPONSE)
     return GRAPHQL_RESPONSE if wanted > 0 and wanted >= _quality(accept, JSON) else JSON
+
+
+def prefers_html(accept: str | None) -> bool:
+    """Whether the client asks for an HTML page more than for either JSON answer, as a browser
+    opening a link does (a wildcard counts for neither)."""
+    if not accept:
+        return False
+    return _quality(accept, HTML) > max(_quality(accept, JSON), _quality(accept, GRAPHQL_RESPONSE))
 
 
 def request_error(status: int, message: str, media_type: str) -> Response:

@@ -25,6 +25,26 @@
     return baseFetcher(params, { ...options, documentAST });
   }
 
+  // The URL holds what is being edited (/graphql?query=…&variables=…&operationName=…), so that it
+  // can be shared: a link like that opens here with them filled in. They are read and written as
+  // URL parameters only, never put into the page's HTML.
+  const PARAMETERS = ["query", "variables", "operationName"];
+  const opened = new URLSearchParams(window.location.search);
+  function share(name, value) {
+    const parameters = new URLSearchParams(window.location.search);
+    if (value) parameters.set(name, value);
+    else parameters.delete(name);
+    const search = parameters.toString();
+    window.history.replaceState(null, "", search ? `${window.location.pathname}?${search}` : window.location.pathname);
+  }
+  function shareTab(tabs) {
+    const tab = tabs.tabs[tabs.activeTabIndex];
+    if (!tab) return;
+    share("query", tab.query);
+    share("variables", tab.variables);
+    share("operationName", tab.operationName);
+  }
+
   const defaultQuery = `# eventfold: queries and mutations run over HTTP, subscriptions over WebSocket.
 # Try one, then place an order from another tab:
 #
@@ -36,10 +56,17 @@
   }
 }
 `;
+  const given = Object.fromEntries(PARAMETERS.filter((name) => opened.has(name)).map((name) => [name, opened.get(name)]));
   ReactDOM.createRoot(document.getElementById("graphiql")).render(
     React.createElement(GraphiQL, {
       fetcher,
       defaultQuery,
+      ...given,
+      onEditQuery: (query) => share("query", query),
+      onEditVariables: (variables) => share("variables", variables),
+      onEditOperationName: (operationName) => share("operationName", operationName),
+      onTabChange: shareTab,
+      plugins: [GraphiQLPluginExplorer.explorerPlugin()],
       defaultEditorToolsVisibility: true,
       isHeadersEditorEnabled: true,
     }),
