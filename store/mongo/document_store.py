@@ -16,6 +16,7 @@ phrase as a case-insensitive substring of a field, so with several words one may
 longer word: "ann lee" finds "joann lee" (mongoeco, the test server, holds to whole words).
 """
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
@@ -60,6 +61,10 @@ class MongoDocumentStore:
             IndexModel([(field_name(field), ASCENDING) for field in _ending_with_id(fields)])
             for fields in collection.indexes
         ]
+        if collection.words:
+            # Multikey: an entry per word, so that a whole word is one key and a prefix one range.
+            fields = _ending_with_id(collection.words)
+            indexes.append(IndexModel([(field_name(field), ASCENDING) for field in fields]))
         if collection.text_fields:
             text = [(field_name(field), TEXT) for field in collection.text_fields]
             # MongoDB otherwise reads a document's `language` field as the language of its text, and
@@ -98,6 +103,11 @@ class MongoDocumentStore:
                 {field_name(holding.start): {"$lte": holding.instant}},
                 {field_name(holding.end): {"$gt": holding.instant}},
             ]
+        if query.words is not None:
+            words = field_name(query.words.field)
+            clauses += [{words: {"$eq": word}} for word in query.words.whole]
+            # Anchored and case-sensitive, so that MongoDB reads it as a range of the index's keys.
+            clauses += [{words: {"$regex": f"^{re.escape(prefix)}"}} for prefix in query.words.prefixes]
         sort = field_name(query.sort)
         direction, beyond, from_ = (
             (DESCENDING, "$lt", "$lte") if query.descending else (ASCENDING, "$gt", "$gte")

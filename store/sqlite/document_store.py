@@ -9,7 +9,9 @@ the same way. Decimals therefore compare as text: equality holds only for the sa
 ("19.90" is not "19.9"), and sort or range on a Decimal field is not supported.
 
 Text search is an FTS5 table per collection that declares text fields, kept in step with the
-documents by triggers, so that a write and its text index commit together.
+documents by triggers, so that a write and its text index commit together. A collection's `words`
+are a table of (word, document) kept by triggers the same way: a whole word is one key of its
+primary key, a prefix one range of it.
 
 As on MongoDB, a collection that does not exist reads as empty and the first write creates it;
 `ensure` adds its indexes and text table.
@@ -26,7 +28,15 @@ from typing import Any, Self
 
 import orjson
 
-from store.documents import Collection, Document, Query, collection_name, field_name, quoted_words
+from store.documents import (
+    Collection,
+    Document,
+    Query,
+    Words,
+    collection_name,
+    field_name,
+    quoted_words,
+)
 from store.sqlite.connection import SqliteConnection, transaction
 from store.sqlite.unavailable import is_away
 from store.unavailable import raises_unavailable
@@ -49,6 +59,55 @@ def _table(collection: str) -> str:
 def _text_table(table: str) -> str:
     # The colon keeps it, and the `_data`, `_idx`... tables FTS5 adds to it, clear of every other name.
     return f"{table}:text"
+
+
+def _words_table(table: str) -> str:
+    return f"{table}:words"
+
+
+def _words_index(table: str, field: str) -> list[str]:
+    """A collection's table of words, the triggers that keep it in step, and its first filling."""
+    words = _words_table(table)
+    path = f"'$.{field_name(field)}'"
+
+    add = (
+        f'INSERT OR IGNORE INTO "{words}" (word, seq) SELECT value, new.seq'
+        f" FROM json_each(new.body, {path}) WHERE type = 'text'"
+    )
+
+    remove = (
+        f'DELETE FROM "{words}" WHERE seq = old.seq'
+        f" AND word IN (SELECT value FROM json_each(old.body, {path}) WHERE type = 'text')"
+    )
+    # Most writes leave a document's words as they were: its table is then not written at all.
+    changed = f"json_extract(old.body, {path}) IS NOT json_extract(new.body, {path})"
+    return [
+        f'CREATE TABLE "{words}" (word TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (word, seq))'
+        " WITHOUT ROWID",
+        f'CREATE TRIGGER "{words}:insert" AFTER INSERT ON {table} BEGIN {add}; END',
+        f'CREATE TRIGGER "{words}:update" AFTER UPDATE ON {table} WHEN {changed} BEGIN {remove}; {add}; END',
+        f'CREATE TRIGGER "{words}:delete" AFTER DELETE ON {table} BEGIN {remove}; END',
+        # Documents stored before the collection had words are found too.
+        f'INSERT OR IGNORE INTO "{words}" (word, seq) SELECT value, seq'
+        f" FROM {table}, json_each({table}.body, {path}) WHERE type = 'text'",
+    ]
+
+
+def _after(prefix: str) -> str:
+    """The first text after every word that starts with `prefix` (SQLite compares text as UTF-8 bytes,
+    which order as code points do)."""
+    following = ord(prefix[-1]) + 1
+    # A surrogate cannot be encoded: the next character that can be follows them.
+    following = 0xE000 if 0xD800 <= following <= 0xDFFF else following
+    return prefix[:-1] + chr(following)
+
+
+def _word_conditions(table: str, words: Words) -> tuple[list[str], list[object]]:
+    found = f'SELECT seq FROM "{_words_table(table)}" WHERE'
+    conditions = [f"seq IN ({found} word = ?)" for _ in words.whole]
+    conditions += [f"seq IN ({found} word >= ? AND word < ?)" for _ in words.prefixes]
+    params: list[object] = [*words.whole, *(bound for p in words.prefixes for bound in (p, _after(p)))]
+    return conditions, params
 
 
 def _expression(field: str) -> str:
@@ -208,15 +267,18 @@ class SqliteDocumentStore:
             # Every query orders by (sort, _id): ending the index with id spares SQLite sorting ties.
             keys = ", ".join(_expression(field) for field in _ending_with_id(fields))
             statements.append(f'CREATE INDEX IF NOT EXISTS "{table}.{".".join(fields)}" ON {table} ({keys})')
-        text = _text_table(table)
-        text_index = _text_index(table, collection.text_fields) if collection.text_fields else []
+        side_tables = {
+            _text_table(table): _text_index(table, collection.text_fields) if collection.text_fields else [],
+            _words_table(table): _words_index(table, collection.words[0]) if collection.words else [],
+        }
 
         def create(connection: sqlite3.Connection) -> None:
             for statement in statements:
                 connection.execute(statement)
-            if text_index and not _exists(connection, text):
-                for statement in text_index:
-                    connection.execute(statement)
+            for name, made_by in side_tables.items():
+                if made_by and not _exists(connection, name):
+                    for statement in made_by:
+                        connection.execute(statement)
 
         await self._writer.run(transaction(create))
 
@@ -259,6 +321,10 @@ class SqliteDocumentStore:
                 conditions.append(f"{sort} {from_} ? AND ({sort}, id) {beyond} (?, ?)")
                 params += [_param(value), _param(value)]
             params.append(last_id)
+        if query.words is not None:
+            found, found_params = _word_conditions(table, query.words)
+            conditions += found
+            params += found_params
         text = _text_table(table)
         if query.text is not None:
             match = quoted_words(query.text)
@@ -277,6 +343,8 @@ class SqliteDocumentStore:
             except sqlite3.OperationalError as error:
                 if query.text is not None and not _exists(connection, text):
                     raise ValueError(f"collection {collection!r} has no text fields to search") from error
+                if query.words is not None and not _exists(connection, _words_table(table)):
+                    raise ValueError(f"collection {collection!r} has no words to search") from error
                 raise
 
         return [_decode(row) for row in await self._reader.run(read)]
@@ -315,8 +383,10 @@ class SqliteDocumentStore:
         table = _table(collection)
 
         def drop(connection: sqlite3.Connection) -> None:
-            # The table takes its indexes and triggers with it; the text table is a table of its own.
+            # The table takes its indexes and triggers with it; the text and words tables are tables
+            # of their own.
             connection.execute(f'DROP TABLE IF EXISTS "{_text_table(table)}"')
+            connection.execute(f'DROP TABLE IF EXISTS "{_words_table(table)}"')
             connection.execute(f"DROP TABLE IF EXISTS {table}")
 
         await self._writer.run(transaction(drop))
