@@ -8,13 +8,12 @@ json_extract(body, '$.field'), which is what the declared indexes hold, with the
 the same way. Decimals therefore compare as text: equality holds only for the same written form
 ("19.90" is not "19.9"), and sort or range on a Decimal field is not supported.
 
-Text search is an FTS5 table per collection that declares text fields, kept in step with the
-documents by triggers, so that a write and its text index commit together. A collection's `words`
-are a table of (word, document) kept by triggers the same way: a whole word is one key of its
-primary key, a prefix one range of it.
+A collection's `words` are a table of (word, document) beside it, kept in step with the documents
+by triggers, so that a write and its words commit together: a whole word is one key of its primary
+key, the start of a word one range of it.
 
 As on MongoDB, a collection that does not exist reads as empty and the first write creates it;
-`ensure` adds its indexes and text table.
+`ensure` adds its indexes and words table.
 """
 
 import functools
@@ -35,7 +34,6 @@ from store.documents import (
     Words,
     collection_name,
     field_name,
-    quoted_words,
 )
 from store.sqlite.connection import SqliteConnection, transaction
 from store.sqlite.unavailable import is_away
@@ -45,10 +43,6 @@ COLUMNS = {"_id": "id", "_position": "position"}
 IN_IDS = "id IN (SELECT value FROM json_each(?))"
 """The ids as one JSON array parameter: SQLite caps the number of parameters of a statement."""
 
-TOKENIZER = "unicode61 tokenchars '_'"
-"""Words are runs of letters and digits, case and diacritics folded; `_` joins them, as it does in
-MongoDB's text index."""
-
 Row = tuple[str, int, str]
 
 
@@ -57,11 +51,12 @@ def _table(collection: str) -> str:
 
 
 def _text_table(table: str) -> str:
-    # The colon keeps it, and the `_data`, `_idx`... tables FTS5 adds to it, clear of every other name.
+    """The FTS5 table that releases before words kept beside a collection searched by text."""
     return f"{table}:text"
 
 
 def _words_table(table: str) -> str:
+    # The colon keeps it clear of every other name.
     return f"{table}:words"
 
 
@@ -114,25 +109,8 @@ def _expression(field: str) -> str:
     return COLUMNS.get(field) or f"json_extract(body, '$.{field_name(field)}')"
 
 
-def _text_of(field: str, row: str) -> str:
-    """The text FTS indexes for a field: the string, or the strings of a list."""
-    path = f"'$.{field_name(field)}'"
-    return f"(SELECT group_concat(value, ' ') FROM json_each({row}body, {path}) WHERE type = 'text')"
-
-
-def _text_trigger(table: str, event: str, fields: tuple[str, ...]) -> str:
-    text = _text_table(table)
-    body = ""
-    if event != "INSERT":
-        body += f'DELETE FROM "{text}" WHERE rowid = old.seq; '
-    if event != "DELETE":
-        values = ", ".join(_text_of(field, "new.") for field in fields)
-        body += f'INSERT INTO "{text}" (rowid, {", ".join(fields)}) VALUES (new.seq, {values}); '
-    return f'CREATE TRIGGER "{text}:{event.lower()}" AFTER {event} ON {table} BEGIN {body}END'
-
-
 def _create_table(table: str) -> str:
-    # An explicit INTEGER PRIMARY KEY: VACUUM may renumber an implicit rowid, and the text index
+    # An explicit INTEGER PRIMARY KEY: VACUUM may renumber an implicit rowid, and the words table
     # refers to rows by it.
     return (
         f"CREATE TABLE IF NOT EXISTS {table} (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
@@ -142,19 +120,6 @@ def _create_table(table: str) -> str:
 
 def _ending_with_id(fields: tuple[str, ...]) -> tuple[str, ...]:
     return fields if "_id" in fields else (*fields, "_id")
-
-
-def _text_index(table: str, fields: tuple[str, ...]) -> list[str]:
-    """A collection's FTS5 table, the triggers that keep it in step, and its first filling."""
-    text = _text_table(table)
-    columns = ", ".join(field_name(field) for field in fields)
-    return [
-        f'CREATE VIRTUAL TABLE "{text}" USING fts5({columns}, tokenize = "{TOKENIZER}")',
-        *(_text_trigger(table, event, fields) for event in ("INSERT", "UPDATE", "DELETE")),
-        # Documents stored before the collection had text fields are searchable too.
-        f'INSERT INTO "{text}" (rowid, {columns})'
-        f" SELECT seq, {', '.join(_text_of(field, '') for field in fields)} FROM {table}",
-    ]
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -267,18 +232,15 @@ class SqliteDocumentStore:
             # Every query orders by (sort, _id): ending the index with id spares SQLite sorting ties.
             keys = ", ".join(_expression(field) for field in _ending_with_id(fields))
             statements.append(f'CREATE INDEX IF NOT EXISTS "{table}.{".".join(fields)}" ON {table} ({keys})')
-        side_tables = {
-            _text_table(table): _text_index(table, collection.text_fields) if collection.text_fields else [],
-            _words_table(table): _words_index(table, collection.words[0]) if collection.words else [],
-        }
+        words = _words_table(table)
+        words_index = _words_index(table, collection.words[0]) if collection.words else []
 
         def create(connection: sqlite3.Connection) -> None:
             for statement in statements:
                 connection.execute(statement)
-            for name, made_by in side_tables.items():
-                if made_by and not _exists(connection, name):
-                    for statement in made_by:
-                        connection.execute(statement)
+            if words_index and not _exists(connection, words):
+                for statement in words_index:
+                    connection.execute(statement)
 
         await self._writer.run(transaction(create))
 
@@ -325,13 +287,6 @@ class SqliteDocumentStore:
             found, found_params = _word_conditions(table, query.words)
             conditions += found
             params += found_params
-        text = _text_table(table)
-        if query.text is not None:
-            match = quoted_words(query.text)
-            if match is None:
-                return []
-            conditions.append(f'seq IN (SELECT rowid FROM "{text}" WHERE "{text}" MATCH ?)')
-            params.append(match)
         order = f"id {direction}" if sort == "id" else f"{sort} {direction}, id {direction}"
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         sql = f"SELECT id, position, body FROM {table}{where} ORDER BY {order} LIMIT ?"
@@ -340,11 +295,11 @@ class SqliteDocumentStore:
         def read(connection: sqlite3.Connection) -> list[Row]:
             try:
                 return _on_collection(connection, table, sql, params)
-            except sqlite3.OperationalError as error:
-                if query.text is not None and not _exists(connection, text):
-                    raise ValueError(f"collection {collection!r} has no text fields to search") from error
+            except sqlite3.OperationalError:
+                # Words not declared (yet: a process of an earlier release made the collection)
+                # find nothing, as on MongoDB, where its documents have no words either.
                 if query.words is not None and not _exists(connection, _words_table(table)):
-                    raise ValueError(f"collection {collection!r} has no words to search") from error
+                    return []
                 raise
 
         return [_decode(row) for row in await self._reader.run(read)]
@@ -383,8 +338,8 @@ class SqliteDocumentStore:
         table = _table(collection)
 
         def drop(connection: sqlite3.Connection) -> None:
-            # The table takes its indexes and triggers with it; the text and words tables are tables
-            # of their own.
+            # The table takes its indexes and triggers with it; the words table, and the text table
+            # of a collection from before words, are tables of their own.
             connection.execute(f'DROP TABLE IF EXISTS "{_text_table(table)}"')
             connection.execute(f'DROP TABLE IF EXISTS "{_words_table(table)}"')
             connection.execute(f"DROP TABLE IF EXISTS {table}")

@@ -106,9 +106,25 @@ async def test_words_declared_later_cover_what_is_already_stored(location: Store
         assert ids(found) == ["l1"]
 
 
-async def test_words_of_a_collection_never_written_find_nothing(location: StoreLocation) -> None:
+async def test_words_of_a_collection_never_written_or_without_words_find_nothing(
+    location: StoreLocation,
+) -> None:
     async with opened(location) as store:
         assert await store.find("nothing", Query(words=Words("words", prefixes=("a",)))) == []
+        await store.ensure(Collection(name="plain"))
+        await store.bulk_upsert("plain", [doc("p1", name="Ann")])
+        assert await store.find("plain", Query(words=Words("words", prefixes=("a",)))) == []
+
+
+async def test_a_prefix_is_taken_literally(documents: DocumentStore) -> None:
+    await documents.bulk_upsert(
+        "people", [doc("x1", name="X", words=["a.b", "a+"]), doc("x2", name="Y", words=["ab"])]
+    )
+
+    assert await named(documents, "a.") == ["x1"]
+    assert await named(documents, "a+") == ["x1"]
+    assert await named(documents, ".") == []
+    assert await named(documents, "a", whole=("a.b",)) == ["x1"]
 
 
 async def test_a_dropped_collection_takes_its_words_with_it(documents: DocumentStore) -> None:
