@@ -114,14 +114,15 @@ async def test_customers_page_by_name_with_cursors_that_outlast_new_customers(
     assert [customer["name"] for customer in first] == ["Bea Cole", "Dan Cole"]
     for name in ("Abe Cole", "Cal Cole", "Eve Cole", "Ivy Cole"):
         await add(name, f"{name[:3].lower()}@example.com")
-    second, after = await page(client, CUSTOMERS, first=3, after=after, search=search)
+    # Page 2 ends at a name holding the cursor's separator.
+    second, after = await page(client, CUSTOMERS, first=2, after=after, search=search)
     third, end = await page(client, CUSTOMERS, first=100, after=after, search=search)
 
     # After the last one shown: every one there is, old and new, once each, in order of (name, id).
     dan = customers[1]
     expected = sorted(c for c in customers if (search is None or "Cole" in c[0]) and c > dan)
     assert [(c["name"], c["id"]) for c in second + third] == expected
-    assert [c["name"] for c in second] == ["Eve Cole", "Fay|Cole", "Hal Cole"]
+    assert [c["name"] for c in second] == ["Eve Cole", "Fay|Cole"]
     assert end is None
 
 
