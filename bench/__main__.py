@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bench import (
     graphql_overhead,
+    lookups,
     projection_catch_up,
     projection_lag,
     rebuild,
@@ -46,6 +47,7 @@ def sections(quick: bool) -> list[tuple[str, Callable[[], Figures]]]:
             lambda: rebuild.measure(300 if quick else 2000, 3000 if quick else 20000),
         ),
         ("projection lag", lambda: projection_lag.measure(50 if quick else 100, seconds)),
+        ("lookups", lambda: asyncio.run(lookups.measure(5_000 if quick else 50_000))),
         (
             "time travel",
             lambda: asyncio.run(time_travel.compare(500, 5_000 if quick else 100_000, 50 if quick else 200)),

@@ -67,7 +67,14 @@ OPERATIONS: list[tuple[str, str, int]] = [
     ("customer", 'query { customer(id: "$customer") { id name } }', 1),
     ("product", 'query { product(id: "$product") { id price } }', 1),
     ("products", "query { products(first: 20) { edges { node { sku } } } }", 1),
-    ("searchOrders", 'query { searchOrders(text: "RT-1") { id } }', 2),
+    ("searchOrders", 'query { searchOrders(text: "RT-1") { edges { node { id } } } }', 2),
+    ("customers, search", 'query { customers(search: "an") { edges { node { id } } } }', 1),
+    ("products, search", 'query { products(search: "rt") { edges { node { sku } } } }', 1),
+    (
+        "products with asOf, search",
+        'query { products(search: "rt", asOf: "2026-01-01T00:00:00Z") { edges { node { sku } } } }',
+        1,
+    ),
     ("salesReport", "query { salesReport { ordersPlaced revenue } }", 1),
     ("orders with asOf", 'query { orders(asOf: "2026-01-01T00:00:00Z") { edges { node { id } } } }', 1),
     (

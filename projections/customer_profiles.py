@@ -12,7 +12,8 @@ from domain.values import Address
 from projections.collections import CollectionNames
 from projections.per_stream import existing, own_stream
 from projections.projection import Projection
-from store.documents import Collection, Document, DocumentStore
+from projections.words import WORDS, starting, with_words
+from store.documents import Collection, Document, DocumentStore, Query
 from store.events import RecordedEvent
 
 
@@ -53,15 +54,42 @@ def evolve(document: Document | None, recorded: RecordedEvent) -> Document:
 
 PROJECTION = Projection(
     name="customer_profiles",
-    collection=Collection(name="customer_profiles"),
+    # `customers` lists them by name, or by the words of their name and email.
+    collection=Collection(name="customer_profiles", indexes=(("name",),), words=(WORDS, "name")),
     touches=own_stream(
         CustomerRegistered, CustomerAddressChanged, CustomerEmailChanged, CustomerEmailVerified
     ),
-    evolve=evolve,
+    evolve=with_words(evolve, "name", "email"),
 )
+
+Keyset = tuple[str, str]
+"""Where a customer stands in the order of names."""
+
+
+def keyset(profile: Document) -> Keyset:
+    return profile["name"], profile["_id"]
 
 
 async def profiles(
     documents: DocumentStore, collections: CollectionNames, ids: Sequence[str]
 ) -> dict[str, Document]:
     return await documents.get_many(collections[PROJECTION.name], ids)
+
+
+async def listing(
+    documents: DocumentStore,
+    collections: CollectionNames,
+    search: str | None,
+    after: Keyset | None,
+    limit: int,
+    only: str | None = None,
+) -> list[Document]:
+    """Up to `limit` profiles after `after` by name (only the one with id `only`, if given), with a
+    word starting with each word of `search` if given."""
+    words = None if search is None else starting(search)
+    if words is not None and not words.prefixes:
+        return []
+    query = Query(
+        equals={} if only is None else {"_id": only}, sort="name", after=after, limit=limit, words=words
+    )
+    return await documents.find(collections[PROJECTION.name], query)

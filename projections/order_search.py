@@ -1,4 +1,5 @@
-"""What `searchOrders` matches an order by: who ordered it, what is in it, and how it was shipped.
+"""What `searchOrders` matches an order by: the words of who ordered it, what is in it, and how it
+was shipped.
 
 The customer's name and email are the ones recorded when the order was placed, except that an email
 change is carried over to every order of that customer, so that their current address finds them all.
@@ -11,6 +12,7 @@ from projections import order_summaries
 from projections.collections import CollectionNames
 from projections.per_stream import existing
 from projections.projection import Key, Match, Projection
+from projections.words import WORDS, typed, with_words
 from store.documents import Collection, Document, DocumentStore, Query
 from store.events import RecordedEvent
 
@@ -45,15 +47,18 @@ def evolve(document: Document | None, recorded: RecordedEvent) -> Document:
     raise TypeError(f"unexpected event {recorded.type} for order search")
 
 
+SEARCHED = ("customerName", "customerEmail", "products", "trackingNumber")
+
 PROJECTION = Projection(
     name="order_search",
     collection=Collection(
         name="order_search",
         indexes=(("customerId",), ("placedAt",)),
-        text_fields=("customerName", "customerEmail", "products", "trackingNumber"),
+        # Newest first among the orders with a word: the words' index ends with the order of the results.
+        words=(WORDS, "placedAt"),
     ),
     touches=touches,
-    evolve=evolve,
+    evolve=with_words(evolve, *SEARCHED),
 )
 
 
@@ -61,15 +66,19 @@ async def matching(
     documents: DocumentStore,
     collections: CollectionNames,
     text: str,
+    after: order_summaries.Keyset | None,
     limit: int,
     customer_id: UUID | None = None,
 ) -> list[Document]:
-    """The summaries of up to `limit` orders (of one customer, if given) that match every word of
-    `text`, newest first."""
+    """The summaries of up to `limit` orders (of one customer, if given) after `after`, newest first,
+    with every word of `text`, the last one perhaps only begun."""
+    words = typed(text)
+    if not words.prefixes:
+        return []
     equals = {} if customer_id is None else {"customerId": str(customer_id)}
     hits = await documents.find(
         collections[PROJECTION.name],
-        Query(equals=equals, text=text, sort="placedAt", descending=True, limit=limit),
+        Query(equals=equals, words=words, sort="placedAt", descending=True, after=after, limit=limit),
     )
     ids = [hit["_id"] for hit in hits]
     found = await order_summaries.summaries(documents, collections, ids)

@@ -1,13 +1,15 @@
 """One document per product, as the `product` and `products` queries show it, and the readers of them."""
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from domain.events import ProductCreated, ProductPriceChanged
 from domain.values import cents
 from projections.collections import CollectionNames
 from projections.per_stream import existing, own_stream
-from projections.projection import Projection
-from store.documents import Collection, Document, DocumentStore, Query
+from projections.projection import Projection, history_name
+from projections.words import WORDS, starting, with_words
+from store.documents import Collection, Document, DocumentStore, Holding, Query
 from store.events import RecordedEvent
 
 
@@ -31,10 +33,13 @@ def evolve(document: Document | None, recorded: RecordedEvent) -> Document:
 
 PROJECTION = Projection(
     name="product_catalogue",
-    # `products` pages through the catalogue in sku order.
-    collection=Collection(name="product_catalogue", indexes=(("sku",),)),
+    # `products` pages through the catalogue in sku order, all of it or the words of names and SKUs.
+    collection=Collection(name="product_catalogue", indexes=(("sku",),), words=(WORDS, "sku")),
     touches=own_stream(ProductCreated, ProductPriceChanged),
-    evolve=evolve,
+    evolve=with_words(evolve, "name", "sku"),
+    # `products(asOf:)` reads the versions valid then in the same order, _validTo after it as for
+    # `orders(asOf:)`.
+    history=(("sku", "_id", "_validTo"),),
 )
 
 
@@ -53,7 +58,20 @@ async def products(
 
 
 async def in_sku_order(
-    documents: DocumentStore, collections: CollectionNames, after: Keyset | None, limit: int
+    documents: DocumentStore,
+    collections: CollectionNames,
+    after: Keyset | None,
+    limit: int,
+    search: str | None = None,
+    as_of: datetime | None = None,
 ) -> list[Document]:
-    """Up to `limit` products after `after`, in SKU order."""
-    return await documents.find(collections[PROJECTION.name], Query(sort="sku", after=after, limit=limit))
+    """Up to `limit` products after `after`, in SKU order, with a word of their name or SKU starting
+    with each word of `search` if given; with `as_of`, the versions valid then."""
+    words = None if search is None else starting(search)
+    if words is not None and not words.prefixes:
+        return []
+    query = Query(
+        sort="sku", after=after, limit=limit, words=words, holding=None if as_of is None else Holding(as_of)
+    )
+    collection = collections[PROJECTION.name]
+    return await documents.find(collection if as_of is None else history_name(collection), query)

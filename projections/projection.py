@@ -51,7 +51,10 @@ def history_name(collection: str) -> str:
 
 
 def history_collection(projection: Projection, collection: str) -> Collection:
-    return Collection(name=history_name(collection), indexes=projection.history or ())
+    # Its versions are searched by the same words as the documents.
+    return Collection(
+        name=history_name(collection), indexes=projection.history or (), words=projection.collection.words
+    )
 
 
 def version_id(document_id: str, position: int) -> str:

@@ -121,11 +121,11 @@ async def _prepare(projection: Projection, documents: DocumentStore, states: Pro
     build = _Build(projection, current, target, history)
     for collection in build.collections:
         await documents.drop(collection.name)
-    # Built without the indexes only readers use (a history's, the text index), which are then made
-    # in one pass over the finished collection rather than kept up through every write.
-    await documents.ensure(replace(target, text_fields=()))
+    # Built without the indexes only readers use (a history's, the words), which are then made in
+    # one pass over the finished collection rather than kept up through every write.
+    await documents.ensure(replace(target, words=()))
     if history is not None:
-        await documents.ensure(replace(history, indexes=()))
+        await documents.ensure(replace(history, indexes=(), words=()))
     return build
 
 

@@ -5,7 +5,7 @@ import binascii
 from datetime import datetime
 
 from domain.errors import InvalidInput
-from projections import order_summaries
+from projections import customer_profiles, order_summaries, product_catalogue
 from schema.validation import aware
 from store.documents import Document
 
@@ -28,7 +28,8 @@ def encode_cursor(kind: str, *parts: object) -> str:
 def decode_cursor(cursor: str, kind: str, parts: int, field: str = "after") -> list[str]:
     """The parts of a cursor this field gave out; anything else is BAD_USER_INPUT."""
     try:
-        found_kind, *values = base64.urlsafe_b64decode(cursor.encode()).decode().split(SEPARATOR)
+        # The last part may hold the separator itself (a customer's name does).
+        found_kind, *values = base64.urlsafe_b64decode(cursor.encode()).decode().split(SEPARATOR, parts)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         found_kind, values = "", []
     if found_kind != kind or len(values) != parts:
@@ -53,3 +54,26 @@ def order_keyset(after: str | None) -> order_summaries.Keyset | None:
     instant = aware(parsed, "after")
     assert instant is not None
     return instant, order_id
+
+
+def customer_cursor(profile: Document) -> str:
+    name, customer_id = customer_profiles.keyset(profile)
+    return encode_cursor("customer", customer_id, name)
+
+
+def customer_keyset(after: str | None) -> customer_profiles.Keyset | None:
+    if not after:
+        return None
+    customer_id, name = decode_cursor(after, "customer", 2)
+    return name, customer_id
+
+
+def product_cursor(product: Document) -> str:
+    return encode_cursor("product", *product_catalogue.keyset(product))
+
+
+def product_keyset(after: str | None) -> product_catalogue.Keyset | None:
+    if not after:
+        return None
+    sku, product_id = decode_cursor(after, "product", 2)
+    return sku, product_id

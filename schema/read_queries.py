@@ -27,7 +27,15 @@ from projections.collections import CollectionNames
 from projections.projector import owners
 from schema.context import Context
 from schema.inputs import OrderFilter
-from schema.pagination import decode_cursor, encode_cursor, order_cursor, order_keyset, page_size
+from schema.pagination import (
+    customer_cursor,
+    customer_keyset,
+    order_cursor,
+    order_keyset,
+    page_size,
+    product_cursor,
+    product_keyset,
+)
 from schema.types import (
     Connection,
     Customer,
@@ -39,7 +47,7 @@ from schema.types import (
     SalesReport,
     page_of,
 )
-from schema.validation import aware, parse_currency, parse_id
+from schema.validation import aware, parse_currency, parse_id, search_text
 from store.documents import Document, DocumentStore
 
 ContextInfo = Info[Context, None]
@@ -142,19 +150,22 @@ class OrderQuery:
 
     @strawberry.field(
         description="Orders whose customer name or email, product names or SKUs, or tracking number "
-        "contain every word of `text` (whole words, any case), newest first."
+        "hold every word of `text` (any case; the last word may be only its start, as while typing), "
+        "newest first; the cursor stays valid while new orders arrive."
     )
-    async def search_orders(self, info: ContextInfo, text: str, first: int = 20) -> list[Order]:
+    async def search_orders(
+        self, info: ContextInfo, text: str, first: int = 20, after: str | None = None
+    ) -> Connection[Order]:
         size = page_size(first)
-        if not text.strip():
-            raise InvalidInput("text", "must contain a word to search for")
-        if len(text) > 200:
-            raise InvalidInput("text", "must be at most 200 characters")
-        scope = customer_scope(info.context.caller)
         found = await order_search.matching(
-            info.context.documents, info.context.collections, text, size, customer_id=scope
+            info.context.documents,
+            info.context.collections,
+            search_text(text, "text"),
+            order_keyset(after),
+            size + 1,
+            customer_id=customer_scope(info.context.caller),
         )
-        return [Order.from_document(summary) for summary in found]
+        return page_of(found, size, Order.from_document, order_cursor)
 
 
 @strawberry.type
@@ -166,6 +177,26 @@ class CustomerQuery:
         found = await _CUSTOMER.load(info, id, as_of)
         return found if found is not None and sees(info.context.caller, found.id) else None
 
+    @strawberry.field(
+        description="Customers by name; with `search`, those with a word of their name or email "
+        "starting with each word of it (any case). The cursor stays valid while customers register."
+    )
+    async def customers(
+        self, info: ContextInfo, first: int = 20, after: str | None = None, search: str | None = None
+    ) -> Connection[Customer]:
+        size = page_size(first)
+        scope = customer_scope(info.context.caller)
+        found = await customer_profiles.listing(
+            info.context.documents,
+            info.context.collections,
+            None if search is None else search_text(search, "search"),
+            customer_keyset(after),
+            size + 1,
+            # A customer is the one customer it may know of.
+            only=None if scope is None else str(scope),
+        )
+        return page_of(found, size, Customer.from_document, customer_cursor)
+
 
 @strawberry.type
 class ProductQuery:
@@ -175,24 +206,29 @@ class ProductQuery:
     ) -> Product | None:
         return await _PRODUCT.load(info, id, as_of)
 
-    @strawberry.field(description="Products in SKU order.")
+    @strawberry.field(
+        description="Products in SKU order; with `search`, those with a word of their name or SKU "
+        "starting with each word of it (any case); with `asOf`, as they were then. The cursor stays "
+        "valid while products are created."
+    )
     async def products(
-        self, info: ContextInfo, first: int = 20, after: str | None = None
+        self,
+        info: ContextInfo,
+        first: int = 20,
+        after: str | None = None,
+        search: str | None = None,
+        as_of: datetime | None = None,
     ) -> Connection[Product]:
         size = page_size(first)
-        cursor: product_catalogue.Keyset | None = None
-        if after:
-            sku, product_id = decode_cursor(after, "product", 2)
-            cursor = (sku, product_id)
         found = await product_catalogue.in_sku_order(
-            info.context.documents, info.context.collections, cursor, size + 1
+            info.context.documents,
+            info.context.collections,
+            product_keyset(after),
+            size + 1,
+            None if search is None else search_text(search, "search"),
+            _in_the_past(aware(as_of, "asOf")),
         )
-        return page_of(
-            found,
-            size,
-            Product.from_document,
-            lambda document: encode_cursor("product", *product_catalogue.keyset(document)),
-        )
+        return page_of(found, size, Product.from_document, product_cursor)
 
 
 @strawberry.type

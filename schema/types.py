@@ -22,6 +22,7 @@ from domain.values import Address as AddressValue
 from domain.values import cents
 from projections import order_summaries
 from projections.order_summaries import order_id
+from projections.projection import entity_id
 from schema.pagination import order_cursor, order_keyset, page_size
 from store.documents import Document
 from store.events import RecordedEvent
@@ -149,10 +150,11 @@ class Product(Node):
 
     @classmethod
     def from_document(cls, document: Document) -> Self:
+        """From the catalogue's document, or a version of one from its history."""
         return _built(
             cls,
             _keys(document),
-            id=strawberry.ID(document["_id"]),
+            id=strawberry.ID(entity_id(document)),
             recorded_currency=document.get("currency"),
         )
 

@@ -9,8 +9,13 @@ from pydantic.alias_generators import to_camel
 
 from domain.commands import Currency
 from domain.errors import InvalidInput
+from store.documents import words_of
 
 CURRENCY: TypeAdapter[str] = TypeAdapter(Currency)
+
+MAX_SEARCH_CHARS = 200
+MAX_SEARCH_WORDS = 10
+"""Each word of a search is one more lookup in an index."""
 
 
 def _field_path(location: tuple[int | str, ...]) -> str:
@@ -52,3 +57,14 @@ def aware(value: datetime | None, field: str) -> datetime | None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(field, f"{value.isoformat()} has no UTC offset (add Z or +hh:mm)")
     return value.astimezone(UTC)
+
+
+def search_text(text: str, field: str) -> str:
+    """A search as typed, bounded; one without a single word to search for is BAD_USER_INPUT."""
+    if not text.strip():
+        raise InvalidInput(field, "must contain a word to search for")
+    if len(text) > MAX_SEARCH_CHARS:
+        raise InvalidInput(field, f"must be at most {MAX_SEARCH_CHARS} characters")
+    if len(words := words_of(text)) > MAX_SEARCH_WORDS:
+        raise InvalidInput(field, f"must be at most {MAX_SEARCH_WORDS} words, got {len(words)}")
+    return text

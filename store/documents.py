@@ -27,8 +27,10 @@ class Collection:
     name: str
     indexes: tuple[tuple[str, ...], ...] = ()
     """Ascending compound indexes on top-level fields (each query's equality fields, then its sort)."""
-    text_fields: tuple[str, ...] = ()
-    """Top-level fields (strings, or lists of strings) that text search covers."""
+    words: tuple[str, ...] = ()
+    """A top-level list of words (`words_of`) that `Query.words` searches, then the fields its queries
+    sort by: on MongoDB a multikey index on them, on SQLite a table of (word, document) beside the
+    collection."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,17 @@ class Holding:
 
 
 @dataclass(frozen=True, slots=True)
+class Words:
+    """Documents whose list `field` (the collection's `words`) holds each of `whole` and, for each of
+    `prefixes`, a word that starts with it. Give them as `words_of` makes them: a word of other
+    characters, or in capitals, matches nothing."""
+
+    field: str
+    whole: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Query:
     equals: Mapping[str, Any] = field(default_factory=dict)
     range: Range | None = None
@@ -59,10 +72,9 @@ class Query:
     after: tuple[Any, str] | None = None
     """Keyset cursor: the (sort value, _id) of the last document of the previous page."""
     limit: int = 20
-    text: str | None = None
-    """Words that must all appear, whole and case-insensitive, in the collection's text fields."""
     holding: Holding | None = None
     """Only documents whose interval holds an instant (history versions valid then, for one)."""
+    words: Words | None = None
 
 
 class DocumentStore(Protocol):
@@ -97,9 +109,9 @@ FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 RESERVED = frozenset({"events", "projection_state", "leases"})
 """The collections of the other ports on MongoDB: refused on both backends, so that a read model that
 runs on one runs on the other."""
-WORD = re.compile(r'\w(?:[^\s"\x00-\x1f]*\w)?')
-"""A word of a search: from its first to its last letter or digit, never across a quote or a control
-character (SQLite's FTS reads a NUL as the end of the query)."""
+WORD = re.compile(r"[^\W_]+")
+"""A word of what `words_of` indexes and searches: letters and digits, so that an email, a SKU or a
+tracking number splits at every other character."""
 
 
 def collection_name(name: str) -> str:
@@ -127,11 +139,7 @@ def field_name(field: str) -> str:
     return field
 
 
-def quoted_words(text: str) -> str | None:
-    """Every word of a search as a quoted phrase (both backends AND them); None when there is none.
-
-    Quotes never reach the search engine from the user's text, so none of it is read as syntax
-    (OR, NEAR, *, ^, negation).
-    """
-    words = WORD.findall(text)
-    return " ".join(f'"{word}"' for word in words) if words else None
+def words_of(*texts: str | None) -> list[str]:
+    """The words of `texts`, case folded, each once, in the order they first appear."""
+    found = (word for text in texts if text for word in WORD.findall(text.casefold()))
+    return list(dict.fromkeys(found))

@@ -9,21 +9,20 @@ misses, the upsert tries to insert and collides on `_id` (duplicate key, 11000):
 stale write being refused, so it is dropped. A read model has one writer, the projector: two writers
 racing to create the same document would look the same, and the later position could be refused.
 
-Text search is a text index over the text fields with default_language "none" (no stop words, no
-stemming), queried with every word as a quoted phrase, because MongoDB requires every phrase to
-match where it would OR plain words. MongoDB picks documents by whole indexed words, then checks each
-phrase as a case-insensitive substring of a field, so with several words one may match inside a
-longer word: "ann lee" finds "joann lee" (mongoeco, the test server, holds to whole words).
+A collection's `words` are a multikey index, an entry per word: a whole word is one key of it, and
+the start of a word an anchored, case-sensitive $regex, which MongoDB reads as a range of keys (a
+text index matches whole words only).
 """
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
-from pymongo import ASCENDING, DESCENDING, TEXT, AsyncMongoClient, IndexModel, ReplaceOne
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError, OperationFailure
+from pymongo.errors import BulkWriteError
 
-from store.documents import Collection, Document, Query, collection_name, field_name, quoted_words
+from store.documents import Collection, Document, Query, collection_name, field_name
 from store.mongo.unavailable import is_away
 from store.unavailable import raises_unavailable
 
@@ -60,11 +59,9 @@ class MongoDocumentStore:
             IndexModel([(field_name(field), ASCENDING) for field in _ending_with_id(fields)])
             for fields in collection.indexes
         ]
-        if collection.text_fields:
-            text = [(field_name(field), TEXT) for field in collection.text_fields]
-            # MongoDB otherwise reads a document's `language` field as the language of its text, and
-            # refuses the write when it knows no such language: to a read model it is just a field.
-            indexes.append(IndexModel(text, default_language="none", language_override="_language"))
+        if collection.words:
+            fields = _ending_with_id(collection.words)
+            indexes.append(IndexModel([(field_name(field), ASCENDING) for field in fields]))
         # MongoDB creates a collection on its first write and reads an absent one as empty: only the
         # indexes need declaring. Declaring the same ones again changes nothing.
         if indexes:
@@ -98,6 +95,11 @@ class MongoDocumentStore:
                 {field_name(holding.start): {"$lte": holding.instant}},
                 {field_name(holding.end): {"$gt": holding.instant}},
             ]
+        if query.words is not None:
+            words = field_name(query.words.field)
+            clauses += [{words: {"$eq": word}} for word in query.words.whole]
+            # Anchored and case-sensitive, so that MongoDB reads it as a range of the index's keys.
+            clauses += [{words: {"$regex": f"^{re.escape(prefix)}"}} for prefix in query.words.prefixes]
         sort = field_name(query.sort)
         direction, beyond, from_ = (
             (DESCENDING, "$lt", "$lte") if query.descending else (ASCENDING, "$gt", "$gte")
@@ -112,32 +114,9 @@ class MongoDocumentStore:
                 clauses.append(
                     {"$or": [{sort: {beyond: value}}, {sort: {"$eq": value}, "_id": {beyond: last_id}}]}
                 )
-        # $text at the top level beside $and: MongoDB takes it inside $and too, mongoeco does not.
-        conditions: Document = {"$and": clauses} if clauses else {}
-        if query.text is not None:
-            search = quoted_words(query.text)
-            if search is None:
-                return []
-            conditions["$text"] = {"$search": search}
         order = [(sort, direction)] if sort == "_id" else [(sort, direction), ("_id", direction)]
-        cursor = target.find(conditions, sort=order, limit=query.limit)
-        try:
-            return [document async for document in cursor]
-        except OperationFailure as error:
-            # MongoDB refuses a text search with IndexNotFound (27), mongoeco with no code: asking is sure.
-            if query.text is None:
-                raise
-            if not await self._database.list_collection_names(filter={"name": collection}):
-                # Never created: empty, as for every other read.
-                return []
-            if not await self._has_text_index(target):
-                raise ValueError(f"collection {collection!r} has no text fields to search") from error
-            raise
-
-    @staticmethod
-    async def _has_text_index(target: AsyncCollection[Document]) -> bool:
-        indexes = await target.index_information()
-        return any(kind == TEXT for index in indexes.values() for _, kind in index["key"])
+        cursor = target.find({"$and": clauses} if clauses else {}, sort=order, limit=query.limit)
+        return [document async for document in cursor]
 
     async def bulk_upsert(self, collection: str, documents: Sequence[Document]) -> None:
         if not documents:

@@ -8,11 +8,12 @@ json_extract(body, '$.field'), which is what the declared indexes hold, with the
 the same way. Decimals therefore compare as text: equality holds only for the same written form
 ("19.90" is not "19.9"), and sort or range on a Decimal field is not supported.
 
-Text search is an FTS5 table per collection that declares text fields, kept in step with the
-documents by triggers, so that a write and its text index commit together.
+A collection's `words` are a table of (word, document) beside it, kept in step with the documents
+by triggers, so that a write and its words commit together: a whole word is one key of its primary
+key, the start of a word one range of it.
 
 As on MongoDB, a collection that does not exist reads as empty and the first write creates it;
-`ensure` adds its indexes and text table.
+`ensure` adds its indexes and words table.
 """
 
 import functools
@@ -26,7 +27,14 @@ from typing import Any, Self
 
 import orjson
 
-from store.documents import Collection, Document, Query, collection_name, field_name, quoted_words
+from store.documents import (
+    Collection,
+    Document,
+    Query,
+    Words,
+    collection_name,
+    field_name,
+)
 from store.sqlite.connection import SqliteConnection, transaction
 from store.sqlite.unavailable import is_away
 from store.unavailable import raises_unavailable
@@ -34,10 +42,6 @@ from store.unavailable import raises_unavailable
 COLUMNS = {"_id": "id", "_position": "position"}
 IN_IDS = "id IN (SELECT value FROM json_each(?))"
 """The ids as one JSON array parameter: SQLite caps the number of parameters of a statement."""
-
-TOKENIZER = "unicode61 tokenchars '_'"
-"""Words are runs of letters and digits, case and diacritics folded; `_` joins them, as it does in
-MongoDB's text index."""
 
 Row = tuple[str, int, str]
 
@@ -47,33 +51,66 @@ def _table(collection: str) -> str:
 
 
 def _text_table(table: str) -> str:
-    # The colon keeps it, and the `_data`, `_idx`... tables FTS5 adds to it, clear of every other name.
+    """The FTS5 table that releases before words kept beside a collection searched by text."""
     return f"{table}:text"
+
+
+def _words_table(table: str) -> str:
+    # The colon keeps it clear of every other name.
+    return f"{table}:words"
+
+
+def _words_index(table: str, field: str) -> list[str]:
+    """A collection's table of words, the triggers that keep it in step, and its first filling."""
+    words = _words_table(table)
+    path = f"'$.{field_name(field)}'"
+
+    add = (
+        f'INSERT OR IGNORE INTO "{words}" (word, seq) SELECT value, new.seq'
+        f" FROM json_each(new.body, {path}) WHERE type = 'text'"
+    )
+
+    remove = (
+        f'DELETE FROM "{words}" WHERE seq = old.seq'
+        f" AND word IN (SELECT value FROM json_each(old.body, {path}) WHERE type = 'text')"
+    )
+    # Most writes leave a document's words as they were: its table is then not written at all.
+    changed = f"json_extract(old.body, {path}) IS NOT json_extract(new.body, {path})"
+    return [
+        f'CREATE TABLE "{words}" (word TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (word, seq))'
+        " WITHOUT ROWID",
+        f'CREATE TRIGGER "{words}:insert" AFTER INSERT ON {table} BEGIN {add}; END',
+        f'CREATE TRIGGER "{words}:update" AFTER UPDATE ON {table} WHEN {changed} BEGIN {remove}; {add}; END',
+        f'CREATE TRIGGER "{words}:delete" AFTER DELETE ON {table} BEGIN {remove}; END',
+        # Documents stored before the collection had words are found too.
+        f'INSERT OR IGNORE INTO "{words}" (word, seq) SELECT value, seq'
+        f" FROM {table}, json_each({table}.body, {path}) WHERE type = 'text'",
+    ]
+
+
+def _after(prefix: str) -> str:
+    """The first text after every word that starts with `prefix` (SQLite compares text as UTF-8 bytes,
+    which order as code points do)."""
+    following = ord(prefix[-1]) + 1
+    # A surrogate cannot be encoded: the next character that can be follows them.
+    following = 0xE000 if 0xD800 <= following <= 0xDFFF else following
+    return prefix[:-1] + chr(following)
+
+
+def _word_conditions(table: str, words: Words) -> tuple[list[str], list[object]]:
+    found = f'SELECT seq FROM "{_words_table(table)}" WHERE'
+    conditions = [f"seq IN ({found} word = ?)" for _ in words.whole]
+    conditions += [f"seq IN ({found} word >= ? AND word < ?)" for _ in words.prefixes]
+    params: list[object] = [*words.whole, *(bound for p in words.prefixes for bound in (p, _after(p)))]
+    return conditions, params
 
 
 def _expression(field: str) -> str:
     return COLUMNS.get(field) or f"json_extract(body, '$.{field_name(field)}')"
 
 
-def _text_of(field: str, row: str) -> str:
-    """The text FTS indexes for a field: the string, or the strings of a list."""
-    path = f"'$.{field_name(field)}'"
-    return f"(SELECT group_concat(value, ' ') FROM json_each({row}body, {path}) WHERE type = 'text')"
-
-
-def _text_trigger(table: str, event: str, fields: tuple[str, ...]) -> str:
-    text = _text_table(table)
-    body = ""
-    if event != "INSERT":
-        body += f'DELETE FROM "{text}" WHERE rowid = old.seq; '
-    if event != "DELETE":
-        values = ", ".join(_text_of(field, "new.") for field in fields)
-        body += f'INSERT INTO "{text}" (rowid, {", ".join(fields)}) VALUES (new.seq, {values}); '
-    return f'CREATE TRIGGER "{text}:{event.lower()}" AFTER {event} ON {table} BEGIN {body}END'
-
-
 def _create_table(table: str) -> str:
-    # An explicit INTEGER PRIMARY KEY: VACUUM may renumber an implicit rowid, and the text index
+    # An explicit INTEGER PRIMARY KEY: VACUUM may renumber an implicit rowid, and the words table
     # refers to rows by it.
     return (
         f"CREATE TABLE IF NOT EXISTS {table} (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
@@ -83,19 +120,6 @@ def _create_table(table: str) -> str:
 
 def _ending_with_id(fields: tuple[str, ...]) -> tuple[str, ...]:
     return fields if "_id" in fields else (*fields, "_id")
-
-
-def _text_index(table: str, fields: tuple[str, ...]) -> list[str]:
-    """A collection's FTS5 table, the triggers that keep it in step, and its first filling."""
-    text = _text_table(table)
-    columns = ", ".join(field_name(field) for field in fields)
-    return [
-        f'CREATE VIRTUAL TABLE "{text}" USING fts5({columns}, tokenize = "{TOKENIZER}")',
-        *(_text_trigger(table, event, fields) for event in ("INSERT", "UPDATE", "DELETE")),
-        # Documents stored before the collection had text fields are searchable too.
-        f'INSERT INTO "{text}" (rowid, {columns})'
-        f" SELECT seq, {', '.join(_text_of(field, '') for field in fields)} FROM {table}",
-    ]
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -208,14 +232,14 @@ class SqliteDocumentStore:
             # Every query orders by (sort, _id): ending the index with id spares SQLite sorting ties.
             keys = ", ".join(_expression(field) for field in _ending_with_id(fields))
             statements.append(f'CREATE INDEX IF NOT EXISTS "{table}.{".".join(fields)}" ON {table} ({keys})')
-        text = _text_table(table)
-        text_index = _text_index(table, collection.text_fields) if collection.text_fields else []
+        words = _words_table(table)
+        words_index = _words_index(table, collection.words[0]) if collection.words else []
 
         def create(connection: sqlite3.Connection) -> None:
             for statement in statements:
                 connection.execute(statement)
-            if text_index and not _exists(connection, text):
-                for statement in text_index:
+            if words_index and not _exists(connection, words):
+                for statement in words_index:
                     connection.execute(statement)
 
         await self._writer.run(transaction(create))
@@ -259,13 +283,10 @@ class SqliteDocumentStore:
                 conditions.append(f"{sort} {from_} ? AND ({sort}, id) {beyond} (?, ?)")
                 params += [_param(value), _param(value)]
             params.append(last_id)
-        text = _text_table(table)
-        if query.text is not None:
-            match = quoted_words(query.text)
-            if match is None:
-                return []
-            conditions.append(f'seq IN (SELECT rowid FROM "{text}" WHERE "{text}" MATCH ?)')
-            params.append(match)
+        if query.words is not None:
+            found, found_params = _word_conditions(table, query.words)
+            conditions += found
+            params += found_params
         order = f"id {direction}" if sort == "id" else f"{sort} {direction}, id {direction}"
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         sql = f"SELECT id, position, body FROM {table}{where} ORDER BY {order} LIMIT ?"
@@ -274,9 +295,11 @@ class SqliteDocumentStore:
         def read(connection: sqlite3.Connection) -> list[Row]:
             try:
                 return _on_collection(connection, table, sql, params)
-            except sqlite3.OperationalError as error:
-                if query.text is not None and not _exists(connection, text):
-                    raise ValueError(f"collection {collection!r} has no text fields to search") from error
+            except sqlite3.OperationalError:
+                # Words not declared (yet: a process of an earlier release made the collection)
+                # find nothing, as on MongoDB, where its documents have no words either.
+                if query.words is not None and not _exists(connection, _words_table(table)):
+                    return []
                 raise
 
         return [_decode(row) for row in await self._reader.run(read)]
@@ -315,8 +338,10 @@ class SqliteDocumentStore:
         table = _table(collection)
 
         def drop(connection: sqlite3.Connection) -> None:
-            # The table takes its indexes and triggers with it; the text table is a table of its own.
+            # The table takes its indexes and triggers with it; the words table, and the text table
+            # of a collection from before words, are tables of their own.
             connection.execute(f'DROP TABLE IF EXISTS "{_text_table(table)}"')
+            connection.execute(f'DROP TABLE IF EXISTS "{_words_table(table)}"')
             connection.execute(f"DROP TABLE IF EXISTS {table}")
 
         await self._writer.run(transaction(drop))

@@ -150,7 +150,7 @@ def owners(body: dict[str, Any]) -> set[str]:
 
 
 def found(body: dict[str, Any]) -> set[str]:
-    return {order["id"] for order in body["data"]["searchOrders"]}
+    return edges(body, "searchOrders")
 
 
 def own_orders(scene: Scene) -> list[tuple[str, str, Check]]:
@@ -184,7 +184,7 @@ def own_orders(scene: Scene) -> list[tuple[str, str, Check]]:
         ),
         (
             "searchOrders",
-            '{ searchOrders(text: "lamp", first: 50) { id } }',
+            '{ searchOrders(text: "lamp", first: 50) { edges { node { id } } } }',
             lambda b: scene.anns_order in found(b) and scene.bobs_order not in found(b),
         ),
     ]
@@ -198,6 +198,16 @@ def own_reads(scene: Scene) -> list[tuple[str, str, Check]]:
             "customer",
             f'{{ customer(id: "{scene.ann}") {{ id }} }}',
             lambda b: b["data"]["customer"]["id"] == scene.ann,
+        ),
+        (
+            "customers",
+            "{ customers(first: 50) { edges { node { id } } } }",
+            lambda b: edges(b, "customers") == {scene.ann},
+        ),
+        (
+            "customers by a word of their own",
+            '{ customers(search: "ann") { edges { node { id } } } }',
+            lambda b: edges(b, "customers") == {scene.ann},
         ),
         (
             "history of the customer",
@@ -277,9 +287,14 @@ def others(scene: Scene) -> list[tuple[str, str, Check]]:
             lambda b: b["data"]["history"]["edges"] == [],
         ),
         (
+            "customers named Bob",
+            '{ customers(search: "bob") { edges { node { id } } } }',
+            lambda b: edges(b, "customers") == set(),
+        ),
+        (
             "searchOrders for Bob",
-            '{ searchOrders(text: "bob") { id } }',
-            lambda b: b["data"]["searchOrders"] == [],
+            '{ searchOrders(text: "bob") { edges { node { id } } } }',
+            lambda b: b["data"]["searchOrders"]["edges"] == [],
         ),
         (
             "placeOrder for Bob",

@@ -25,8 +25,9 @@ WAIT = 10
 QUERIES = {
     "order": f'{{ order(id: "{NOBODY}") {{ id }} }}',
     "orders": "{ orders { edges { node { id } } } }",
-    "searchOrders": '{ searchOrders(text: "lamp") { id } }',
+    "searchOrders": '{ searchOrders(text: "lamp") { edges { node { id } } } }',
     "customer": f'{{ customer(id: "{NOBODY}") {{ id }} }}',
+    "customers": "{ customers { edges { node { id } } } }",
     "product": f'{{ product(id: "{NOBODY}") {{ id }} }}',
     "products": "{ products { edges { node { id } } } }",
     "node": f'{{ node(id: "{NOBODY}") {{ id }} }}',
@@ -76,6 +77,7 @@ OF_EVERY_ORDER = ("orderEvents", "orderChanged", "salesReportChanged", "projecti
 ADMIN_ONLY = {"apiKeys", "createApiKey", "revokeApiKey", "skipEvent"}
 CUSTOMER_FIELDS = {
     "customer",
+    "customers",
     "order",
     "orders",
     "history",

@@ -35,7 +35,7 @@ query($filter: OrderFilter, $first: Int, $after: String) {
   }
 }"""
 
-SEARCH = "query($text: String!) { searchOrders(text: $text) { id status } }"
+SEARCH = "query($text: String!) { searchOrders(text: $text) { edges { node { id status } } } }"
 CUSTOMER = """query($id: ID!) { customer(id: $id) {
   id name email emailVerified address { street city postalCode country } version createdAt updatedAt } }"""
 PRODUCT = "query($id: ID!) { product(id: $id) { id sku name price version } }"
@@ -200,8 +200,8 @@ async def test_an_unknown_status_is_bad_user_input(graphql: GraphQLClient) -> No
 async def test_search_orders(
     graphql: GraphQLClient, shop: dict[str, Any], text: str, expected: list[str]
 ) -> None:
-    found = (await graphql.data(SEARCH, text=text))["searchOrders"]
-    assert [order["id"] for order in found] == [shop[name]["id"] for name in expected]
+    found = (await graphql.data(SEARCH, text=text))["searchOrders"]["edges"]
+    assert [edge["node"]["id"] for edge in found] == [shop[name]["id"] for name in expected]
 
 
 async def test_search_finds_a_customers_orders_by_their_new_email(
@@ -210,8 +210,8 @@ async def test_search_finds_a_customers_orders_by_their_new_email(
     await graphql.data(
         CHANGE_CUSTOMER_EMAIL, input={"customerId": shop["ann"]["id"], "email": "ann@new.example"}
     )
-    found = (await graphql.data(SEARCH, text="ann@new.example"))["searchOrders"]
-    assert [order["id"] for order in found] == [shop["placed"]["id"], shop["shipped"]["id"]]
+    found = (await graphql.data(SEARCH, text="ann@new.example"))["searchOrders"]["edges"]
+    assert [edge["node"]["id"] for edge in found] == [shop["placed"]["id"], shop["shipped"]["id"]]
 
 
 @pytest.mark.parametrize("text", ["", "   ", "x" * 201])
@@ -224,7 +224,7 @@ async def test_an_empty_or_huge_search_is_bad_user_input(graphql: GraphQLClient,
 async def test_search_syntax_in_the_text_is_just_text(
     graphql: GraphQLClient, shop: dict[str, Any], text: str
 ) -> None:
-    assert (await graphql.data(SEARCH, text=text))["searchOrders"] == []
+    assert (await graphql.data(SEARCH, text=text))["searchOrders"]["edges"] == []
 
 
 async def test_customer_profile_follows_changes(graphql: GraphQLClient) -> None:

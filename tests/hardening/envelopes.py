@@ -15,7 +15,7 @@ DOCUMENTS = [
     "query Q { __typename } query R { projections { name } }",
     "query($id: ID!) { order(id: $id) { id status } }",
     "query($first: Int!, $after: String) { products(first: $first, after: $after) { edges { cursor } } }",
-    "query($text: String!) { searchOrders(text: $text) { id } }",
+    "query($text: String!) { searchOrders(text: $text) { edges { cursor } } }",
     "query($at: DateTime) { salesReport(asOf: $at) { ordersPlaced } }",
     "query($after: Int!, $first: Int!) { events(afterPosition: $after, first: $first) { edges { cursor } } }",
     "query($id: ID!, $first: Int!) { history(id: $id, first: $first) { edges { cursor } } }",

@@ -31,12 +31,13 @@ def quiet(settings: Settings) -> dict[str, str]:
 
 
 def tables(settings: Settings) -> set[str]:
+    """The collections on file: a table beside one (`<table>:words`) counts as that collection, so
+    that one left behind by a dropped collection shows."""
     with sqlite3.connect(settings.data_dir / "eventfold.db") as connection:
         rows = connection.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'doc\\_%' ESCAPE '\\'"
-            " AND name NOT LIKE '%:text%'"
         ).fetchall()
-    return {name.removeprefix("doc_") for (name,) in rows}
+    return {name.removeprefix("doc_").split(":")[0] for (name,) in rows}
 
 
 async def in_use(settings: Settings) -> set[str]:

@@ -109,7 +109,7 @@ def test_a_long_document_is_refused_unread(open_server: EventfoldProcess, name: 
 @pytest.mark.parametrize(
     "query",
     [
-        '{ searchOrders(text: "lamp", first: 100) { id lines { sku name quantity } } }',
+        '{ searchOrders(text: "lamp", first: 100) { edges { node { id lines { sku name quantity } } } } }',
         "{ orders(first: 100) { edges { node { lines { sku name quantity unitPrice } } } } }",
     ],
 )

@@ -35,6 +35,7 @@ def test_a_registered_customer_has_an_unverified_email() -> None:
             "version": 1,
             "createdAt": START,
             "updatedAt": START,
+            "words": ["ann", "lee", "example", "com"],
         }
     }
 
@@ -72,6 +73,7 @@ def test_changes_keep_the_creation_time_and_count_versions() -> None:
         "version": 3,
         "createdAt": START,
         "updatedAt": START + minutes(2),
+        "words": ["ann", "lee", "example", "com"],
     }
 
 
@@ -87,6 +89,8 @@ def test_a_changed_email_is_unverified_until_it_is_verified_again() -> None:
     verified = fold(PROJECTION, events)[str(ANN)]
 
     assert (changed["email"], changed["emailVerified"], changed["version"]) == ("ann@lee.example", False, 3)
+    # Found by the new email only.
+    assert changed["words"] == ["ann", "lee", "example"]
     assert (verified["email"], verified["emailVerified"], verified["version"]) == ("ann@lee.example", True, 4)
 
 

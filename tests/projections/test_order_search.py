@@ -36,6 +36,7 @@ def test_an_order_is_found_by_who_ordered_it_and_what_is_in_it() -> None:
             "products": ["Widget", "W-1", "Gadget", "G-1"],
             "trackingNumber": None,
             "placedAt": START,
+            "words": ["ann", "lee", "example", "com", "widget", "w", "1", "gadget", "g"],
         }
     }
 
@@ -44,6 +45,7 @@ def test_a_shipped_order_is_found_by_its_tracking_number() -> None:
     documents = fold(PROJECTION, log((FIRST, PLACED_FIRST, START), (FIRST, SHIPPED, LATER)))
 
     assert documents[str(FIRST)]["trackingNumber"] == "JD014600"
+    assert documents[str(FIRST)]["words"][-1] == "jd014600"
 
 
 def test_a_changed_email_finds_every_order_of_that_customer_and_no_other() -> None:
@@ -63,7 +65,12 @@ def test_a_changed_email_finds_every_order_of_that_customer_and_no_other() -> No
         str(THIRD): "bob@example.com",
     }
     placed_only = fold(PROJECTION, events[:1])[str(FIRST)]
-    assert documents[str(FIRST)] == {**placed_only, "_position": 4, "customerEmail": "ann@lee.example"}
+    assert documents[str(FIRST)] == {
+        **placed_only,
+        "_position": 4,
+        "customerEmail": "ann@lee.example",
+        "words": ["ann", "lee", "example", "widget", "w", "1", "gadget", "g"],
+    }
     assert documents[str(THIRD)]["_position"] == 3
 
 

@@ -26,6 +26,7 @@ def test_a_created_product() -> None:
             "version": 1,
             "createdAt": START,
             "updatedAt": START,
+            "words": ["widget", "w", "1"],
         }
     }
 

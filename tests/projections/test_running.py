@@ -18,8 +18,9 @@ from projections.projector import Projector, owners
 from projections.read_models import ALL
 from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner
+from projections.words import WORDS
 from store.connect import Stores
-from store.documents import Document, DocumentStore, Query
+from store.documents import Document, DocumentStore, Query, Words
 from store.unavailable import StoreUnavailable
 from tests.projections.scenario import write_history
 
@@ -28,6 +29,10 @@ SMALL_BATCH = 7
 
 async def everything(documents: DocumentStore, collection: str) -> list[Document]:
     return await documents.find(collection, Query(limit=100_000))
+
+
+def ids(documents: list[Document]) -> set[str]:
+    return {document["_id"] for document in documents}
 
 
 @contextlib.asynccontextmanager
@@ -213,7 +218,12 @@ async def test_rebuild_swaps_in_while_a_projector_runs_and_the_projector_follows
     assert after is not None
     assert (after.collection, after.generation) == (swapped.collection, before.generation + 1)
     assert after.checkpoint.position == more
-    assert len(await everything(stores.documents, after.collection)) == 8
+    found = await everything(stores.documents, after.collection)
+    assert len(found) == 8
+    # Its words, made once the rebuild was complete and kept since by the projector, find each one.
+    for profile in found:
+        words = Words(WORDS, whole=tuple(profile[WORDS]))
+        assert profile["_id"] in ids(await stores.documents.find(after.collection, Query(words=words)))
 
 
 class AwayForWrites:

@@ -1,0 +1,45 @@
+"""The words a read model's documents are searched by (`Query.words`), kept beside the fields they
+come from."""
+
+from collections.abc import Callable
+
+from store.documents import Document, Words, words_of
+from store.events import RecordedEvent
+
+WORDS = "words"
+"""The field that holds them."""
+
+Evolve = Callable[[Document | None, RecordedEvent], Document | None]
+
+
+def _texts(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, str)]
+    return []
+
+
+def with_words(evolve: Evolve, *fields: str) -> Evolve:
+    """`evolve`, with each document it returns holding the words of its `fields` (strings, or lists
+    of them) as they are after the event: whatever changes a field, its words follow."""
+
+    def evolving(document: Document | None, recorded: RecordedEvent) -> Document | None:
+        evolved = evolve(document, recorded)
+        if evolved is None:
+            return None
+        texts = [text for field in fields for text in _texts(evolved.get(field))]
+        return {**evolved, WORDS: words_of(*texts)}
+
+    return evolving
+
+
+def starting(text: str) -> Words:
+    """Documents with a word starting with each word of `text` (as typed into a lookup)."""
+    return Words(WORDS, prefixes=tuple(words_of(text)))
+
+
+def typed(text: str) -> Words:
+    """Documents with each word of `text`, the last one perhaps not typed to its end yet."""
+    words = words_of(text)
+    return Words(WORDS, whole=tuple(words[:-1]), prefixes=tuple(words[-1:]))
