@@ -1,16 +1,13 @@
 """`events(filter:)` through HTTP on both backends: by event type, by stream type and by a window of
 recorded time, each picked in the database, and paged by position within the filter."""
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from app.settings import Settings
-from app.web import create_app
-from tests.conftest import GraphQLClient, serving
+from tests.conftest import GraphQLClient
+from tests.e2e.clock import START, Clock
 from tests.e2e.operations import place_order
 
 FILTERED = """
@@ -19,26 +16,6 @@ query($filter: EventFilter, $afterPosition: Int, $first: Int) {
     edges { node { type streamType position recordedAt } } pageInfo { hasNextPage }
   }
 }"""
-START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-@dataclass
-class Clock:
-    now: datetime = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-async def client(settings: Settings, clock: Clock) -> AsyncIterator[GraphQLClient]:
-    async with serving(create_app(settings, clock=clock)) as served:
-        yield served
 
 
 async def events(client: GraphQLClient, **variables: Any) -> tuple[list[dict[str, Any]], bool]:

@@ -2,16 +2,13 @@
 their words as a lookup is typed, paged by keyset cursors that stay valid while new customers,
 products and orders arrive before and after them, and bounded in what they take."""
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from app.settings import Settings
-from app.web import create_app
-from tests.conftest import GraphQLClient, serving
+from tests.conftest import GraphQLClient
+from tests.e2e.clock import START, Clock
 from tests.e2e.operations import CHANGE_PRODUCT_PRICE, PLACE_ORDER, create_product
 
 CUSTOMERS = """query($first: Int, $after: String, $search: String) {
@@ -32,26 +29,6 @@ SEARCH = """query($text: String!, $first: Int, $after: String) {
 REGISTER = """mutation($input: RegisterCustomerInput!) {
   registerCustomer(input: $input) { customer { id } events { position } }
 }"""
-START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-@dataclass
-class Clock:
-    now: datetime = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-async def client(settings: Settings, clock: Clock) -> AsyncIterator[GraphQLClient]:
-    async with serving(create_app(settings, clock=clock)) as served:
-        yield served
 
 
 async def register(client: GraphQLClient, name: str, email: str | None = None) -> str:
