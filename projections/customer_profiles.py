@@ -3,9 +3,11 @@
 from collections.abc import Sequence
 
 from domain.events import (
+    ERASED,
     CustomerAddressChanged,
     CustomerEmailChanged,
     CustomerEmailVerified,
+    CustomerErased,
     CustomerRegistered,
 )
 from domain.values import Address
@@ -48,6 +50,8 @@ def evolve(document: Document | None, recorded: RecordedEvent) -> Document:
             return {**changed, "email": email, "emailVerified": False}
         case CustomerEmailVerified():
             return {**changed, "emailVerified": True}
+        case CustomerErased():
+            return {**changed, "name": ERASED, "email": ERASED, "address": None, "erased": True}
     raise TypeError(f"unexpected event {recorded.type} for customer profiles")
 
 
@@ -55,7 +59,11 @@ PROJECTION = Projection(
     name="customer_profiles",
     collection=Collection(name="customer_profiles"),
     touches=own_stream(
-        CustomerRegistered, CustomerAddressChanged, CustomerEmailChanged, CustomerEmailVerified
+        CustomerRegistered,
+        CustomerAddressChanged,
+        CustomerEmailChanged,
+        CustomerEmailVerified,
+        CustomerErased,
     ),
     evolve=evolve,
 )

@@ -88,10 +88,13 @@ class Node:
 @strawberry.type
 class Customer(Node):
     id: strawberry.ID
-    name: str
-    email: str
+    name: str = strawberry.field(description='"[erased]" once the customer is erased (eraseCustomer).')
+    email: str = strawberry.field(description='"[erased]" once the customer is erased (eraseCustomer).')
     email_verified: bool
-    address: Address | None
+    address: Address | None = strawberry.field(
+        description="Null once the customer is erased, or if it has none."
+    )
+    erased: bool = strawberry.field(description="Whether eraseCustomer erased its personal data.")
     version: int
     created_at: datetime
     updated_at: datetime
@@ -123,6 +126,8 @@ class Customer(Node):
             _keys(document),
             id=strawberry.ID(document["_id"]),
             address=Address.from_document(document["address"]),
+            # Profiles written before erasure existed have no such field.
+            erased=document.get("erased", False),
         )
 
 

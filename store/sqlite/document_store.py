@@ -321,6 +321,18 @@ class SqliteDocumentStore:
 
         await self._writer.run(transaction(drop))
 
+    async def scrub(self) -> None:
+        def merge(connection: sqlite3.Connection) -> None:
+            texts = connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+                " AND sql LIKE 'CREATE VIRTUAL TABLE%USING fts5%'"
+            ).fetchall()
+            for (text,) in texts:
+                connection.execute(f'INSERT INTO "{text}" ("{text}") VALUES (\'optimize\')')
+
+        await self._writer.run(transaction(merge))
+        await self._writer.run(lambda connection: connection.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+
     async def close(self) -> None:
         await self._writer.close()
         await self._reader.close()

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from pymongo import MongoClient, monitoring
+from pymongo.collection import Collection
 
 from domain.errors import InvalidState
 from domain.events import (
@@ -55,8 +56,11 @@ def stored_data(location: StoreLocation) -> list[tuple[str, int, str]]:
             return [(type_name, version, data) for type_name, version, data in rows]
     client: MongoClient[dict[str, Any]]
     with MongoClient(location.mongodb_uri, uuidRepresentation="standard") as client:
-        events = client[location.mongodb_database or "eventfold"]["events"].find({}, sort=[("position", 1)])
-        return [(e["type"], e["schemaVersion"], json.dumps(e["data"], default=str)) for e in events]
+        events: Collection[dict[str, Any]] = client[location.mongodb_database or "eventfold"]["events"]
+        return [
+            (e["type"], e["schemaVersion"], json.dumps(e["data"], default=str))
+            for e in events.find({}, sort=[("position", 1)])
+        ]
 
 
 async def customer_with_order(stores: Stores) -> tuple[uuid.UUID, uuid.UUID]:
