@@ -17,15 +17,22 @@ from domain.events import CustomerErased
 from store.data_keys import DataKeys
 from store.documents import DocumentStore
 from store.events import EventStore
+from store.shared_feed import SharedFeed
 
 PAGE = 1_000
 
 
 class Erasure:
     def __init__(
-        self, handler: CommandHandler, events: EventStore, keys: DataKeys, documents: DocumentStore
+        self,
+        handler: CommandHandler,
+        events: EventStore,
+        keys: DataKeys,
+        documents: DocumentStore,
+        feed: SharedFeed,
     ) -> None:
         self._handler = handler
+        self._feed = feed
         self._events = events
         self._keys = keys
         self._documents = documents
@@ -34,6 +41,7 @@ class Erasure:
         """INVALID_STATE if it is erased already, NOT_FOUND if there is no such customer."""
         outcome = await self._handler.handle(EraseCustomer(customer_id=customer_id), metadata)
         await self._keys.erase(customer_id)
+        self._feed.forget()
         await self._documents.scrub()
         return outcome
 

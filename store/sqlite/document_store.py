@@ -331,7 +331,9 @@ class SqliteDocumentStore:
                 connection.execute(f'INSERT INTO "{text}" ("{text}") VALUES (\'optimize\')')
 
         await self._writer.run(transaction(merge))
-        await self._writer.run(lambda connection: connection.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+        await self._writer.run(
+            lambda connection: connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        )
 
     async def close(self) -> None:
         await self._writer.close()
