@@ -3,6 +3,7 @@ orders shows its personal data erased, the sales report and every other fact sta
 erased, and no file of the SQLite data directory and no MongoDB collection holds it afterwards."""
 
 import json
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -176,3 +177,53 @@ async def test_an_erased_customer_is_erased_from_every_answer_and_every_file(
         assert rebuilt["customer"] == after["customer"]
         assert await graphql.data(SALES) == sales
     assert stored_secrets(location) == {}
+
+
+def read_model_secrets(location: StoreLocation) -> dict[str, list[str]]:
+    """Where the secrets are stored outside the log: every other table (the text indexes' included) or
+    collection."""
+    found: dict[str, list[str]] = {}
+    if location.mongodb_uri is None:
+        with sqlite3.connect(Path(location.data_dir) / "eventfold.db") as connection:
+            tables = [
+                name
+                for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                if name != "events" and not name.startswith("sqlite_")
+            ]
+            for table in tables:
+                rows = connection.execute(f'SELECT * FROM "{table}"').fetchall()
+                content = repr(rows).lower()
+                found[table] = [secret for secret in SECRETS if secret in content]
+        return {where: secrets for where, secrets in found.items() if secrets}
+    client: MongoClient[dict[str, Any]]
+    with MongoClient(location.mongodb_uri, uuidRepresentation="standard") as client:
+        database: Database[dict[str, Any]] = client[location.mongodb_database or "eventfold"]
+        for name in database.list_collection_names():
+            if name != "events":
+                content = repr(list(database[name].find({}))).lower()
+                found[name] = [secret for secret in SECRETS if secret in content]
+    return {where: secrets for where, secrets in found.items() if secrets}
+
+
+async def test_a_customer_recorded_before_encryption_is_erased_from_the_read_models_and_search(
+    settings: Settings, location: StoreLocation
+) -> None:
+    """Events of a release before sealing (plaintext: version 1 of a customer's, 2 of an order's, as
+    EVENTFOLD_ENCRYPT_PERSONAL_DATA=false still writes them) are read as they are; erasing their
+    customer clears every read model and the search index, though not the log (README)."""
+    async with serving(create_app(settings.model_copy(update={"encrypt_personal_data": False}))) as graphql:
+        ids = await scene(graphql)
+    stored = stored_secrets(location)
+    assert stored
+
+    async with serving(create_app(settings)) as graphql:
+        before = await answers(graphql, ids)
+        assert personal(before) == list(SECRETS)
+        await graphql.data(ERASE, id=ids["zelda"])
+        after = await answers(graphql, ids)
+        assert (await graphql.data(CUSTOMER, id=ids["zelda"]))["customer"]["name"] == ERASED
+        assert after["by name"] == after["by email"] == []
+        assert [order["customer"]["name"] for order in after["orders"]] == [ERASED, ERASED]
+        assert read_model_secrets(location) == {}
+        # What the log recorded in plaintext, it still holds: the events are immutable.
+        assert personal(after["history"]) == ["quixotic", "zelda", "zq.elsewhere", "xylophone", "quokkaville"]
