@@ -41,7 +41,7 @@ async def erasures(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     stores = await open_from(settings)
     erasure = Erasure(
-        CommandHandler(stores.events), stores.events, stores.data_keys, stores.documents, stores.feed
+        CommandHandler(stores.events), stores.events, stores.sealer, stores.documents, stores.feed
     )
     try:
         if args.erasures_command == "list":

@@ -68,7 +68,7 @@ def _wire(app: Starlette, settings: Settings, stores: Stores, metrics: Metrics) 
     app.state.metrics = metrics
     app.state.commands = CommandHandler(stores.events, on_recorded=metrics.count_appended)
     app.state.erasure = Erasure(
-        app.state.commands, stores.events, stores.data_keys, stores.documents, stores.feed
+        app.state.commands, stores.events, stores.sealer, stores.documents, stores.feed
     )
     app.state.collections = CollectionNames(ALL, stores.states)
     app.state.progress = Progress((p.name for p in ALL), stores.states)

@@ -14,9 +14,9 @@ from uuid import UUID
 from commands.handler import CommandHandler, Outcome
 from domain.commands import EraseCustomer
 from domain.events import CustomerErased
-from store.data_keys import DataKeys
 from store.documents import DocumentStore
 from store.events import EventStore
+from store.sealing import Sealer
 from store.shared_feed import SharedFeed
 
 PAGE = 1_000
@@ -27,20 +27,20 @@ class Erasure:
         self,
         handler: CommandHandler,
         events: EventStore,
-        keys: DataKeys,
+        sealer: Sealer,
         documents: DocumentStore,
         feed: SharedFeed,
     ) -> None:
         self._handler = handler
         self._feed = feed
         self._events = events
-        self._keys = keys
+        self._sealer = sealer
         self._documents = documents
 
     async def erase(self, customer_id: UUID, metadata: Mapping[str, str]) -> Outcome[Any]:
         """INVALID_STATE if it is erased already, NOT_FOUND if there is no such customer."""
         outcome = await self._handler.handle(EraseCustomer(customer_id=customer_id), metadata)
-        await self._keys.erase(customer_id)
+        await self._sealer.erase(customer_id)
         self._feed.forget()
         await self._documents.scrub()
         return outcome
@@ -57,7 +57,7 @@ class Erasure:
     async def reapply(self) -> list[UUID]:
         """Delete the key of every customer the log records as erased; those that still had one (a
         restored backup's, or one whose erasure stopped half-way)."""
-        deleted = [customer for customer in await self.recorded() if await self._keys.erase(customer)]
+        deleted = [customer for customer in await self.recorded() if await self._sealer.erase(customer)]
         if deleted:
             await self._documents.scrub()
         return deleted

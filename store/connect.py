@@ -46,6 +46,8 @@ class Stores:
     leases: Leases
     api_keys: ApiKeys
     data_keys: DataKeys
+    sealer: Sealer
+    """What the event store seals with: erase keys through it."""
     feed: SharedFeed
     closers: tuple[Callable[[], Awaitable[None]], ...]
 
@@ -104,6 +106,7 @@ async def open_stores(
         leases=state_on_file,
         api_keys=api_keys,
         data_keys=data_keys,
+        sealer=sealer,
         feed=SharedFeed(TailFeed(events_on_file, appended), events_on_file),
         closers=(events_on_file.close, state_on_file.close, documents.close, api_keys.close, data_keys.close),
     )
@@ -152,6 +155,7 @@ async def _open_mongodb(
         leases=state,
         api_keys=await MongoApiKeys.open(client, database),
         data_keys=data_keys,
+        sealer=sealer,
         feed=SharedFeed(await _mongodb_feed(events, appended, feed, decoder, sealer), events),
         # One client serves every port; closing the event store closes it.
         closers=(events.close,),

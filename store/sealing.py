@@ -8,13 +8,17 @@ the nonce and the ciphertext of the personal fields' JSON, in base64. The event'
 are authenticated with it, so a box copied into another event or customer's payload does not open.
 
 Keys are looked up for each read, never remembered between reads: a key erased by another process
-stops opening that customer's fields at this process's next read.
+stops opening that customer's fields at this process's next read. Sealing, though, takes a key this
+process saw lately (`SEALING_KEYS` of them) without looking it up again: a placement seals with the
+key its read of the customer just found. That is safe after an erasure too: what is sealed with a
+deleted key opens nowhere, and no key is ever made again for an erased customer (`DataKeys`).
 """
 
 import asyncio
 import base64
 import secrets
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -27,6 +31,7 @@ from domain.events import EVENT_TYPES, Event
 from store.data_keys import DataKeys
 
 SEALED = "sealed"
+SEALING_KEYS = 10_000
 NONCE_BYTES = 12
 
 type Payload = dict[str, Any]
@@ -87,6 +92,39 @@ def opened(type_name: str, data: Mapping[str, Any], keys: Mapping[UUID, bytes]) 
     return {**kept, **personal}
 
 
+class Together[V]:
+    """Key lookups asked for while one is in flight wait for the next, which asks for all of them at
+    once: a burst of commands gets its keys in one round trip and goes on together, so that its appends
+    still share one write. Each is answered by a lookup that started after it was asked, never by an
+    earlier one (whose key may have been erased since)."""
+
+    def __init__(self, look_up: Callable[[set[UUID]], Awaitable[Mapping[UUID, V]]]) -> None:
+        self._look_up = look_up
+        self._wanted: list[tuple[set[UUID], asyncio.Future[Mapping[UUID, V]]]] = []
+        self._running: asyncio.Task[None] | None = None
+
+    async def __call__(self, subjects: set[UUID]) -> Mapping[UUID, V]:
+        wanted: asyncio.Future[Mapping[UUID, V]] = asyncio.get_running_loop().create_future()
+        self._wanted.append((subjects, wanted))
+        if self._running is None or self._running.done():
+            self._running = asyncio.create_task(self._look_up_wanted())
+        return await wanted
+
+    async def _look_up_wanted(self) -> None:
+        while self._wanted:
+            batch, self._wanted = self._wanted, []
+            try:
+                found = await self._look_up(set().union(*(subjects for subjects, _ in batch)))
+            except Exception as error:  # noqa: BLE001 - each one waiting gets it, as if it looked alone
+                for _, wanted in batch:
+                    if not wanted.done():
+                        wanted.set_exception(error)
+                continue
+            for _, wanted in batch:
+                if not wanted.done():
+                    wanted.set_result(found)
+
+
 class Sealer:
     """What the event stores seal events with when they record them. With `enabled` false, events are
     recorded as a release before sealing did (their previous version, in plaintext), which is what the
@@ -97,31 +135,25 @@ class Sealer:
         self.enabled = enabled
         self._last: dict[UUID, asyncio.Future[None]] = {}
         """Per stream, the turn of the append sealed last."""
-        self._wanted: list[tuple[set[UUID], asyncio.Future[dict[UUID, bytes | None]]]] = []
-        self._finding: asyncio.Task[None] | None = None
+        self._keys_for = Together(keys.keys_for)
+        self._find = Together(keys.find)
+        self._seen: OrderedDict[UUID, bytes] = OrderedDict()
+        """Keys this process found or made lately, for sealing only (never for opening)."""
 
-    async def _keys_for(self, subjects: set[UUID]) -> dict[UUID, bytes | None]:
-        """The keys the appends of one moment need, found in one lookup for them all: a burst of appends
-        gets its keys together, and so still reaches the writer together and shares one write."""
-        wanted: asyncio.Future[dict[UUID, bytes | None]] = asyncio.get_running_loop().create_future()
-        self._wanted.append((subjects, wanted))
-        if self._finding is None or self._finding.done():
-            self._finding = asyncio.create_task(self._find_wanted())
-        return await wanted
-
-    async def _find_wanted(self) -> None:
-        while self._wanted:
-            batch, self._wanted = self._wanted, []
-            try:
-                keys = await self.keys.keys_for(set().union(*(subjects for subjects, _ in batch)))
-            except Exception as error:  # noqa: BLE001 - each waiting append gets it, as if it looked alone
-                for _, wanted in batch:
-                    if not wanted.done():
-                        wanted.set_exception(error)
+    def _saw(self, keys: Mapping[UUID, bytes | None]) -> None:
+        for subject, key in keys.items():
+            if key is None:
+                self._seen.pop(subject, None)
                 continue
-            for _, wanted in batch:
-                if not wanted.done():
-                    wanted.set_result(keys)
+            self._seen[subject] = key
+            self._seen.move_to_end(subject)
+        while len(self._seen) > SEALING_KEYS:
+            self._seen.popitem(last=False)
+
+    async def erase(self, subject: UUID) -> bool:
+        """Delete the subject's key (`DataKeys.erase`): this process seals nothing more with it."""
+        self._seen.pop(subject, None)
+        return await self.keys.erase(subject)
 
     async def queued[T](
         self,
@@ -158,7 +190,12 @@ class Sealer:
         if not self.enabled:
             return [(event.schema_version - 1, dump(event)) if event.personal else None for event in events]
         subjects = {subject_of(event, stream_id) for event in events if event.personal}
-        keys = await self._keys_for(subjects)
+        keys: Mapping[UUID, bytes | None] = {
+            subject: self._seen[subject] for subject in subjects if subject in self._seen
+        }
+        if len(keys) < len(subjects):
+            keys = await self._keys_for(subjects)
+            self._saw(keys)
         stored: list[Stored | None] = []
         for event in events:
             if not event.personal:
@@ -171,6 +208,10 @@ class Sealer:
             stored.append((event.schema_version, seal(event, dump(event), subject, key)))
         return stored
 
-    async def keys_of(self, subjects: Collection[UUID]) -> Mapping[UUID, bytes]:
+    async def keys_of(self, subjects: set[UUID]) -> Mapping[UUID, bytes]:
         """The keys that open a page's sealed payloads: one lookup for the page."""
-        return await self.keys.find(subjects) if subjects else {}
+        if not subjects:
+            return {}
+        found = await self._find(subjects)
+        self._saw(found)
+        return found

@@ -129,10 +129,29 @@ async def test_once_the_key_is_erased_every_reader_shows_the_fields_erased(store
 
 async def test_no_personal_field_is_recorded_again_for_an_erased_customer(stores: Stores) -> None:
     customer, _ = await customer_with_order(stores)
-    await stores.data_keys.erase(customer)
+    await stores.sealer.erase(customer)
 
     with pytest.raises(InvalidState, match="erased"):
         await stores.events.append(uuid.uuid4(), 0, [placed(customer)], META)
+
+
+async def test_what_another_process_seals_with_a_key_it_saw_before_the_erasure_opens_nowhere(
+    stores: Stores, location: StoreLocation
+) -> None:
+    customer, _ = await customer_with_order(stores)
+    other = await location.open()
+    try:
+        await other.events.read_stream(customer)
+        await stores.sealer.erase(customer)
+        order = uuid.uuid4()
+        await other.events.append(order, 0, [placed(customer)], META)
+        [recorded] = await other.events.read_stream(order)
+    finally:
+        await other.close()
+
+    assert recorded.event == placed(customer).model_copy(
+        update={"customer_name": ERASED, "customer_email": ERASED}
+    )
 
 
 async def test_events_recorded_before_sealing_are_read_as_they_are(
