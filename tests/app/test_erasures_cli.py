@@ -31,6 +31,8 @@ async def test_erasures_made_after_a_backup_are_made_again_once_it_is_restored(
     settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     data = Path(settings.data_dir)
+    # A fresh server catches up from a restored store: give it time on a busy machine.
+    settings = settings.model_copy(update={"read_your_writes_seconds": 15.0})
     async with serving(create_app(settings)) as graphql:
         ann, bob = [
             (await graphql.data(REGISTER, name=name))["registerCustomer"]["customer"]["id"]
