@@ -33,7 +33,3 @@ class DataKeys(Protocol):
     async def erase(self, subject: UUID) -> bool:
         """Delete the subject's key, leaving its tombstone; whether there was a key to delete."""
         ...
-
-    async def erased(self) -> list[UUID]:
-        """Every subject erased, by its tombstone."""
-        ...

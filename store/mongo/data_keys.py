@@ -74,7 +74,3 @@ class MongoDataKeys:
             {"_id": str(subject)}, {"$set": {"key": None}}, upsert=True
         )
         return before is not None and before.get("key") is not None
-
-    async def erased(self) -> list[UUID]:
-        cursor = self._keys.find({"key": None}, sort=[("_id", 1)])
-        return [UUID(document["_id"]) async for document in cursor]

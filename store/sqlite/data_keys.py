@@ -99,14 +99,6 @@ class SqliteDataKeys:
 
         return await self._writer.run(transaction(erase))
 
-    async def erased(self) -> list[UUID]:
-        rows = await self._writer.run(
-            lambda connection: connection.execute(
-                "SELECT subject FROM data_keys WHERE key IS NULL ORDER BY subject"
-            ).fetchall()
-        )
-        return [UUID(subject) for (subject,) in rows]
-
     async def close(self) -> None:
         self._inline.close()
         await self._writer.close()
