@@ -88,8 +88,8 @@ class Node:
 @strawberry.type
 class Customer(Node):
     id: strawberry.ID
-    name: str = strawberry.field(description='"[erased]" once the customer is erased (eraseCustomer).')
-    email: str = strawberry.field(description='"[erased]" once the customer is erased (eraseCustomer).')
+    name: str = strawberry.field(description='The fixed string "[erased]" once the customer is erased.')
+    email: str = strawberry.field(description='The fixed string "[erased]" once the customer is erased.')
     email_verified: bool
     address: Address | None = strawberry.field(
         description="Null once the customer is erased, or if it has none."
