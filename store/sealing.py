@@ -60,9 +60,10 @@ def seal(event: Event, payload: Payload, subject: UUID, key: bytes) -> Payload:
     return {SEALED: {"subject": str(subject), "box": base64.b64encode(nonce + box).decode()}, **kept}
 
 
-def sealed_subject(type_name: str, schema_version: int, data: Mapping[str, Any]) -> UUID | None:
-    """The subject whose key opens a stored payload; None for one that is not sealed."""
-    if SEALED_TYPES.get(type_name) != schema_version:
+def sealed_subject(type_name: str, schema_version: int, data: object) -> UUID | None:
+    """The subject whose key opens a stored payload; None for one that is not sealed (or not a payload
+    at all: the decoding step says why it cannot be read)."""
+    if SEALED_TYPES.get(type_name) != schema_version or not isinstance(data, Mapping):
         return None
     sealed = data.get(SEALED)
     try:

@@ -120,7 +120,14 @@ def _subjects(rows: Sequence[Row]) -> set[UUID]:
     """The customers whose keys open a page's sealed payloads."""
     subjects: set[UUID] = set()
     for row in rows:
-        if row[5] in SEALED_TYPES and (subject := sealed_subject(row[5], row[6], orjson.loads(row[7]))):
+        if row[5] not in SEALED_TYPES:
+            continue
+        try:
+            data = orjson.loads(row[7])
+        except orjson.JSONDecodeError:
+            # Not JSON: the decoding step reports it as unreadable.
+            continue
+        if subject := sealed_subject(row[5], row[6], data):
             subjects.add(subject)
     return subjects
 

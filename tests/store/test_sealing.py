@@ -230,3 +230,17 @@ async def test_a_page_of_the_log_looks_its_keys_up_once(stores: Stores, location
 
     assert len(page) == 9
     assert lookups.count == 1
+
+
+async def test_a_sealed_type_whose_payload_is_no_sealed_object_is_unreadable_not_an_error(
+    stores: Stores, location: StoreLocation
+) -> None:
+    customer = uuid.uuid4()
+    record_raw(location, customer, 1, "CustomerRegistered", 2, {"sealed": "nonsense"}, "Customer")
+    record_raw(location, customer, 2, "CustomerEmailChanged", 2, {"email": "x@example.com"}, "Customer")
+
+    first, second = (recorded.event for recorded in await stores.events.read_stream(customer))
+
+    assert isinstance(first, UndecodedEvent)
+    assert isinstance(second, UndecodedEvent)
+    assert "sealed" in second.reason
