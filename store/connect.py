@@ -141,7 +141,7 @@ async def _open_mongodb(
     hosts = ",".join(f"{host}:{port}" for host, port in parsed["nodelist"])
     client = connect(mongodb_uri, command_listeners, mongodb_timeout_seconds)
     data_keys = await MongoDataKeys.open(client, database)
-    sealer = Sealer(data_keys, encrypt_personal_data)
+    sealer = Sealer(data_keys, encrypt_personal_data, shared_lookups=True)
     events = await MongoEventStore.open(
         client, database, appended, decoder, sealer, clock, Concerns(WriteConcern(w=mongodb_write_concern))
     )

@@ -131,13 +131,15 @@ class Sealer:
     recorded as a release before sealing did (their previous version, in plaintext), which is what the
     benchmark compares with; they are read back the same either way."""
 
-    def __init__(self, keys: DataKeys, enabled: bool = True) -> None:
+    def __init__(self, keys: DataKeys, enabled: bool = True, shared_lookups: bool = False) -> None:
+        """`shared_lookups`: the lookups of one moment go as one (`Together`), for a backend where each
+        is a round trip; SQLite's answer at once, and sharing them would only cost a task each."""
         self.keys = keys
         self.enabled = enabled
         self._last: dict[UUID, asyncio.Future[None]] = {}
         """Per stream, the turn of the append sealed last."""
-        self._keys_for = Together(keys.keys_for)
-        self._find = Together(keys.find)
+        self._keys_for = Together(keys.keys_for) if shared_lookups else keys.keys_for
+        self._find = Together(keys.find) if shared_lookups else keys.find
         self._seen: OrderedDict[UUID, bytes] = OrderedDict()
         """Keys this process found or made lately, for sealing only (never for opening)."""
 

@@ -116,8 +116,10 @@ def _json_payload(event: Event) -> Payload:
     return event.model_dump(mode="json")
 
 
-def _subjects(rows: Sequence[Row]) -> set[UUID]:
-    """The customers whose keys open a page's sealed payloads."""
+def _sealed(rows: Sequence[Row]) -> tuple[dict[int, Payload], set[UUID]]:
+    """A page's sealed payloads, parsed (by position) so that decoding does not parse them again, and
+    the customers whose keys open them."""
+    payloads: dict[int, Payload] = {}
     subjects: set[UUID] = set()
     for row in rows:
         if row[5] not in SEALED_TYPES:
@@ -128,18 +130,20 @@ def _subjects(rows: Sequence[Row]) -> set[UUID]:
             # Not JSON: the decoding step reports it as unreadable.
             continue
         if subject := sealed_subject(row[5], row[6], data):
+            payloads[row[0]] = data
             subjects.add(subject)
-    return subjects
+    return payloads, subjects
 
 
-def _decoding(decoder: EventDecoder) -> Callable[[Row, Keys], RecordedEvent]:
+def _decoding(decoder: EventDecoder) -> Callable[[Row, Keys, Payload | None], RecordedEvent]:
     from_json = decoder.reading_json()
+    from_data = decoder.from_data
     # A stream's events come together (a stream, a page of the log through one burst of commands):
     # its id is parsed once; the last instant likewise, which a group's and a command's events share.
     stream_ids: dict[str, UUID] = {}
     last: list[tuple[int, datetime]] = [(0, EPOCH)]
 
-    def decode(row: Row, keys: Keys) -> RecordedEvent:
+    def decode(row: Row, keys: Keys, parsed: Payload | None) -> RecordedEvent:
         position, event_id, stream_id, stream_type, version, type_name, schema_version, data, meta, at = row
         stream = stream_ids.get(stream_id)
         if stream is None:
@@ -157,7 +161,9 @@ def _decoding(decoder: EventDecoder) -> Callable[[Row, Keys], RecordedEvent]:
             version,
             position,
             recorded_at,
-            from_json(type_name, schema_version, data, keys),
+            from_json(type_name, schema_version, data, keys)
+            if parsed is None
+            else from_data(type_name, schema_version, parsed, keys=keys),
             orjson.loads(meta),
         )
 
@@ -479,9 +485,10 @@ class SqliteEventStore:
 
     async def _decoded(self, rows: Sequence[Row]) -> list[RecordedEvent]:
         """A page's events, opened with its keys looked up in one go."""
-        keys = await self._sealer.keys_of(_subjects(rows))
+        payloads, subjects = _sealed(rows)
+        keys = await self._sealer.keys_of(subjects)
         decode = self._decode
-        return [decode(row, keys) for row in rows]
+        return [decode(row, keys, payloads.get(row[0])) for row in rows]
 
     async def read_streams(self, stream_ids: Sequence[UUID]) -> dict[UUID, list[RecordedEvent]]:
         ids = sorted({str(stream_id) for stream_id in stream_ids})
