@@ -132,13 +132,14 @@ class Sealer:
     benchmark compares with; they are read back the same either way."""
 
     def __init__(self, keys: DataKeys, enabled: bool = True, shared_lookups: bool = False) -> None:
-        """`shared_lookups`: the lookups of one moment go as one (`Together`), for a backend where each
-        is a round trip; SQLite's answer at once, and sharing them would only cost a task each."""
+        """The keys that the appends of one moment make go as one (`Together`): one write for a burst
+        of registrations. `shared_lookups`: so do the lookups that open events, for a backend where
+        each is a round trip; SQLite answers them at once, where sharing would only cost a task each."""
         self.keys = keys
         self.enabled = enabled
         self._last: dict[UUID, asyncio.Future[None]] = {}
         """Per stream, the turn of the append sealed last."""
-        self._keys_for = Together(keys.keys_for) if shared_lookups else keys.keys_for
+        self._keys_for = Together(keys.keys_for)
         self._find = Together(keys.find) if shared_lookups else keys.find
         self._seen: OrderedDict[UUID, bytes] = OrderedDict()
         """Keys this process found or made lately, for sealing only (never for opening)."""
