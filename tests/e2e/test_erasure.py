@@ -7,6 +7,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from bson import BSON
 from pymongo import MongoClient
@@ -14,6 +15,8 @@ from pymongo.database import Database
 
 from app.settings import Settings
 from app.web import create_app
+from commands.handler import CommandHandler
+from domain.commands import EraseCustomer
 from domain.events import ERASED
 from projections.read_models import ALL
 from projections.rebuild import rebuild
@@ -227,3 +230,24 @@ async def test_a_customer_recorded_before_encryption_is_erased_from_the_read_mod
         assert read_model_secrets(location) == {}
         # What the log recorded in plaintext, it still holds: the events are immutable.
         assert personal(after["history"]) == ["quixotic", "zelda", "zq.elsewhere", "xylophone", "quokkaville"]
+
+
+async def test_a_server_starting_deletes_the_key_of_an_erasure_that_stopped_half_way(
+    settings: Settings, location: StoreLocation
+) -> None:
+    async with serving(create_app(settings)) as graphql:
+        ids = await scene(graphql)
+    stores = await location.open()
+    try:
+        # What a process that stopped between recording the erasure and deleting the key leaves.
+        erased = await CommandHandler(stores.events).handle(EraseCustomer(customer_id=UUID(ids["zelda"])), {})
+        assert await stores.data_keys.find({UUID(ids["zelda"])})
+    finally:
+        await stores.close()
+
+    async with serving(create_app(settings)) as graphql:
+        graphql.position = erased.events[-1].position
+        assert (await graphql.data(CUSTOMER, id=ids["zelda"]))["customer"]["name"] == ERASED
+        # Read from the events, which only the key's deletion leaves unreadable.
+        assert personal((await graphql.data(HISTORY, id=ids["zelda"], first=100))["history"]) == []
+        assert personal((await graphql.data(ORDER, id=ids["orders"][0], asOf=ids["placed"]))["order"]) == []
