@@ -1,16 +1,16 @@
 """Who may do what: the one place where roles are enforced.
 
-`admin` may do everything, key management and skipping events included; `clerk` runs queries and
-mutations; `viewer` runs queries and subscriptions. `customer` is bound to one customer: it may read
-that customer (alone in `customers`), its orders (one, the list, their history, a search within
-them) and the products, place and cancel its orders, and subscribe to their events and changes;
-anything about another customer is answered as if it did not exist (`customer_scope`, `sees`,
-applied by the resolvers), and every other field is FORBIDDEN. A server that needs no
-authentication (loopback, or EVENTFOLD_AUTH=off) lets an anonymous caller do everything, but a
-presented credential is still checked and its role applied. The check runs before anything
-executes: every operation through schema/access.py's Authorization extension, and every
-subscription also before it joins a shared execution (`EventfoldSchema.stream` in
-schema/__init__.py; see live/multiplex.py), which would otherwise skip the extension.
+`admin` may do everything, key management, erasing customers and skipping events included; `clerk`
+runs queries and mutations; `viewer` runs queries and subscriptions. `customer` is bound to one
+customer: it may read that customer (alone in `customers`), its orders (one, the list, their history,
+a search within them) and the products, place and cancel its orders, and subscribe to their events and
+changes; anything about another customer is answered as if it did not exist (`customer_scope`, `sees`,
+applied by the resolvers), and every other field is FORBIDDEN. A server that needs no authentication
+(loopback, or EVENTFOLD_AUTH=off) lets an anonymous caller do everything, but a presented credential is
+still checked and its role applied. The check runs before anything executes: every operation through
+schema/access.py's Authorization extension, and every subscription also before it joins a shared
+execution (`EventfoldSchema.stream` in schema/__init__.py; see live/multiplex.py), which would
+otherwise skip the extension.
 """
 
 from uuid import UUID
@@ -22,7 +22,7 @@ from access.principals import Caller, Role
 from domain.errors import DomainError
 from store.unavailable import StoreUnavailable
 
-ADMIN_ONLY = frozenset({"createApiKey", "revokeApiKey", "apiKeys", "skipEvent"})
+ADMIN_ONLY = frozenset({"createApiKey", "revokeApiKey", "apiKeys", "skipEvent", "eraseCustomer"})
 
 CUSTOMER_FIELDS = frozenset(
     {

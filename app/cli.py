@@ -16,6 +16,7 @@ from access.api_keys import is_customer, issue, key_name
 from access.principals import Role
 from app import logs
 from app.collector import collect_less_often
+from app.erasing import add_erasures_parser, erasures
 from app.settings import Settings
 from app.stores import open_from, projector_for
 from domain.errors import InvalidInput
@@ -175,6 +176,8 @@ def main(argv: list[str] | None = None) -> None:
         _serve(settings)
     elif args.command == "keys":
         sys.exit(asyncio.run(_keys(settings, args)))
+    elif args.command == "erasures":
+        sys.exit(asyncio.run(erasures(settings, args)))
     elif args.command == "projections":
         if code := asyncio.run(_projections(settings, args)):
             sys.exit(code)
@@ -254,6 +257,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     _add_keys_parser(commands)
     _add_projections_parser(commands)
+    add_erasures_parser(commands)
     return parser
 
 

@@ -130,6 +130,7 @@ class EventfoldGraphQL(GraphQL[Context, None]):
         return Context(
             events=stores.events,
             commands=state.commands,
+            erasure=state.erasure,
             documents=stores.documents,
             collections=state.collections,
             states=stores.states,

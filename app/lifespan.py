@@ -16,6 +16,7 @@ from app.authentication import auth_required, jwt_verifier
 from app.metrics import Metrics
 from app.settings import Settings
 from app.stores import open_from, projector_for
+from commands.erasure import Erasure
 from commands.handler import CommandHandler
 from live.broadcast import Broadcaster
 from projections.collections import CollectionNames
@@ -39,6 +40,8 @@ def lifespan_for(
             "backend: %s at %s; projections fed by %s", stores.backend, stores.location, stores.feed.kind
         )
         _wire(app, settings, stores, metrics)
+        if deleted := await app.state.erasure.reapply():
+            logger.warning("deleted the data keys of %d customers the log records as erased", len(deleted))
         projector = None
         if settings.projector:
             projector = asyncio.create_task(projector_for(settings, stores, app.state.progress).run())
@@ -64,6 +67,9 @@ def _wire(app: Starlette, settings: Settings, stores: Stores, metrics: Metrics) 
     app.state.currency = settings.currency
     app.state.metrics = metrics
     app.state.commands = CommandHandler(stores.events, on_recorded=metrics.count_appended)
+    app.state.erasure = Erasure(
+        app.state.commands, stores.events, stores.sealer, stores.documents, stores.feed
+    )
     app.state.collections = CollectionNames(ALL, stores.states)
     app.state.progress = Progress((p.name for p in ALL), stores.states)
     app.state.broadcaster = Broadcaster(stores.events, stores.feed)

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     """ISO 4217: of products created without one, of sales reports asked for without one, and of every
     price recorded before events carried their currency (schema version 1). Never change it on a store
     that holds such events: they would be read in the new currency."""
+    encrypt_personal_data: bool = True
+    """Seal the personal fields of events with each customer's data key, which `eraseCustomer` deletes
+    (README: "Erasure and data keys"). False records them in plaintext, as releases before did: those
+    customers can still be erased from the read models and search, but not from the log."""
     sqlite_lock_seconds: float = 30.0
     """How long a SQLite operation waits for another process's lock before it fails with
     SERVICE_UNAVAILABLE (writers of several processes queue for one lock)."""

@@ -30,6 +30,7 @@ async def open_from(
         mongodb_write_concern=settings.mongodb_write_concern,
         sqlite_lock_seconds=settings.sqlite_lock_seconds,
         deployment=settings.deployment,
+        encrypt_personal_data=settings.encrypt_personal_data,
     )
 
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import (
+    encryption,
     graphql_overhead,
     lookups,
     projection_catch_up,
@@ -38,6 +39,10 @@ def sections(quick: bool) -> list[tuple[str, Callable[[], Figures]]]:
         ("round trips on MongoDB", round_trips.measure),
         ("GraphQL overhead", lambda: graphql_overhead.measure(8, seconds)),
         ("write path", lambda: write_path.compare([1, 8] if quick else [1, 8, 32], seconds)),
+        (
+            "encryption of personal data",
+            lambda: encryption.compare(300 if quick else 2_000, [1, 8], 1 if quick else 3),
+        ),
         (
             "projection catch-up",
             lambda: asyncio.run(projection_catch_up.measure(5_000 if quick else 100_000)),

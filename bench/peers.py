@@ -45,7 +45,9 @@ from domain.commands import ChangeCustomerEmail, RegisterCustomer
 from domain.events import CustomerRegistered
 from domain.upcasting import DEFAULT_DEPLOYMENT
 from store.decoding import EventDecoder
+from store.sealing import Sealer
 from store.signal import AppendSignal
+from store.sqlite.data_keys import SqliteDataKeys
 from store.sqlite.event_store import SqliteEventStore
 
 WRITERS = 8
@@ -101,7 +103,8 @@ def _email(number: int, change: int = 0) -> str:
 
 
 async def _open(path: Path) -> SqliteEventStore:
-    return await SqliteEventStore.open(path, AppendSignal(), EventDecoder(DEFAULT_DEPLOYMENT))
+    sealer = Sealer(await SqliteDataKeys.open(path))
+    return await SqliteEventStore.open(path, AppendSignal(), EventDecoder(DEFAULT_DEPLOYMENT), sealer)
 
 
 async def _ours_append(path: Path, streams: int, writers: int, deadline: float) -> float:

@@ -118,6 +118,13 @@ class VerifyCustomerEmail(Command):
     expected_version: Version | None = None
 
 
+class EraseCustomer(Command):
+    """Forget the customer's personal data (GDPR erasure): its events stay, their personal fields become
+    unreadable."""
+
+    customer_id: UUID
+
+
 class CreateProduct(Command):
     product_id: UUID
     sku: Sku

@@ -7,21 +7,26 @@ from uuid import UUID
 from domain.commands import (
     ChangeCustomerAddress,
     ChangeCustomerEmail,
+    EraseCustomer,
     RegisterCustomer,
     VerifyCustomerEmail,
 )
 from domain.decider import Decider
 from domain.errors import InvalidState, NotFound
 from domain.events import (
+    ERASED,
     CustomerAddressChanged,
     CustomerEmailChanged,
     CustomerEmailVerified,
+    CustomerErased,
     CustomerEvent,
     CustomerRegistered,
 )
 from domain.values import Address
 
-CustomerCommand = RegisterCustomer | ChangeCustomerAddress | ChangeCustomerEmail | VerifyCustomerEmail
+CustomerCommand = (
+    RegisterCustomer | ChangeCustomerAddress | ChangeCustomerEmail | VerifyCustomerEmail | EraseCustomer
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +39,7 @@ class Customer:
     version: int
     created_at: datetime
     updated_at: datetime
+    erased: bool = False
 
 
 def evolve(state: Customer | None, event: CustomerEvent, stream_id: UUID, at: datetime) -> Customer:
@@ -58,6 +64,8 @@ def evolve(state: Customer | None, event: CustomerEvent, stream_id: UUID, at: da
             return replace(state, email=email, email_verified=False)
         case CustomerEmailVerified():
             return replace(state, email_verified=True)
+        case CustomerErased():
+            return replace(state, name=ERASED, email=ERASED, address=None, erased=True)
     raise TypeError(f"unexpected customer event {event.type_name}")
 
 
@@ -69,6 +77,8 @@ def decide(command: CustomerCommand, state: Customer | None) -> list[CustomerEve
         return [CustomerRegistered(name=command.name, email=command.email, address=address)]
     if state is None:
         raise NotFound("customer", command.customer_id)
+    if state.erased:
+        raise InvalidState(f"customer {command.customer_id} is erased")
     match command:
         case ChangeCustomerAddress(address=address_input):
             address = address_input.to_address()
@@ -79,6 +89,8 @@ def decide(command: CustomerCommand, state: Customer | None) -> list[CustomerEve
             return [CustomerEmailChanged(email=email, previous_email=state.email)]
         case VerifyCustomerEmail():
             return [] if state.email_verified else [CustomerEmailVerified(email=state.email)]
+        case EraseCustomer():
+            return [CustomerErased()]
     raise TypeError(f"unexpected customer command {type(command).__name__}")
 
 

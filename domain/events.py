@@ -9,11 +9,18 @@ that an event a newer release enriched stays readable here.
 
 Each event's shape has a `schema_version`. A stored event of an older version is brought up to the
 current one by the upcasters of `domain.upcasting` when it is read; stored events are never rewritten.
+
+Personal data: an event that holds some about a customer (names, emails, addresses) declares those
+fields in `personal` with the value each takes once that customer is erased. From the version that
+declared them on, they are stored sealed with the customer's own data key (`store.sealing`), so that
+deleting the key (`CustomerErased`) leaves them unreadable while every other fact stays.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
@@ -23,12 +30,19 @@ from domain.values import Address, Value
 
 StreamType = Literal["Customer", "Product", "Order"]
 
+ERASED = "[erased]"
+"""What a personal text field reads as once its customer is erased: a fixed string rather than null,
+so that the fields stay non-null for the clients that read them. An erased address reads as null."""
+
 
 class Event(Value):
     model_config = ConfigDict(extra="ignore")
     type_name: ClassVar[str]
     stream_type: ClassVar[StreamType]
     schema_version: ClassVar[int] = 1
+    personal: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    """The payload keys (as stored, camelCase) of the personal fields, each with its value once the
+    customer is erased. Empty: the event holds none."""
 
     def to_data(self) -> dict[str, Any]:
         """The payload with Python values (UUID, Decimal); each store encodes them its own way."""
@@ -45,6 +59,9 @@ class CustomerEvent(Event):
 
 class CustomerRegistered(CustomerEvent):
     type_name = "CustomerRegistered"
+    schema_version = 2
+    """Version 1 held the personal fields in plaintext; version 2 seals them."""
+    personal = MappingProxyType({"name": ERASED, "email": ERASED, "address": None})
     name: str
     email: str
     address: Address | None = None
@@ -52,18 +69,32 @@ class CustomerRegistered(CustomerEvent):
 
 class CustomerAddressChanged(CustomerEvent):
     type_name = "CustomerAddressChanged"
-    address: Address
+    schema_version = 2
+    personal = MappingProxyType({"address": None})
+    address: Address | None
+    """None only once the customer is erased."""
 
 
 class CustomerEmailChanged(CustomerEvent):
     type_name = "CustomerEmailChanged"
+    schema_version = 2
+    personal = MappingProxyType({"email": ERASED, "previousEmail": ERASED})
     email: str
     previous_email: str
 
 
 class CustomerEmailVerified(CustomerEvent):
     type_name = "CustomerEmailVerified"
+    schema_version = 2
+    personal = MappingProxyType({"email": ERASED})
     email: str
+
+
+class CustomerErased(CustomerEvent):
+    """The customer's data key is deleted: its personal fields, in every event, read as erased from now
+    on. Recorded so that every reader (read models, the search index, a restored backup) learns of it."""
+
+    type_name = "CustomerErased"
 
 
 class ProductEvent(Event):
@@ -106,7 +137,9 @@ class OrderPlaced(OrderEvent):
     """Who ordered what at which price, as they were at that moment (the bill-to and the prices)."""
 
     type_name = "OrderPlaced"
-    schema_version = 2
+    schema_version = 3
+    """Version 1 had no currency; version 3 seals the customer's name and email."""
+    personal = MappingProxyType({"customerName": ERASED, "customerEmail": ERASED})
     customer_id: UUID
     customer_name: str
     customer_email: str
@@ -152,6 +185,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CustomerAddressChanged,
         CustomerEmailChanged,
         CustomerEmailVerified,
+        CustomerErased,
         ProductCreated,
         ProductPriceChanged,
         OrderPlaced,

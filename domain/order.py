@@ -127,6 +127,8 @@ def place(
         return []
     if customer is None:
         raise NotFound("customer", command.customer_id)
+    if customer.erased:
+        raise InvalidState(f"customer {command.customer_id} is erased: it can place no more orders")
     lines = []
     currency: str | None = None
     for index, line in enumerate(command.lines):

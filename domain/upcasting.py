@@ -33,10 +33,21 @@ def with_currency(data: Mapping[str, Any], deployment: Deployment) -> Payload:
     return {**data, "currency": deployment.currency}
 
 
+def unsealed(data: Mapping[str, Any], deployment: Deployment) -> Payload:
+    """The version before the one that seals personal fields → that version: a plaintext payload has
+    the fields a sealed one has once `store.sealing` opened it (before upcasting), so nothing moves."""
+    return dict(data)
+
+
 UPCASTERS: Mapping[tuple[str, int], Upcaster] = {
     ("ProductCreated", 1): with_currency,
     ("ProductPriceChanged", 1): with_currency,
     ("OrderPlaced", 1): with_currency,
+    ("OrderPlaced", 2): unsealed,
+    ("CustomerRegistered", 1): unsealed,
+    ("CustomerAddressChanged", 1): unsealed,
+    ("CustomerEmailChanged", 1): unsealed,
+    ("CustomerEmailVerified", 1): unsealed,
     ("OrderShipped", 1): with_currency,
     ("OrderCancelled", 1): with_currency,
 }

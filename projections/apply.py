@@ -1,10 +1,11 @@
-"""Apply a batch of events to one read model: one read, pure evolves, one bulk write (two with history)."""
+"""Apply a batch of events to one read model: one read, pure evolves, one bulk write (two with history);
+after a batch that erased a customer's personal data, the store scrubs what it overwrote."""
 
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from domain.events import UndecodedEvent
+from domain.events import CustomerErased, UndecodedEvent
 from projections.projection import ENTITY, FOREVER, Match, Projection, history_name, version_id
 from store.documents import VALID_FROM, VALID_TO, Document, DocumentStore, Query, find_all
 from store.events import RecordedEvent
@@ -92,6 +93,9 @@ async def apply_batch(
     await documents.upsert_all(
         {history_name(collection): list(versions.values()), collection: list(changed.values())}
     )
+    if changed and any(isinstance(event.event, CustomerErased) and keys for event, keys in touched):
+        # What the erased documents held before must not stay readable in the database's files either.
+        await documents.scrub()
     failure = failure or unreadable
     # Everything before where it stopped is applied, skipped events included.
     stop = failure.event.position if failure is not None else None

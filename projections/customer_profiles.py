@@ -3,9 +3,11 @@
 from collections.abc import Sequence
 
 from domain.events import (
+    ERASED,
     CustomerAddressChanged,
     CustomerEmailChanged,
     CustomerEmailVerified,
+    CustomerErased,
     CustomerRegistered,
 )
 from domain.values import Address
@@ -49,6 +51,8 @@ def evolve(document: Document | None, recorded: RecordedEvent) -> Document:
             return {**changed, "email": email, "emailVerified": False}
         case CustomerEmailVerified():
             return {**changed, "emailVerified": True}
+        case CustomerErased():
+            return {**changed, "name": ERASED, "email": ERASED, "address": None, "erased": True}
     raise TypeError(f"unexpected event {recorded.type} for customer profiles")
 
 
@@ -57,7 +61,11 @@ PROJECTION = Projection(
     # `customers` lists them by name, or by the words of their name and email.
     collection=Collection(name="customer_profiles", indexes=(("name",),), words=(WORDS, "name")),
     touches=own_stream(
-        CustomerRegistered, CustomerAddressChanged, CustomerEmailChanged, CustomerEmailVerified
+        CustomerRegistered,
+        CustomerAddressChanged,
+        CustomerEmailChanged,
+        CustomerEmailVerified,
+        CustomerErased,
     ),
     evolve=with_words(evolve, "name", "email"),
 )

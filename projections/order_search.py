@@ -2,12 +2,13 @@
 was shipped.
 
 The customer's name and email are the ones recorded when the order was placed, except that an email
-change is carried over to every order of that customer, so that their current address finds them all.
+change is carried over to every order of that customer, so that their current address finds them all,
+and an erasure takes both out of every order of that customer.
 """
 
 from uuid import UUID
 
-from domain.events import CustomerEmailChanged, OrderPlaced, OrderShipped
+from domain.events import CustomerEmailChanged, CustomerErased, OrderPlaced, OrderShipped
 from projections import order_summaries
 from projections.collections import CollectionNames
 from projections.per_stream import existing
@@ -21,7 +22,7 @@ def touches(recorded: RecordedEvent) -> list[Key]:
     match recorded.event:
         case OrderPlaced() | OrderShipped():
             return [str(recorded.stream_id)]
-        case CustomerEmailChanged():
+        case CustomerEmailChanged() | CustomerErased():
             return [Match("customerId", str(recorded.stream_id))]
     return []
 
@@ -44,6 +45,9 @@ def evolve(document: Document | None, recorded: RecordedEvent) -> Document:
             return {**existing(document, recorded), "trackingNumber": tracking_number}
         case CustomerEmailChanged(email=email):
             return {**existing(document, recorded), "customerEmail": email}
+        case CustomerErased():
+            # Null, not the placeholder the API shows: nothing is left to match.
+            return {**existing(document, recorded), "customerName": None, "customerEmail": None}
     raise TypeError(f"unexpected event {recorded.type} for order search")
 
 

@@ -3,6 +3,7 @@ come from."""
 
 from collections.abc import Callable
 
+from domain.events import ERASED
 from store.documents import Document, Words, words_of
 from store.events import RecordedEvent
 
@@ -22,13 +23,14 @@ def _texts(value: object) -> list[str]:
 
 def with_words(evolve: Evolve, *fields: str) -> Evolve:
     """`evolve`, with each document it returns holding the words of its `fields` (strings, or lists
-    of them) as they are after the event: whatever changes a field, its words follow."""
+    of them) as they are after the event: whatever changes a field, its words follow. An erased
+    field's placeholder gives none: an erased customer is found by no word at all."""
 
     def evolving(document: Document | None, recorded: RecordedEvent) -> Document | None:
         evolved = evolve(document, recorded)
         if evolved is None:
             return None
-        texts = [text for field in fields for text in _texts(evolved.get(field))]
+        texts = [text for field in fields for text in _texts(evolved.get(field)) if text != ERASED]
         return {**evolved, WORDS: words_of(*texts)}
 
     return evolving

@@ -8,6 +8,7 @@ from uuid import UUID
 from strawberry.dataloader import DataLoader
 
 from access.principals import Caller
+from commands.erasure import Erasure
 from commands.fold import fold
 from commands.handler import CommandHandler
 from domain import customer
@@ -25,6 +26,7 @@ from store.projection_state import Leases, ProjectionStates
 class Context:
     events: EventStore
     commands: CommandHandler
+    erasure: Erasure
     documents: DocumentStore
     collections: CollectionNames
     states: ProjectionStates

@@ -27,7 +27,7 @@ from schema.inputs import (
     VerifyCustomerEmailInput,
 )
 from schema.types import CustomerPayload, OrderPayload, ProductPayload, ProjectionStatus
-from schema.validation import build
+from schema.validation import build, parse_id
 
 ContextInfo = Info[Context, None]
 
@@ -74,6 +74,19 @@ class Mutation:
         self, info: ContextInfo, input: VerifyCustomerEmailInput
     ) -> CustomerPayload:
         return CustomerPayload.from_outcome(await _run(info, commands.VerifyCustomerEmail, input))
+
+    @strawberry.mutation(
+        description=(
+            "Erase a customer's personal data (GDPR), admin only: its data key is deleted, so that its name, "
+            'email and address read as "[erased]" (the address as null) in every answer from then on, its '
+            "orders' copies included, and the read models and the search index drop them. Every other fact "
+            "(its orders, totals, the sales report) stays. INVALID_STATE if it is erased already, NOT_FOUND "
+            "if there is no such customer."
+        )
+    )
+    async def erase_customer(self, info: ContextInfo, id: strawberry.ID) -> CustomerPayload:
+        outcome = await info.context.erasure.erase(parse_id(id, "id"), info.context.metadata())
+        return CustomerPayload.from_outcome(outcome)
 
     @strawberry.mutation
     async def create_product(self, info: ContextInfo, input: CreateProductInput) -> ProductPayload:

@@ -89,10 +89,13 @@ class Node:
 @strawberry.type
 class Customer(Node):
     id: strawberry.ID
-    name: str
-    email: str
+    name: str = strawberry.field(description='The fixed string "[erased]" once the customer is erased.')
+    email: str = strawberry.field(description='The fixed string "[erased]" once the customer is erased.')
     email_verified: bool
-    address: Address | None
+    address: Address | None = strawberry.field(
+        description="Null once the customer is erased, or if it has none."
+    )
+    erased: bool = strawberry.field(description="Whether eraseCustomer erased its personal data.")
     version: int
     created_at: datetime
     updated_at: datetime
@@ -124,6 +127,8 @@ class Customer(Node):
             _keys(document),
             id=strawberry.ID(document["_id"]),
             address=Address.from_document(document["address"]),
+            # Profiles written before erasure existed have no such field.
+            erased=document.get("erased", False),
         )
 
 

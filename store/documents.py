@@ -103,6 +103,14 @@ class DocumentStore(Protocol):
 
     async def drop(self, collection: str) -> None: ...
 
+    async def scrub(self) -> None:
+        """Leave nothing of what was overwritten or deleted so far readable in the database's files,
+        after an erasure. SQLite: every text index is merged (FTS5 keeps a deleted term in its older
+        segments until then; with secure_delete, which every connection sets, freed pages and cells are
+        zeroed) and the write-ahead log is checkpointed and truncated, so that it keeps no old page.
+        MongoDB: nothing a client can do; its storage engine reuses the space (see README)."""
+        ...
+
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
 FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from domain.events import Event
 from store.events import RecordedEvent, StreamVersionConflict
+from store.sealing import Stored
 
 
 @dataclass(slots=True)
@@ -20,6 +21,21 @@ class PendingAppend:
     events: Sequence[Event]
     metadata: Mapping[str, str]
     answer: asyncio.Future[list[RecordedEvent]]
+    stored: Sequence[Stored | None] | None = None
+    """How each event is stored where it is not as its type's current version (`store.sealing`)."""
+
+    @classmethod
+    def waiting(
+        cls,
+        stream_id: UUID,
+        expected_version: int,
+        events: Sequence[Event],
+        metadata: Mapping[str, str],
+        stored: Sequence[Stored | None] | None,
+    ) -> "PendingAppend":
+        """A new append, its answer to come."""
+        answer: asyncio.Future[list[RecordedEvent]] = asyncio.get_running_loop().create_future()
+        return cls(stream_id, expected_version, events, metadata, answer, stored)
 
     def fail(self, error: BaseException) -> None:
         if not self.answer.done():

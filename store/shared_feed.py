@@ -22,6 +22,7 @@ logger = logging.getLogger("eventfold.feed")
 
 BUFFER_EVENTS = 10_000
 UPSTREAM_BATCH = 1_000
+ERASURE = "CustomerErased"
 RECENT_EVENTS = 20_000
 """Events read from the store lately: readers catching up side by side (every read model after a
 restart) take each page from here rather than each reading the store for it."""
@@ -60,6 +61,11 @@ class SharedFeed:
         instead of each reading it."""
         self._following: asyncio.Task[None] | None = None
         self._starting = asyncio.Lock()
+
+    def forget(self) -> None:
+        """Drop the events read lately: after an erasure, those decoded before its key was deleted hold
+        the customer's personal fields, which a reader catching up must not be given."""
+        self._recent.clear()
 
     async def batches(
         self, after: Checkpoint, max_events: int, catch_up_events: int | None = None
@@ -151,6 +157,8 @@ class SharedFeed:
                             for reader in list(self._readers):
                                 reader.offer(event)
                             self._position = event.position
+                            if event.type == ERASURE:
+                                self.forget()
                         backoff.succeeded()
             except Exception as error:  # noqa: BLE001 - the backoff logs it with its traceback
                 await backoff.wait_after(error, logger, "the shared feed")

@@ -17,9 +17,10 @@ from typing import Any
 from pymongo.errors import ConnectionFailure, OperationFailure
 
 from store.decoding import EventDecoder
-from store.events import EventStore, RecordedEvent
+from store.events import EventStore
 from store.feeds import Batch, Checkpoint
-from store.mongo.event_store import decode_event
+from store.mongo.event_store import decode_page
+from store.sealing import Sealer
 from store.unavailable import StoreUnavailable
 
 logger = logging.getLogger("eventfold.feeds")
@@ -32,10 +33,11 @@ MAX_AWAIT_MS = 500
 class ChangeStreamFeed:
     kind = "change_stream"
 
-    def __init__(self, collection: Any, events: EventStore, decoder: EventDecoder) -> None:
+    def __init__(self, collection: Any, events: EventStore, decoder: EventDecoder, sealer: Sealer) -> None:
         self._collection = collection
         self._events = events
         self._decoder = decoder
+        self._sealer = sealer
 
     async def batches(self, after: Checkpoint, max_events: int) -> AsyncGenerator[Batch]:
         checkpoint = after
@@ -67,12 +69,13 @@ class ChangeStreamFeed:
                     yield Batch(caught_up, Checkpoint(position))
             token: Mapping[str, Any] | None = after.resume_token
             while True:
-                events: list[RecordedEvent] = []
-                while len(events) < max_events and (change := await stream.try_next()) is not None:
+                documents: list[dict[str, Any]] = []
+                while len(documents) < max_events and (change := await stream.try_next()) is not None:
                     token = change["_id"]
-                    recorded = decode_event(change["fullDocument"], self._decoder)
-                    if recorded.position > position:
-                        events.append(recorded)
+                    if change["fullDocument"]["position"] > position:
+                        documents.append(change["fullDocument"])
+                # The batch's keys are looked up once it is taken, as a page of the log's are.
+                events = await decode_page(documents, self._decoder, self._sealer)
                 if events:
                     position = events[-1].position
                     yield Batch(events, Checkpoint(position, token))

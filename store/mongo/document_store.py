@@ -143,3 +143,6 @@ class MongoDocumentStore:
 
     async def drop(self, collection: str) -> None:
         await self._database.drop_collection(self._collection(collection).name)
+
+    async def scrub(self) -> None:
+        """Documents are rewritten in place; the space they held is the storage engine's to reuse."""

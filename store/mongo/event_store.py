@@ -38,10 +38,11 @@ from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
 from domain.events import Event
-from store.decoding import EventDecoder
+from store.decoding import NO_KEYS, EventDecoder, Keys
 from store.events import Clock, RecordedEvent, StreamBounds, system_clock
 from store.grouping import PendingAppend, refuse_stale, take_group
 from store.mongo.unavailable import is_away
+from store.sealing import Payload, Sealer, Stored, sealed_subject
 from store.signal import AppendSignal
 from store.unavailable import StoreUnavailable, raises_unavailable
 
@@ -63,7 +64,7 @@ def as_json(data: Mapping[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def decode_event(document: Document, decoder: EventDecoder) -> RecordedEvent:
+def decode_event(document: Document, decoder: EventDecoder, keys: Keys = NO_KEYS) -> RecordedEvent:
     return RecordedEvent(
         id=document["_id"],
         stream_id=document["streamId"],
@@ -71,9 +72,26 @@ def decode_event(document: Document, decoder: EventDecoder) -> RecordedEvent:
         version=document["version"],
         position=document["position"],
         recorded_at=document["recordedAt"],
-        event=decoder.from_data(document["type"], document["schemaVersion"], document["data"], as_json),
+        event=decoder.from_data(document["type"], document["schemaVersion"], document["data"], as_json, keys),
         metadata=document["metadata"],
     )
+
+
+async def decode_page(
+    documents: Sequence[Document], decoder: EventDecoder, sealer: Sealer
+) -> list[RecordedEvent]:
+    """A page of event documents, opened with its keys looked up in one go."""
+    subjects = {
+        subject
+        for document in documents
+        if (subject := sealed_subject(document["type"], document["schemaVersion"], document["data"]))
+    }
+    keys = await sealer.keys_of(subjects)
+    return [decode_event(document, decoder, keys) for document in documents]
+
+
+def _data(event: Event) -> Payload:
+    return event.to_data()
 
 
 def _clashes_on_position(error: DuplicateKeyError | BulkWriteError) -> bool:
@@ -100,6 +118,7 @@ def _documents(
     events: Sequence[Event],
     metadata: Mapping[str, str],
     recorded_at: datetime,
+    stored: Sequence[Stored | None] | None,
 ) -> list[Document]:
     return [
         {
@@ -109,12 +128,14 @@ def _documents(
             "version": expected_version + offset,
             "position": first_position + offset - 1,
             "type": event.type_name,
-            "schemaVersion": event.schema_version,
-            "data": event.to_data(),
+            "schemaVersion": event.schema_version if as_stored is None else as_stored[0],
+            "data": event.to_data() if as_stored is None else as_stored[1],
             "metadata": dict(metadata),
             "recordedAt": recorded_at,
         }
-        for offset, event in enumerate(events, start=1)
+        for (offset, event), as_stored in zip(
+            enumerate(events, start=1), stored or [None] * len(events), strict=True
+        )
     ]
 
 
@@ -154,6 +175,7 @@ class MongoEventStore:
         database: str,
         appended: AppendSignal,
         decoder: EventDecoder,
+        sealer: Sealer,
         clock: Clock = system_clock,
         concerns: Concerns | None = None,
     ) -> None:
@@ -161,6 +183,7 @@ class MongoEventStore:
         change stream tests use, takes only concern objects of its own)."""
         self._client = client
         self.decoder = decoder
+        self.sealer = sealer
         self._appended = appended
         self._clock = clock
         self._write_concern = concerns.write if concerns else None
@@ -185,10 +208,11 @@ class MongoEventStore:
         database: str,
         appended: AppendSignal,
         decoder: EventDecoder,
+        sealer: Sealer,
         clock: Clock = system_clock,
         concerns: Concerns | None = None,
     ) -> Self:
-        store = cls(client, database, appended, decoder, clock, concerns)
+        store = cls(client, database, appended, decoder, sealer, clock, concerns)
         await store._events.create_indexes(
             [
                 IndexModel(
@@ -214,11 +238,21 @@ class MongoEventStore:
     ) -> list[RecordedEvent]:
         if not events:
             return []
-        answer: asyncio.Future[list[RecordedEvent]] = asyncio.get_running_loop().create_future()
-        self._waiting.append(PendingAppend(stream_id, expected_version, events, metadata, answer))
+        answer = await self.sealer.queued(
+            stream_id,
+            events,
+            _data,
+            lambda stored: self._queue(
+                PendingAppend.waiting(stream_id, expected_version, events, metadata, stored)
+            ),
+        )
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_waiting())
         return await answer
+
+    def _queue(self, pending: PendingAppend) -> asyncio.Future[list[RecordedEvent]]:
+        self._waiting.append(pending)
+        return pending.answer
 
     async def _write_waiting(self) -> None:
         while group := take_group(self._waiting, MAX_GROUP_EVENTS):
@@ -309,6 +343,7 @@ class MongoEventStore:
                 pending.events,
                 pending.metadata,
                 recorded_at,
+                pending.stored,
             )
             owners += [pending] * len(pending.events)
         return documents, owners
@@ -380,7 +415,7 @@ class MongoEventStore:
         if as_of is not None:
             query["recordedAt"] = {"$lte": as_of}
         cursor = self._events.find(query, sort=[("version", ASCENDING)], limit=limit or 0)
-        return [decode_event(document, self.decoder) async for document in cursor]
+        return await decode_page([document async for document in cursor], self.decoder, self.sealer)
 
     async def read_streams(self, stream_ids: Sequence[UUID]) -> dict[UUID, list[RecordedEvent]]:
         ids = list(set(stream_ids))
@@ -393,8 +428,7 @@ class MongoEventStore:
             batch_size=100_000,
         )
         streams: dict[UUID, list[RecordedEvent]] = {}
-        async for document in cursor:
-            recorded = decode_event(document, self.decoder)
+        for recorded in await decode_page([document async for document in cursor], self.decoder, self.sealer):
             streams.setdefault(recorded.stream_id, []).append(recorded)
         return streams
 
@@ -413,7 +447,7 @@ class MongoEventStore:
         if stream_types is not None:
             query["streamType"] = {"$in": sorted(stream_types)}
         cursor = self._committed.find(query, sort=[("position", ASCENDING)], limit=limit)
-        return [decode_event(document, self.decoder) async for document in cursor]
+        return await decode_page([document async for document in cursor], self.decoder, self.sealer)
 
     async def position_before(self, instant: datetime) -> int:
         found = await self._committed.find_one(

@@ -18,6 +18,9 @@ def connect(path: Path, lock_seconds: float) -> sqlite3.Connection:
     # NORMAL in WAL mode survives a crash of the process, which is what acknowledged writes need;
     # only a power loss can cost the last commits.
     connection.execute("PRAGMA synchronous=NORMAL")
+    # What is deleted or overwritten is zeroed in the file, not left in free space: an erased
+    # customer's data must not be readable there afterwards.
+    connection.execute("PRAGMA secure_delete=ON")
     return connection
 
 

@@ -16,8 +16,10 @@ As on MongoDB, a collection that does not exist reads as empty and the first wri
 `ensure` adds its indexes and words table.
 """
 
+import asyncio
 import functools
 import json
+import logging
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -44,6 +46,11 @@ IN_IDS = "id IN (SELECT value FROM json_each(?))"
 """The ids as one JSON array parameter: SQLite caps the number of parameters of a statement."""
 
 Row = tuple[str, int, str]
+
+logger = logging.getLogger("eventfold.store")
+
+TRUNCATE_ATTEMPTS = 10
+TRUNCATE_RETRY_SECONDS = 0.5
 
 
 def _table(collection: str) -> str:
@@ -345,6 +352,32 @@ class SqliteDocumentStore:
             connection.execute(f"DROP TABLE IF EXISTS {table}")
 
         await self._writer.run(transaction(drop))
+
+    async def scrub(self) -> None:
+        def merge(connection: sqlite3.Connection) -> None:
+            texts = connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+                " AND sql LIKE 'CREATE VIRTUAL TABLE%USING fts5%'"
+            ).fetchall()
+            for (text,) in texts:
+                connection.execute(f'INSERT INTO "{text}" ("{text}") VALUES (\'optimize\')')
+
+        await self._writer.run(transaction(merge))
+        for _ in range(TRUNCATE_ATTEMPTS):
+            # It waits (busy timeout) for the readers still on older pages of the log, but one that
+            # keeps a transaction open longer leaves it busy: then again, once that one is done.
+            (busy, _, _) = await self._writer.run(
+                lambda connection: connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            )
+            if not busy:
+                return
+            await asyncio.sleep(TRUNCATE_RETRY_SECONDS)
+        logger.warning(
+            "the SQLite write-ahead log stayed busy %d times: an erased customer's data may stay in %s-wal "
+            "until the next erasure",
+            TRUNCATE_ATTEMPTS,
+            self.path,
+        )
 
     async def close(self) -> None:
         await self._writer.close()

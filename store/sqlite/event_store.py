@@ -38,10 +38,11 @@ from uuid import UUID, SafeUUID
 import orjson
 
 from domain.events import Event
-from store.decoding import EventDecoder
+from store.decoding import EventDecoder, Keys
 from store.events import Clock, RecordedEvent, StreamBounds, recorded_event, system_clock
 from store.grouping import PendingAppend, refuse_stale, take_group
 from store.ids import uuid4
+from store.sealing import SEALED_TYPES, Payload, Sealer, sealed_subject
 from store.signal import AppendSignal
 from store.sqlite.connection import SqliteConnection, connect, is_busy, transaction
 from store.sqlite.unavailable import is_away
@@ -118,14 +119,38 @@ def _uuid(text: str) -> UUID:
     return parsed
 
 
-def _decoding(decoder: EventDecoder) -> Callable[[Row], RecordedEvent]:
+def _json_payload(event: Event) -> Payload:
+    return event.model_dump(mode="json")
+
+
+def _sealed(rows: Sequence[Row]) -> tuple[dict[int, Payload], set[UUID]]:
+    """A page's sealed payloads, parsed (by position) so that decoding does not parse them again, and
+    the customers whose keys open them."""
+    payloads: dict[int, Payload] = {}
+    subjects: set[UUID] = set()
+    for row in rows:
+        if row[5] not in SEALED_TYPES:
+            continue
+        try:
+            data = orjson.loads(row[7])
+        except orjson.JSONDecodeError:
+            # Not JSON: the decoding step reports it as unreadable.
+            continue
+        if subject := sealed_subject(row[5], row[6], data):
+            payloads[row[0]] = data
+            subjects.add(subject)
+    return payloads, subjects
+
+
+def _decoding(decoder: EventDecoder) -> Callable[[Row, Keys, Payload | None], RecordedEvent]:
     from_json = decoder.reading_json()
+    from_data = decoder.from_data
     # A stream's events come together (a stream, a page of the log through one burst of commands):
     # its id is parsed once; the last instant likewise, which a group's and a command's events share.
     stream_ids: dict[str, UUID] = {}
     last: list[tuple[int, datetime]] = [(0, EPOCH)]
 
-    def decode(row: Row) -> RecordedEvent:
+    def decode(row: Row, keys: Keys, parsed: Payload | None) -> RecordedEvent:
         position, event_id, stream_id, stream_type, version, type_name, schema_version, data, meta, at = row
         stream = stream_ids.get(stream_id)
         if stream is None:
@@ -143,7 +168,9 @@ def _decoding(decoder: EventDecoder) -> Callable[[Row], RecordedEvent]:
             version,
             position,
             recorded_at,
-            from_json(type_name, schema_version, data),
+            from_json(type_name, schema_version, data, keys)
+            if parsed is None
+            else from_data(type_name, schema_version, parsed, keys=keys),
             orjson.loads(meta),
         )
 
@@ -175,9 +202,17 @@ def _rows(
         metadata = dict(pending.metadata)
         encoded_metadata = orjson.dumps(metadata).decode()
         recorded = []
-        for version, event in enumerate(pending.events, start=pending.expected_version + 1):
+        stored = pending.stored or [None] * len(pending.events)
+        for (version, event), as_stored in zip(
+            enumerate(pending.events, start=pending.expected_version + 1), stored, strict=True
+        ):
             position += 1
             event_id = uuid4()
+            schema_version, data = (
+                (event.schema_version, event.model_dump_json())
+                if as_stored is None
+                else (as_stored[0], orjson.dumps(as_stored[1]).decode())
+            )
             rows.append(
                 (
                     position,
@@ -186,8 +221,8 @@ def _rows(
                     event.stream_type,
                     version,
                     event.type_name,
-                    event.schema_version,
-                    event.model_dump_json(),
+                    schema_version,
+                    data,
                     encoded_metadata,
                     recorded_at,
                 )
@@ -272,10 +307,12 @@ class SqliteEventStore:
         path: Path,
         appended: AppendSignal,
         decoder: EventDecoder,
+        sealer: Sealer,
         clock: Clock = system_clock,
         lock_seconds: float = 30.0,
     ) -> None:
         self.path = path
+        self._sealer = sealer
         self._appended = appended
         self._clock = clock
         self._writer = SqliteConnection(path, "writer", lock_seconds)
@@ -296,11 +333,12 @@ class SqliteEventStore:
         path: Path,
         appended: AppendSignal,
         decoder: EventDecoder,
+        sealer: Sealer,
         clock: Clock = system_clock,
         lock_seconds: float = 30.0,
     ) -> Self:
         path.parent.mkdir(parents=True, exist_ok=True)
-        store = cls(path, appended, decoder, clock, lock_seconds)
+        store = cls(path, appended, decoder, sealer, clock, lock_seconds)
         await store._writer.run(lambda connection: connection.executescript(SCHEMA))
         return store
 
@@ -313,8 +351,16 @@ class SqliteEventStore:
     ) -> list[RecordedEvent]:
         if not events:
             return []
-        answer: asyncio.Future[list[RecordedEvent]] = asyncio.get_running_loop().create_future()
-        self._waiting.append(PendingAppend(stream_id, expected_version, events, metadata, answer))
+        # Without personal fields, or with the customer's key found at once, this does not wait: the
+        # append still joins the group of its moment.
+        answer = await self._sealer.queued(
+            stream_id,
+            events,
+            _json_payload,
+            lambda stored: self._queue(
+                PendingAppend.waiting(stream_id, expected_version, events, metadata, stored)
+            ),
+        )
         # One turn of the loop: the appends other tasks make at this moment join this one's group and
         # share its commit. The first caller back writes the group for all, unless the writer task has
         # it (it is waiting for another connection's lock on the writer thread).
@@ -327,6 +373,10 @@ class SqliteEventStore:
         if not answer.done() and (self._writing is None or self._writing.done()):
             self._write_now()
         return await answer
+
+    def _queue(self, pending: PendingAppend) -> asyncio.Future[list[RecordedEvent]]:
+        self._waiting.append(pending)
+        return pending.answer
 
     def _write_now(self) -> None:
         """Write what waits on this thread; what would wait for the lock goes to the writer task. No
@@ -438,7 +488,14 @@ class SqliteEventStore:
         sql += " ORDER BY version LIMIT ?"
         params.append(-1 if limit is None else limit)
         rows = await self._read(lambda connection: connection.execute(sql, params).fetchall())
-        return [self._decode(row) for row in rows]
+        return await self._decoded(rows)
+
+    async def _decoded(self, rows: Sequence[Row]) -> list[RecordedEvent]:
+        """A page's events, opened with its keys looked up in one go."""
+        payloads, subjects = _sealed(rows)
+        keys = await self._sealer.keys_of(subjects)
+        decode = self._decode
+        return [decode(row, keys, payloads.get(row[0])) for row in rows]
 
     async def read_streams(self, stream_ids: Sequence[UUID]) -> dict[UUID, list[RecordedEvent]]:
         ids = sorted({str(stream_id) for stream_id in stream_ids})
@@ -450,8 +507,7 @@ class SqliteEventStore:
         )
         rows = await self._read(lambda connection: connection.execute(sql, ids).fetchall())
         streams: dict[UUID, list[RecordedEvent]] = {}
-        for row in rows:
-            recorded = self._decode(row)
+        for recorded in await self._decoded(rows):
             streams.setdefault(recorded.stream_id, []).append(recorded)
         return streams
 
@@ -476,7 +532,7 @@ class SqliteEventStore:
 
         # A catch-up's page is read on the reader thread, meanwhile the loop applies the last one.
         rows = await (self._reader.run(read) if limit > INLINE_READ_LIMIT else self._read(read))
-        return list(map(self._decode, rows))
+        return await self._decoded(rows)
 
     async def position_before(self, instant: datetime) -> int:
         # The recorded_at index holds the position too (the rowid): the first entry below the instant,

@@ -63,6 +63,7 @@ MUTATIONS = {
     "createApiKey": 'createApiKey(input: {name: "made-by-admin", role: VIEWER}) { token }',
     "revokeApiKey": 'revokeApiKey(input: {id: "nobody"}) { apiKey { id } }',
     "skipEvent": 'skipEvent(projection: "order_summaries", position: 1) { stoppedAt }',
+    "eraseCustomer": f'eraseCustomer(id: "{NOBODY}") {{ customer {{ id }} }}',
 }
 SUBSCRIPTIONS = {
     "orderEvents": "subscription { orderEvents { type } }",
@@ -74,7 +75,7 @@ SUBSCRIPTIONS = {
 }
 OF_EVERY_ORDER = ("orderEvents", "orderChanged", "salesReportChanged", "projectionsChanged")
 """The subscriptions that the orders placed below reach (the others are of nobody's entity)."""
-ADMIN_ONLY = {"apiKeys", "createApiKey", "revokeApiKey", "skipEvent"}
+ADMIN_ONLY = {"apiKeys", "createApiKey", "revokeApiKey", "skipEvent", "eraseCustomer"}
 CUSTOMER_FIELDS = {
     "customer",
     "customers",

@@ -7,14 +7,17 @@ from domain.commands import (
     AddressInput,
     ChangeCustomerAddress,
     ChangeCustomerEmail,
+    EraseCustomer,
     RegisterCustomer,
     VerifyCustomerEmail,
 )
 from domain.errors import InvalidState, NotFound
 from domain.events import (
+    ERASED,
     CustomerAddressChanged,
     CustomerEmailChanged,
     CustomerEmailVerified,
+    CustomerErased,
     CustomerRegistered,
 )
 from domain.values import Address
@@ -102,3 +105,38 @@ def test_the_customer_decider_verifies_a_registered_email() -> None:
     assert customer.DECIDER.decide(VerifyCustomerEmail(customer_id=ID), state) == [
         CustomerEmailVerified(email="ann@example.com")
     ]
+
+
+def test_erase_a_customer() -> None:
+    state = given(customer.evolve, ID, REGISTERED)
+
+    assert customer.decide(EraseCustomer(customer_id=ID), state) == [CustomerErased()]
+
+
+def test_an_erased_customer_keeps_its_facts_without_its_personal_data() -> None:
+    state = given(
+        customer.evolve, ID, REGISTERED, CustomerEmailVerified(email="ann@example.com"), CustomerErased()
+    )
+
+    assert state is not None
+    assert (state.name, state.email, state.address, state.erased) == (ERASED, ERASED, None, True)
+    assert (state.email_verified, state.version, state.created_at) == (True, 3, START)
+
+
+def test_erasing_twice_is_refused() -> None:
+    state = given(customer.evolve, ID, REGISTERED, CustomerErased())
+
+    with pytest.raises(InvalidState, match="erased"):
+        customer.decide(EraseCustomer(customer_id=ID), state)
+
+
+def test_erasing_an_unknown_customer_is_refused() -> None:
+    with pytest.raises(NotFound):
+        customer.decide(EraseCustomer(customer_id=ID), None)
+
+
+def test_an_erased_customer_records_no_new_personal_data() -> None:
+    state = given(customer.evolve, ID, REGISTERED, CustomerErased())
+
+    with pytest.raises(InvalidState, match="erased"):
+        customer.decide(ChangeCustomerEmail(customer_id=ID, email="new@example.com"), state)

@@ -9,6 +9,7 @@ from domain import customer, order, product
 from domain.commands import CancelOrder, OrderLineInput, PlaceOrder, ShipOrder, request_fingerprint
 from domain.errors import Conflict, InvalidState, NotFound
 from domain.events import (
+    CustomerErased,
     CustomerRegistered,
     OrderCancelled,
     OrderPlaced,
@@ -78,6 +79,15 @@ def test_the_order_decider_places_with_the_buyer_and_products_it_was_given() -> 
 def test_an_unknown_customer_cannot_order() -> None:
     with pytest.raises(NotFound, match="customer"):
         order.place(PLACE, None, None, CATALOGUE)
+
+
+def test_an_erased_customer_cannot_order() -> None:
+    erased = given(
+        customer.evolve, CUSTOMER, CustomerRegistered(name="Ann", email="a@example.com"), CustomerErased()
+    )
+
+    with pytest.raises(InvalidState, match="erased"):
+        order.place(PLACE, None, erased, CATALOGUE)
 
 
 def test_an_unknown_product_cannot_be_ordered() -> None:

@@ -91,7 +91,7 @@ async def test_an_unknown_event_type_is_shown_stops_the_read_models_and_is_skipp
     assert (shown["type"], shown["schemaVersion"], shown["data"]) == (UNKNOWN_TYPE, 1, GIFT_WRAP)
     history = [edge["node"] for edge in (await graphql.data(HISTORY, id=order_id))["history"]["edges"]]
     assert [(e["type"], e["version"]) for e in history] == [("OrderPlaced", 1), (UNKNOWN_TYPE, 2)]
-    assert history[0]["schemaVersion"] == 2  # this release's OrderPlaced, with its currency
+    assert history[0]["schemaVersion"] == 3  # this release's OrderPlaced, its personal fields sealed
     assert (history[1]["data"], history[1]["streamType"]) == (GIFT_WRAP, "Order")
 
     # Every read model stops just before it and says so.
@@ -156,7 +156,7 @@ async def test_order_events_delivers_an_unknown_event_type_as_stored(
     finally:
         await subscriber.close()
     assert [(e["type"], e["version"], e["schemaVersion"]) for e in received] == [
-        ("OrderPlaced", 1, 2),
+        ("OrderPlaced", 1, 3),
         (UNKNOWN_TYPE, 2, 1),
     ]
     assert received[1]["data"] == GIFT_WRAP

@@ -3,9 +3,11 @@ from datetime import timedelta
 import pytest
 
 from domain.events import (
+    ERASED,
     CustomerAddressChanged,
     CustomerEmailChanged,
     CustomerEmailVerified,
+    CustomerErased,
     CustomerRegistered,
 )
 from projections.customer_profiles import PROJECTION
@@ -97,3 +99,26 @@ def test_a_changed_email_is_unverified_until_it_is_verified_again() -> None:
 def test_a_change_to_a_customer_it_has_never_seen_registered_is_an_error() -> None:
     with pytest.raises(ValueError, match=f"CustomerEmailChanged at position 1 changes Customer {ANN}"):
         fold(PROJECTION, log((ANN, CHANGED, START)))
+
+
+def test_an_erased_customer_keeps_its_facts_but_not_its_name_email_or_address() -> None:
+    moved = CustomerAddressChanged(address=ADDRESS)
+    events = log(
+        (ANN, REGISTERED, START),
+        (ANN, moved, START + minutes(1)),
+        (ANN, CustomerErased(), START + minutes(2)),
+    )
+
+    documents = fold(PROJECTION, events)
+
+    assert documents[str(ANN)] == {
+        **fold(PROJECTION, events[:2])[str(ANN)],
+        "_position": 3,
+        "name": ERASED,
+        "email": ERASED,
+        "address": None,
+        "erased": True,
+        "words": [],
+        "version": 3,
+        "updatedAt": START + minutes(2),
+    }

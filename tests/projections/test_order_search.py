@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 
-from domain.events import CustomerEmailChanged, CustomerRegistered
+from domain.events import CustomerEmailChanged, CustomerErased, CustomerRegistered
 from projections.order_search import PROJECTION
 from projections.projection import Match
 from tests.projections.given import START, fold, log
@@ -91,3 +91,25 @@ def test_a_cancellation_leaves_the_order_findable() -> None:
 def test_shipping_an_order_it_has_never_seen_placed_is_an_error() -> None:
     with pytest.raises(ValueError, match=f"OrderShipped at position 1 changes Order {FIRST}"):
         fold(PROJECTION, log((FIRST, SHIPPED, START)))
+
+
+def test_an_erasure_takes_the_name_and_email_out_of_every_order_of_that_customer_only() -> None:
+    events = log(
+        (FIRST, PLACED_FIRST, START),
+        (SECOND, PLACED_SECOND, START),
+        (THIRD, PLACED_THIRD, START),
+        (ANN, CustomerErased(), LATER),
+    )
+
+    documents = fold(PROJECTION, events)
+
+    assert PROJECTION.touches(events[-1]) == [Match("customerId", str(ANN))]
+    assert documents[str(FIRST)] == {
+        **fold(PROJECTION, events[:1])[str(FIRST)],
+        "_position": 4,
+        "customerName": None,
+        "customerEmail": None,
+        "words": ["widget", "w", "1", "gadget", "g"],
+    }
+    assert documents[str(SECOND)]["customerName"] is None
+    assert documents[str(THIRD)]["customerEmail"] == "bob@example.com"

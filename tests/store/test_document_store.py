@@ -8,6 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from pymongo import MongoClient
+from pymongo.database import Database
 
 from store.documents import Collection, Document, DocumentStore, Holding, Query, Range, Words, words_of
 from store.mongo.client import connect
@@ -401,3 +403,34 @@ async def test_names_that_could_be_read_as_syntax_or_clash_are_refused(documents
         with pytest.raises(ValueError, match="field name"):
             await documents.ensure(collection)
     assert await documents.find("orders", Query()) == []
+
+
+def stored_bytes(location: StoreLocation) -> bytes:
+    """Everything the backend stores, as bytes: each file of the SQLite data directory (its write-ahead
+    log included), or each MongoDB collection's documents."""
+    if location.mongodb_uri is None:
+        return b"".join(path.read_bytes() for path in location.data_dir.iterdir() if path.is_file())
+    client: MongoClient[dict[str, Any]]
+    with MongoClient(location.mongodb_uri) as client:
+        database: Database[dict[str, Any]] = client[location.mongodb_database or "eventfold"]
+        return repr([list(database[name].find({})) for name in database.list_collection_names()]).encode()
+
+
+async def test_once_scrubbed_no_overwritten_or_deleted_value_is_left_in_storage(
+    documents: DocumentStore, location: StoreLocation
+) -> None:
+    await documents.bulk_upsert(
+        "orders",
+        [
+            doc("gone", customerName="Zebulon Quaggamire", customerEmail="zq@example.org"),
+            doc("kept", customerName="Ann Lee", customerEmail="ann@example.com"),
+        ],
+    )
+    await documents.bulk_upsert("orders", [doc("gone", 2, customerName=None, customerEmail=None)])
+    await documents.delete("orders", ["kept"])
+
+    await documents.scrub()
+
+    assert await searched(documents, "Quaggamire") == []
+    assert b"quaggamire" not in stored_bytes(location).lower()
+    assert b"ann@example" not in stored_bytes(location).lower()

@@ -17,7 +17,9 @@ from store.decoding import EventDecoder
 from store.events import RecordedEvent
 from store.feeds import Batch, Checkpoint, Feed, TailFeed
 from store.mongo.change_stream_feed import INSERTS, ChangeStreamFeed, supports_change_streams
+from store.mongo.data_keys import MongoDataKeys
 from store.mongo.event_store import MongoEventStore
+from store.sealing import Sealer
 from store.signal import AppendSignal
 
 META = {"correlationId": "feed-test"}
@@ -94,7 +96,8 @@ async def test_events_appended_while_following_arrive_in_order_once(stores: Stor
 async def in_process_events() -> AsyncIterator[tuple[MongoEventStore, Any]]:
     """mongoeco's in-process client implements `watch`, which its wire server does not."""
     client: Any = InProcessMongoClient(codec_options=CodecOptions(tz_aware=True, tzinfo=UTC))
-    store = MongoEventStore(client, "eventfold", AppendSignal(), EventDecoder(DEFAULT_DEPLOYMENT))
+    sealer = Sealer(MongoDataKeys(client["eventfold"]["data_keys"]))
+    store = MongoEventStore(client, "eventfold", AppendSignal(), EventDecoder(DEFAULT_DEPLOYMENT), sealer)
     # mongoeco's in-process client keeps change stream history only while something watches (a real
     # server's oplog keeps it regardless): without this, a resume token taken before a moment with no
     # watcher open would be refused as lost, depending on when a closed stream is finalized.
@@ -109,7 +112,7 @@ async def test_the_change_stream_feed_catches_up_by_position_then_follows_the_st
 ) -> None:
     events, collection = in_process_events
     assert await supports_change_streams(collection)
-    feed = ChangeStreamFeed(collection, events, events.decoder)
+    feed = ChangeStreamFeed(collection, events, events.decoder, events.sealer)
     before = await register(events, 4)
 
     following = asyncio.create_task(take(feed, Checkpoint(before[0].position), 6))
@@ -126,7 +129,7 @@ async def test_the_change_stream_feed_resumes_after_its_token(
     in_process_events: tuple[MongoEventStore, Any],
 ) -> None:
     events, collection = in_process_events
-    feed = ChangeStreamFeed(collection, events, events.decoder)
+    feed = ChangeStreamFeed(collection, events, events.decoder, events.sealer)
     following = asyncio.create_task(take(feed, Checkpoint(), 2, max_events=1))
     await asyncio.sleep(0.2)
     first = await register(events, 2)

@@ -304,3 +304,28 @@ async def test_projections_are_pushed_now_and_when_they_move(server: str, http: 
     assert {status["name"] for status in latest} == {status["name"] for status in first}
     assert len({status["position"] for status in latest}) == 1
     await statuses.close()
+
+
+ERASE_CUSTOMER = "mutation($id: ID!) { eraseCustomer(id: $id) { customer { id } events { position } } }"
+ORDER_EVENTS_WITH_DATA = """subscription($orderId: ID, $afterPosition: Int) {
+  orderEvents(orderId: $orderId, afterPosition: $afterPosition) { type data }
+}"""
+
+
+async def test_after_an_erasure_subscriptions_show_the_customer_erased(
+    server: str, http: GraphQLClient
+) -> None:
+    order = await place(http)
+    customer_id = order["customer"]["id"]
+    changes = await Subscriber.open(server, CUSTOMER_CHANGED, id=customer_id)
+    await subscribed(http, 1)
+
+    await http.data(ERASE_CUSTOMER, id=customer_id)
+    replayed = await Subscriber.open(server, ORDER_EVENTS_WITH_DATA, orderId=order["id"], afterPosition=0)
+    [placed] = await replayed.data(1)
+
+    assert await changes.data(1) == [{"id": customer_id, "email": "[erased]", "version": 2}]
+    assert placed["type"] == "OrderPlaced"
+    assert (placed["data"]["customerName"], placed["data"]["customerEmail"]) == ("[erased]", "[erased]")
+    for subscriber in (replayed, changes):
+        await subscriber.close()

@@ -1,0 +1,221 @@
+"""Sealing personal fields: what an event declares personal (`Event.personal`) is stored encrypted
+with its customer's data key (AES-256-GCM), and opened again, when read, with the keys of a whole page
+of events looked up at once. A field whose key is gone (the customer is erased) reads as the value the
+event declares for it then.
+
+A sealed payload holds every other field as it is, plus `sealed`: the customer (`subject`) and `box`,
+the nonce and the ciphertext of the personal fields' JSON, in base64. The event's type and the subject
+are authenticated with it, so a box copied into another event or customer's payload does not open.
+
+Keys are looked up for each read, never remembered between reads: a key erased by another process
+stops opening that customer's fields at this process's next read. Sealing, though, takes a key this
+process saw lately (`SEALING_KEYS` of them) without looking it up again: a placement seals with the
+key its read of the customer just found. That is safe after an erasure too: what is sealed with a
+deleted key opens nowhere, and no key is ever made again for an erased customer (`DataKeys`).
+"""
+
+import asyncio
+import base64
+import secrets
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+import orjson
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from domain.errors import InvalidState
+from domain.events import EVENT_TYPES, Event
+from store.data_keys import DataKeys
+
+SEALED = "sealed"
+SEALING_KEYS = 10_000
+NONCE_BYTES = 12
+
+type Payload = dict[str, Any]
+type Stored = tuple[int, Payload]
+"""The schema version an event is stored at, and its payload then."""
+
+SEALED_TYPES: dict[str, int] = {name: cls.schema_version for name, cls in EVENT_TYPES.items() if cls.personal}
+"""The types whose current version seals personal fields, and that version."""
+
+
+def subject_of(event: Event, stream_id: UUID) -> UUID:
+    """Whose personal data an event holds: its `customer_id`, else its stream's (a customer's own)."""
+    customer_id = getattr(event, "customer_id", None)
+    return customer_id if isinstance(customer_id, UUID) else stream_id
+
+
+def _associated(type_name: str, subject: str) -> bytes:
+    return f"{type_name}/{subject}".encode()
+
+
+def seal(event: Event, payload: Payload, subject: UUID, key: bytes) -> Payload:
+    personal = {name: payload[name] for name in event.personal if name in payload}
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    box = AESGCM(key).encrypt(nonce, orjson.dumps(personal), _associated(event.type_name, str(subject)))
+    kept = {name: value for name, value in payload.items() if name not in personal}
+    return {SEALED: {"subject": str(subject), "box": base64.b64encode(nonce + box).decode()}, **kept}
+
+
+def sealed_subject(type_name: str, schema_version: int, data: object) -> UUID | None:
+    """The subject whose key opens a stored payload; None for one that is not sealed (or not a payload
+    at all: the decoding step says why it cannot be read)."""
+    if SEALED_TYPES.get(type_name) != schema_version or not isinstance(data, Mapping):
+        return None
+    sealed = data.get(SEALED)
+    try:
+        return UUID(sealed["subject"]) if isinstance(sealed, Mapping) else None
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def opened(type_name: str, data: Mapping[str, Any], keys: Mapping[UUID, bytes]) -> Payload:
+    """The payload with its personal fields opened, or as erased when their key is gone. Raises
+    ValueError when the box does not open with the key (it was altered, or is another's)."""
+    sealed = data.get(SEALED)
+    if not isinstance(sealed, Mapping):
+        raise ValueError(f"a {type_name} of this version holds its personal fields sealed; this one does not")
+    kept = {name: value for name, value in data.items() if name != SEALED}
+    subject = str(sealed.get("subject"))
+    key = keys.get(UUID(subject))
+    if key is None:
+        return {**kept, **EVENT_TYPES[type_name].personal}
+    try:
+        raw = base64.b64decode(str(sealed.get("box")), validate=True)
+        personal = orjson.loads(
+            AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _associated(type_name, subject))
+        )
+    except (InvalidTag, ValueError) as error:
+        raise ValueError(f"its personal fields do not open with {subject}'s key") from error
+    return {**kept, **personal}
+
+
+class Together[V]:
+    """Key lookups asked for while one is in flight wait for the next, which asks for all of them at
+    once: a burst of commands gets its keys in one round trip and goes on together, so that its appends
+    still share one write. Each is answered by a lookup that started after it was asked, never by an
+    earlier one (whose key may have been erased since)."""
+
+    def __init__(self, look_up: Callable[[set[UUID]], Awaitable[Mapping[UUID, V]]]) -> None:
+        self._look_up = look_up
+        self._wanted: list[tuple[set[UUID], asyncio.Future[Mapping[UUID, V]]]] = []
+        self._running: asyncio.Task[None] | None = None
+
+    async def __call__(self, subjects: set[UUID]) -> Mapping[UUID, V]:
+        wanted: asyncio.Future[Mapping[UUID, V]] = asyncio.get_running_loop().create_future()
+        self._wanted.append((subjects, wanted))
+        if self._running is None or self._running.done():
+            self._running = asyncio.create_task(self._look_up_wanted())
+        return await wanted
+
+    async def _look_up_wanted(self) -> None:
+        while self._wanted:
+            batch, self._wanted = self._wanted, []
+            try:
+                found = await self._look_up(set().union(*(subjects for subjects, _ in batch)))
+            except Exception as error:  # noqa: BLE001 - each one waiting gets it, as if it looked alone
+                for _, wanted in batch:
+                    if not wanted.done():
+                        wanted.set_exception(error)
+                continue
+            for _, wanted in batch:
+                if not wanted.done():
+                    wanted.set_result(found)
+
+
+class Sealer:
+    """What the event stores seal events with when they record them. With `enabled` false, events are
+    recorded as a release before sealing did (their previous version, in plaintext), which is what the
+    benchmark compares with; they are read back the same either way."""
+
+    def __init__(self, keys: DataKeys, enabled: bool = True, shared_lookups: bool = False) -> None:
+        """The keys that the appends of one moment make go as one (`Together`): one write for a burst
+        of registrations. `shared_lookups`: so do the lookups that open events, for a backend where
+        each is a round trip; SQLite answers them at once, where sharing would only cost a task each."""
+        self.keys = keys
+        self.enabled = enabled
+        self._last: dict[UUID, asyncio.Future[None]] = {}
+        """Per stream, the turn of the append sealed last."""
+        self._keys_for = Together(keys.keys_for)
+        self._find = Together(keys.find) if shared_lookups else keys.find
+        self._seen: OrderedDict[UUID, bytes] = OrderedDict()
+        """Keys this process found or made lately, for sealing only (never for opening)."""
+
+    def _saw(self, keys: Mapping[UUID, bytes | None]) -> None:
+        for subject, key in keys.items():
+            if key is None:
+                self._seen.pop(subject, None)
+                continue
+            self._seen[subject] = key
+            self._seen.move_to_end(subject)
+        while len(self._seen) > SEALING_KEYS:
+            self._seen.popitem(last=False)
+
+    async def erase(self, subject: UUID) -> bool:
+        """Delete the subject's key (`DataKeys.erase`): this process seals nothing more with it."""
+        self._seen.pop(subject, None)
+        return await self.keys.erase(subject)
+
+    async def queued[T](
+        self,
+        stream_id: UUID,
+        events: Sequence[Event],
+        dump: Callable[[Event], Payload],
+        queue: Callable[[list[Stored | None] | None], T],
+    ) -> T:
+        """`queue` called with how the events are stored, in the order the appends to one stream were
+        called, however long each one's keys took to find: a second command on a stream must reach the
+        writer after the first, which decides whether its expected version holds."""
+        if not any(event.personal for event in events):
+            return queue(None)
+        previous = self._last.get(stream_id)
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._last[stream_id] = turn
+        try:
+            if previous is not None:
+                await previous
+            return queue(await self.stored(stream_id, events, dump))
+        finally:
+            turn.set_result(None)
+            if self._last.get(stream_id) is turn:
+                del self._last[stream_id]
+
+    async def stored(
+        self, stream_id: UUID, events: Sequence[Event], dump: Callable[[Event], Payload]
+    ) -> list[Stored | None] | None:
+        """How each event is stored (None: as its type's current version, by the store's own encoding);
+        None for all when none of them holds personal fields. Raises InvalidState for a customer
+        already erased, whose fields no key may seal again."""
+        if not any(event.personal for event in events):
+            return None
+        if not self.enabled:
+            return [(event.schema_version - 1, dump(event)) if event.personal else None for event in events]
+        subjects = {subject_of(event, stream_id) for event in events if event.personal}
+        keys: Mapping[UUID, bytes | None] = {
+            subject: self._seen[subject] for subject in subjects if subject in self._seen
+        }
+        if len(keys) < len(subjects):
+            keys = await self._keys_for(subjects)
+            self._saw(keys)
+        stored: list[Stored | None] = []
+        for event in events:
+            if not event.personal:
+                stored.append(None)
+                continue
+            subject = subject_of(event, stream_id)
+            key = keys.get(subject)
+            if key is None:
+                raise InvalidState(f"customer {subject} is erased: no personal data of it is recorded again")
+            stored.append((event.schema_version, seal(event, dump(event), subject, key)))
+        return stored
+
+    async def keys_of(self, subjects: set[UUID]) -> Mapping[UUID, bytes]:
+        """The keys that open a page's sealed payloads: one lookup for the page."""
+        if not subjects:
+            return {}
+        found = await self._find(subjects)
+        self._saw(found)
+        return found
