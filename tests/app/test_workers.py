@@ -219,6 +219,28 @@ def test_a_key_revoked_through_one_worker_is_refused_by_the_other_within_the_cac
     assert until(refused, server.log)
 
 
+async def test_both_workers_write_to_one_sqlite_file_side_by_side(server: Server) -> None:
+    """Each worker's appends queue for the file's one write lock behind the other's; past 125 events
+    a worker also checkpoints the log on the thread that writes when the lock is taken."""
+    clients = list(clients_of_each_worker(server).values())
+    customer = data(clients[0], REGISTER, name="Side")["registerCustomer"]["customer"]["id"]
+    product = data(clients[1], CREATE, sku="SIDE")["createProduct"]["product"]["id"]
+    body = {
+        "query": PLACE,
+        "variables": {"input": {"customerId": customer, "lines": [{"productId": product, "quantity": 1}]}},
+    }
+
+    async def place(http: httpx.AsyncClient) -> None:
+        for _ in range(25):
+            answer = (await http.post("/graphql", json=body)).json()
+            assert "errors" not in answer, answer
+
+    async with httpx.AsyncClient(
+        base_url=server.base, timeout=WAIT, limits=httpx.Limits(max_connections=32)
+    ) as http:
+        await asyncio.gather(*(place(http) for _ in range(32)))
+
+
 def test_a_killed_worker_is_replaced_while_the_other_answers(server: Server) -> None:
     clients = clients_of_each_worker(server)
     killed, survivor = clients
