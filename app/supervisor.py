@@ -21,6 +21,7 @@ import signal
 import socket
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from multiprocessing.context import SpawnProcess
 from pathlib import Path
@@ -40,6 +41,9 @@ from app.worker import WORKERS_DIR
 from schema.persisted import ManifestError, load_manifest
 
 logger = logging.getLogger("eventfold")
+PROJECTOR_RESTART_SECONDS = 5.0
+"""A projector process is started again at most this often: one that cannot start (the database
+unreachable, say) is retried without spinning."""
 
 
 def serve_workers(settings: Settings) -> int:
@@ -86,6 +90,7 @@ class Supervisor(Multiprocess):
         self._workers_dir = workers_dir
         self._settings = settings
         self._projector: SpawnProcess | None = None
+        self._projector_started = 0.0
 
     def init_processes(self) -> None:
         if self._settings.projector:
@@ -99,11 +104,17 @@ class Supervisor(Multiprocess):
             target=_project_until_stopped, args=(self._workers_dir / WAKEUPS,), name="eventfold-projector"
         )
         self._projector.start()
+        self._projector_started = time.monotonic()
         logger.info("projector process [%s] started", self._projector.pid)
 
     def keep_subprocess_alive(self) -> None:
         projector = self._projector
-        if projector is not None and not projector.is_alive() and not self.should_exit.is_set():
+        if (
+            projector is not None
+            and not projector.is_alive()
+            and not self.should_exit.is_set()
+            and time.monotonic() - self._projector_started >= PROJECTOR_RESTART_SECONDS
+        ):
             logger.warning("projector process [%s] died (exit code %s)", projector.pid, projector.exitcode)
             projector.join()
             self._start_projector()

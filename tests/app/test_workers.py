@@ -33,7 +33,7 @@ CREATE = """mutation($sku: String!) {
 }"""
 PLACE = """mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id } } }"""
 CUSTOMER = "query($id: ID!) { customer(id: $id) { id name } }"
-ORDER_EVENTS = "subscription { orderEvents { type streamId } }"
+ORDER_EVENTS = "subscription($after: Int) { orderEvents(afterPosition: $after) { type streamId } }"
 OWNERS = "{ projections { name owner } }"
 
 
@@ -53,7 +53,12 @@ class Server:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     directory = tmp_path_factory.mktemp("workers")
     env = {key: value for key, value in os.environ.items() if not key.startswith("EVENTFOLD_")}
-    env |= {"EVENTFOLD_DATA_DIR": str(directory / "data"), "EVENTFOLD_API_KEY_CACHE_SECONDS": "1"}
+    env |= {
+        "EVENTFOLD_DATA_DIR": str(directory / "data"),
+        "EVENTFOLD_API_KEY_CACHE_SECONDS": "1",
+        # A killed projector's read models are taken over once its leases expire.
+        "EVENTFOLD_LEASE_SECONDS": "2",
+    }
     port = free_port()
     log = directory / "server.log"
     process = start(["serve", "--workers", "2", "--port", str(port)], env, log)
@@ -137,14 +142,21 @@ def test_two_workers_answer_and_the_metrics_count_the_requests_of_both(server: S
         assert len(lags) == 6
 
 
+def single_owner(client: httpx.Client, log: Path) -> str:
+    """The one projector holding every read model, once it holds them all."""
+
+    def owner() -> str | None:
+        statuses = data(client, OWNERS)["projections"]
+        found = {status["owner"] for status in statuses}
+        return found.pop() if len(statuses) == 6 and len(found) == 1 and None not in found else None
+
+    return until(owner, log)
+
+
 def test_exactly_one_projector_runs_in_a_process_of_its_own(server: Server) -> None:
     clients = clients_of_each_worker(server)
     for client in clients.values():
-        owners = {status["owner"] for status in data(client, OWNERS)["projections"]}
-        assert len(owners) == 1
-        (owner,) = owners
-        assert owner is not None
-        pid = int(owner.split(":")[1])
+        pid = int(single_owner(client, server.log).split(":")[1])
         assert pid not in clients
         assert pid != server.process.pid
 
@@ -179,9 +191,11 @@ async def test_a_subscription_on_one_worker_hears_mutations_sent_through_the_oth
                 break
         await socket.send(json.dumps({"type": "connection_init"}))
         assert json.loads(await asyncio.wait_for(socket.recv(), WAIT))["type"] == "connection_ack"
-        await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": ORDER_EVENTS}}))
         (writing,) = (client for pid, client in clients.items() if pid != listening)
-        await asyncio.sleep(0.2)
+        # From a position before the order on, so the subscription misses nothing while it starts.
+        registered = data(writing, REGISTER, name="Before")["registerCustomer"]
+        subscribe = {"query": ORDER_EVENTS, "variables": {"after": registered["events"][0]["position"]}}
+        await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": subscribe}))
 
         order = await asyncio.to_thread(placed_order, writing, "Subscribed")
 
@@ -241,6 +255,26 @@ async def test_both_workers_write_to_one_sqlite_file_side_by_side(server: Server
         await asyncio.gather(*(place(http) for _ in range(32)))
 
 
+def test_a_killed_projector_is_replaced(server: Server) -> None:
+    client = next(iter(clients_of_each_worker(server).values()))
+    owner = single_owner(client, server.log)
+
+    os.kill(int(owner.split(":")[1]), signal.SIGKILL)
+
+    def replaced() -> set[str] | None:
+        owners = {status["owner"] for status in data(client, OWNERS)["projections"]}
+        return owners if None not in owners and owner not in owners else None
+
+    assert len(until(replaced, server.log)) == 1
+    registered = data(client, REGISTER, name="After the projector")["registerCustomer"]
+    answer = client.post(
+        "/graphql",
+        json={"query": CUSTOMER, "variables": {"id": registered["customer"]["id"]}},
+        headers={"X-Eventfold-Position": str(registered["events"][0]["position"])},
+    )
+    assert answer.headers["X-Eventfold-Caught-Up"] == "true"
+
+
 def test_a_killed_worker_is_replaced_while_the_other_answers(server: Server) -> None:
     clients = clients_of_each_worker(server)
     killed, survivor = clients
@@ -263,14 +297,16 @@ def test_a_killed_worker_is_replaced_while_the_other_answers(server: Server) -> 
 
 def test_sigterm_stops_the_workers_and_the_projector(tmp_path: Path) -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("EVENTFOLD_")}
-    env["EVENTFOLD_DATA_DIR"] = str(tmp_path / "data")
+    env |= {"EVENTFOLD_DATA_DIR": str(tmp_path / "data"), "EVENTFOLD_WORKERS": "2"}
     port = free_port()
     log = tmp_path / "server.log"
-    process = start(["serve", "--workers", "2", "--port", str(port)], env, log)
+    process = start(["serve", "--port", str(port)], env, log)
     base = f"http://127.0.0.1:{port}"
     wait_until_healthy(base, process, log)
     with httpx.Client(base_url=base, timeout=WAIT) as client:
-        owner = until(lambda: data(client, OWNERS)["projections"][0]["owner"], log)
+        # The list is empty until the projector has saved a first state.
+        owner = until(lambda: next((p["owner"] for p in data(client, OWNERS)["projections"]), None), log)
+        assert worker_of(client.get("/healthz")) != process.pid
     projector = int(owner.split(":")[1])
 
     process.send_signal(signal.SIGTERM)
