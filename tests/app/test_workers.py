@@ -177,25 +177,33 @@ def test_a_write_through_one_worker_is_read_through_the_other(server: Server) ->
     assert response.json()["data"]["customer"]["name"] == "Read Your Writes"
 
 
+async def subscribed_on(
+    worker: int, address: str, opened: list[websockets.ClientConnection], after: int | None = None
+) -> websockets.ClientConnection:
+    """A subscription to order events on `worker`, opening sockets (kept in `opened`) until one lands
+    there."""
+    while True:
+        socket = await websockets.connect(address, subprotocols=[Subprotocol("graphql-transport-ws")])
+        opened.append(socket)
+        assert socket.response is not None
+        if int(socket.response.headers[WORKER]) == worker:
+            break
+    await socket.send(json.dumps({"type": "connection_init"}))
+    assert json.loads(await asyncio.wait_for(socket.recv(), WAIT))["type"] == "connection_ack"
+    subscribe = {"query": ORDER_EVENTS, "variables": {"after": after}}
+    await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": subscribe}))
+    return socket
+
+
 async def test_a_subscription_on_one_worker_hears_mutations_sent_through_the_other(server: Server) -> None:
-    clients = clients_of_each_worker(server)
-    address = server.base.replace("http://", "ws://") + "/graphql"
-    sockets = []
+    (listening, _), (_, writing) = clients_of_each_worker(server).items()
+    # From a position before the order on, so the subscription misses nothing while it starts.
+    before = data(writing, REGISTER, name="Before")["registerCustomer"]["events"][0]["position"]
+    opened: list[websockets.ClientConnection] = []
     try:
-        while True:
-            socket = await websockets.connect(address, subprotocols=[Subprotocol("graphql-transport-ws")])
-            sockets.append(socket)
-            assert socket.response is not None
-            listening = int(socket.response.headers[WORKER])
-            if listening in clients:
-                break
-        await socket.send(json.dumps({"type": "connection_init"}))
-        assert json.loads(await asyncio.wait_for(socket.recv(), WAIT))["type"] == "connection_ack"
-        (writing,) = (client for pid, client in clients.items() if pid != listening)
-        # From a position before the order on, so the subscription misses nothing while it starts.
-        registered = data(writing, REGISTER, name="Before")["registerCustomer"]
-        subscribe = {"query": ORDER_EVENTS, "variables": {"after": registered["events"][0]["position"]}}
-        await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": subscribe}))
+        socket = await subscribed_on(
+            listening, server.base.replace("http", "ws") + "/graphql", opened, before
+        )
 
         order = await asyncio.to_thread(placed_order, writing, "Subscribed")
 
@@ -203,8 +211,28 @@ async def test_a_subscription_on_one_worker_hears_mutations_sent_through_the_oth
             pass
         assert message["payload"]["data"]["orderEvents"] == {"type": "OrderPlaced", "streamId": order}
     finally:
-        for opened in sockets:
-            await opened.close()
+        for each in opened:
+            await each.close()
+
+
+async def test_the_metrics_count_the_subscriptions_open_on_every_worker(server: Server) -> None:
+    clients = clients_of_each_worker(server)
+    address = server.base.replace("http://", "ws://") + "/graphql"
+
+    def subscriptions(expected: float) -> bool | None:
+        found = [samples(client.get("/metrics").text) for client in clients.values()]
+        counts = {value(scraped, "eventfold_active_subscriptions") for scraped in found}
+        return True if counts == {expected} else None
+
+    opened: list[websockets.ClientConnection] = []
+    try:
+        for worker in clients:
+            await subscribed_on(worker, address, opened)
+        assert await asyncio.to_thread(until, lambda: subscriptions(2), server.log)
+    finally:
+        for socket in opened:
+            await socket.close()
+    assert await asyncio.to_thread(until, lambda: subscriptions(0), server.log)
 
 
 def test_a_key_revoked_through_one_worker_is_refused_by_the_other_within_the_cache_time(
