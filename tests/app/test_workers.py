@@ -4,6 +4,7 @@ and every answer names that worker (`X-Eventfold-Worker`), so a test opens conne
 one to each worker."""
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -49,19 +50,11 @@ class Server:
         return done.stdout
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    directory = tmp_path_factory.mktemp("workers")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("EVENTFOLD_")}
-    env |= {
-        "EVENTFOLD_DATA_DIR": str(directory / "data"),
-        "EVENTFOLD_API_KEY_CACHE_SECONDS": "1",
-        # A killed projector's read models are taken over once its leases expire.
-        "EVENTFOLD_LEASE_SECONDS": "2",
-    }
+@contextlib.contextmanager
+def serving(env: dict[str, str], log: Path, *flags: str) -> Iterator[Server]:
+    """`eventfold serve` with `flags` on a free port, stopped (bounded) afterwards whatever happened."""
     port = free_port()
-    log = directory / "server.log"
-    process = start(["serve", "--workers", "2", "--port", str(port)], env, log)
+    process = start(["serve", *flags, "--port", str(port)], env, log)
     served = Server(process, f"http://127.0.0.1:{port}", log, env)
     try:
         wait_until_healthy(served.base, process, log)
@@ -69,6 +62,24 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def environment(directory: Path, **settings: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("EVENTFOLD_")}
+    return env | {"EVENTFOLD_DATA_DIR": str(directory / "data")} | settings
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    directory = tmp_path_factory.mktemp("workers")
+    env = environment(
+        directory,
+        EVENTFOLD_API_KEY_CACHE_SECONDS="1",
+        # A killed projector's read models are taken over once its leases expire.
+        EVENTFOLD_LEASE_SECONDS="2",
+    )
+    with serving(env, directory / "server.log", "--workers", "2") as served:
+        yield served
 
 
 def until[T](found: Callable[[], T | None], log: Path) -> T:
@@ -323,25 +334,20 @@ def test_a_killed_worker_is_replaced_while_the_other_answers(server: Server) -> 
     assert value(after, "eventfold_events_appended_total", type="CustomerRegistered") == registered + 5
 
 
-def test_sigterm_stops_the_workers_and_the_projector(tmp_path: Path) -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("EVENTFOLD_")}
-    env |= {"EVENTFOLD_DATA_DIR": str(tmp_path / "data"), "EVENTFOLD_WORKERS": "2"}
-    port = free_port()
-    log = tmp_path / "server.log"
-    process = start(["serve", "--port", str(port)], env, log)
-    base = f"http://127.0.0.1:{port}"
-    wait_until_healthy(base, process, log)
-    with httpx.Client(base_url=base, timeout=WAIT) as client:
-        # The list is empty until the projector has saved a first state.
-        owner = until(lambda: next((p["owner"] for p in data(client, OWNERS)["projections"]), None), log)
-        assert worker_of(client.get("/healthz")) != process.pid
-    projector = int(owner.split(":")[1])
+def test_sigterm_stops_the_workers_and_the_projector_and_removes_their_directory(tmp_path: Path) -> None:
+    (tmp_path / "tmp").mkdir()
+    env = environment(tmp_path, EVENTFOLD_WORKERS="2", TMPDIR=str(tmp_path / "tmp"))
+    with serving(env, tmp_path / "server.log") as server, httpx.Client(base_url=server.base) as client:
+        projector = int(single_owner(client, server.log).split(":")[1])
+        assert worker_of(client.get("/healthz")) != server.process.pid
+        assert list((tmp_path / "tmp").iterdir())
 
-    process.send_signal(signal.SIGTERM)
+        server.process.send_signal(signal.SIGTERM)
 
-    assert process.wait(timeout=30) == 0, log.read_text()
+        assert server.process.wait(timeout=30) == 0, server.log.read_text()
     assert not Path(f"/proc/{projector}").exists()
-    text = log.read_text()
+    assert not list((tmp_path / "tmp").iterdir())
+    text = server.log.read_text()
     assert "Finished server process" in text
     assert "Traceback" not in text
 
