@@ -2,7 +2,6 @@
 
 import argparse
 import asyncio
-import logging
 import random
 import sys
 from collections.abc import Callable
@@ -18,25 +17,11 @@ from app import logs
 from app.collector import collect_less_often
 from app.erasing import add_erasures_parser, erasures
 from app.settings import Settings
-from app.stores import open_from, projector_for
+from app.stores import open_from, project
 from domain.errors import InvalidInput
-from projections.progress import Progress
 from projections.read_models import BY_NAME
 from projections.skipping import skip
 from store.api_keys import KeyNameTaken
-
-
-async def _project(settings: Settings) -> None:
-    collect_less_often()
-    stores = await open_from(settings)
-    logging.getLogger("eventfold").info(
-        "projector on %s at %s, fed by %s", stores.backend, stores.location, stores.feed.kind
-    )
-    try:
-        progress = Progress(BY_NAME, stores.states)
-        await projector_for(settings, stores, progress).run()
-    finally:
-        await stores.close()
 
 
 def _shown_on(bar: "tqdm[Never]") -> Callable[[int, int], None]:
@@ -150,6 +135,13 @@ def _customer_id(text: str) -> UUID:
         raise argparse.ArgumentTypeError(f"must be a customer's id (a UUID), got {text!r}") from None
 
 
+def _workers(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {number}")
+    return number
+
+
 def _weeks(text: str) -> float:
     number = float(text)
     if not 0 < number <= 520:
@@ -168,7 +160,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.write(build_schema().as_str() + "\n")
         return
     overrides = {
-        key: value for key in ("host", "port", "projector") if (value := getattr(args, key, None)) is not None
+        key: value
+        for key in ("host", "port", "projector", "workers")
+        if (value := getattr(args, key, None)) is not None
     }
     settings = Settings(**overrides)
     logs.configure(settings)
@@ -182,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
         if code := asyncio.run(_projections(settings, args)):
             sys.exit(code)
     elif args.command == "project":
-        asyncio.run(_project(settings))
+        asyncio.run(project(settings))
     elif args.command == "seed":
         asyncio.run(_seed(settings, args))
     else:
@@ -197,29 +191,21 @@ def _serve(settings: Settings) -> None:
     # `eventfold keys` and `eventfold project` would pay on every run for nothing.
     import uvicorn
 
-    from app.http_server import with_header_timeout
+    from app.http_server import uvicorn_options, with_header_timeout
     from app.web import create_app
     from schema.persisted import ManifestError
 
+    if settings.workers > 1:
+        from app.supervisor import serve_workers
+
+        sys.exit(serve_workers(settings))
     try:
         app = create_app(settings)
     except ManifestError as unusable:
         print(f"eventfold serve: {unusable}", file=sys.stderr)
         sys.exit(2)
     collect_less_often()
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        # In JSON, uvicorn's own records (the access log among them) go through our handler.
-        log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
-        ws_per_message_deflate=settings.websocket_compression,
-        ws_max_size=settings.max_body_bytes,
-        http=with_header_timeout(settings.header_timeout_seconds),
-        h11_max_incomplete_event_size=settings.max_header_bytes,
-        limit_concurrency=settings.max_connections,
-    )
+    uvicorn.run(app, http=with_header_timeout(settings.header_timeout_seconds), **uvicorn_options(settings))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -234,6 +220,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_false",
         default=None,
         help="serve only; run `eventfold project` apart to keep the read models current",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        help="processes answering on the port (default 1; about one per core): see README, Processes",
     )
     commands.add_parser("project", help="run only the projector (several share the read models)")
     rebuild_parser = commands.add_parser(

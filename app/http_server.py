@@ -10,7 +10,10 @@ import asyncio
 from typing import Any
 
 import h11
+from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from app.settings import Settings
 
 
 class _HeaderDeadline(H11Protocol):
@@ -59,3 +62,19 @@ class _HeaderDeadline(H11Protocol):
 def with_header_timeout(seconds: float) -> type[H11Protocol]:
     """uvicorn builds the protocol itself, from a class: the timeout travels as a class attribute."""
     return type("H11HeaderDeadline", (_HeaderDeadline,), {"header_timeout_seconds": seconds})
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's settings of `eventfold serve`, with one process or several, but for the protocol
+    class: one process passes the class, workers an import string (their configuration is pickled)."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        # In JSON, uvicorn's own records (the access log among them) go through our handler.
+        "log_config": None if settings.log_format == "json" else LOGGING_CONFIG,
+        "ws_per_message_deflate": settings.websocket_compression,
+        "ws_max_size": settings.max_body_bytes,
+        "h11_max_incomplete_event_size": settings.max_header_bytes,
+        "limit_concurrency": settings.max_connections,
+    }

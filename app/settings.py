@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     SERVICE_UNAVAILABLE (writers of several processes queue for one lock)."""
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(default=1, ge=1)
+    """Processes of `eventfold serve` answering on the one port, each with its own event loop, store
+    connections and subscription feed; with more than one, a supervisor starts them, replaces any that
+    dies, and runs the projector once, in a process of its own (app/supervisor.py)."""
     log_level: str = "info"
     log_format: Literal["text", "json"] = "text"
     """`json`: one JSON object a line, with the request's correlation id."""

@@ -1,14 +1,19 @@
 """Opening the backend and the projector from settings, shared by the server and the CLI."""
 
+import contextlib
+import logging
 import os
 import socket
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.collector import collect_less_often
 from app.settings import Settings
+from app.wakeups import Wakeups
 from projections.progress import Progress
 from projections.projector import Projector
-from projections.read_models import ALL
+from projections.read_models import ALL, BY_NAME
 from store.connect import Stores, open_stores
 from store.events import Clock, system_clock
 
@@ -47,3 +52,20 @@ def projector_for(settings: Settings, stores: Stores, progress: Progress) -> Pro
         lease_seconds=settings.lease_seconds,
         settle_seconds=settings.rebuild_settle_seconds,
     )
+
+
+async def project(settings: Settings, wake_dir: Path | None = None) -> None:
+    """The projector alone, until cancelled: `eventfold project`, and the projector process of
+    `eventfold serve --workers N`, which the workers' appends wake through `wake_dir`
+    (app/wakeups.py)."""
+    collect_less_often()
+    stores = await open_from(settings)
+    logging.getLogger("eventfold").info(
+        "projector on %s at %s, fed by %s", stores.backend, stores.location, stores.feed.kind
+    )
+    try:
+        with Wakeups(wake_dir, stores) if wake_dir else contextlib.nullcontext():
+            progress = Progress(BY_NAME, stores.states)
+            await projector_for(settings, stores, progress).run()
+    finally:
+        await stores.close()

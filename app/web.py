@@ -2,6 +2,7 @@
 
 import dataclasses
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from pymongo.monitoring import CommandListener
@@ -17,9 +18,10 @@ from app.correlation import CorrelationId
 from app.graphql_http import EventfoldGraphQL
 from app.hosts import AllowedHosts
 from app.lifespan import lifespan_for
-from app.metrics import Metrics
+from app.metrics import METRICS, Metrics
 from app.read_your_writes import ReadYourWrites
 from app.settings import Settings
+from app.wakeups import WAKEUPS
 from projections.read_models import ALL
 from schema import build_schema
 from schema.limits import Limits
@@ -32,10 +34,12 @@ def create_app(
     *,
     command_listeners: tuple[CommandListener, ...] = (),
     clock: Clock = system_clock,
+    workers_dir: Path | None = None,
 ) -> Starlette:
     """`command_listeners` observe every MongoDB command (used to count round trips); `clock` is the
-    time events are recorded at."""
-    metrics = Metrics(projection.name for projection in ALL)
+    time events are recorded at; `workers_dir`, the directory where the processes of a server of
+    several workers share their metrics and wake each other (app/supervisor.py)."""
+    metrics = Metrics((projection.name for projection in ALL), workers_dir and workers_dir / METRICS)
     trusted = load_manifest(settings.trusted_documents) if settings.trusted_documents else None
     persisted = PersistedDocuments(trusted, settings.persisted_queries, settings.max_document_chars)
     schema = build_schema(_limits(settings), [metrics.extension()], persisted)
@@ -61,7 +65,9 @@ def create_app(
             *assets.routes(),
         ],
         middleware=_middleware(settings),
-        lifespan=lifespan_for(settings, metrics, command_listeners, clock),
+        lifespan=lifespan_for(
+            settings, metrics, command_listeners, clock, workers_dir and workers_dir / WAKEUPS
+        ),
     )
 
 

@@ -28,6 +28,7 @@ from bench import (
     round_trips,
     subscriptions,
     time_travel,
+    workers,
     write_path,
 )
 from bench.report import Figures, arguments
@@ -39,6 +40,7 @@ def sections(quick: bool) -> list[tuple[str, Callable[[], Figures]]]:
         ("round trips on MongoDB", round_trips.measure),
         ("GraphQL overhead", lambda: graphql_overhead.measure(8, seconds)),
         ("write path", lambda: write_path.compare([1, 8] if quick else [1, 8, 32], seconds)),
+        ("wrk: 1 vs 2 workers, and the bare baselines", lambda: workers.compare(2, [8, 64], seconds)),
         (
             "encryption of personal data",
             lambda: encryption.compare(300 if quick else 2_000, [1, 8], 1 if quick else 3),

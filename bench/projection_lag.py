@@ -1,10 +1,12 @@
 """End-to-end lag from mutation to query on the SQLite default, under a steady write load.
 
-    uv run python -m bench.projection_lag [--rate 100] [--seconds 10]
+    uv run python -m bench.projection_lag [--rate 100] [--seconds 10] [--workers 1]
 
 Starts `eventfold serve`; background clients place orders at `--rate` per second in total, while a
 probe places an order and at once asks for it with `X-Eventfold-Position` (read your writes): the
 time that query takes is how long the projections needed to apply the write. Prints percentiles.
+With `--workers 2` the projector is a process of its own, which the workers' appends wake, and the
+probe's worker waits by reading the stored checkpoints (README, Workers).
 """
 
 import asyncio
@@ -76,8 +78,8 @@ async def run(base: str, rate: float, seconds: float) -> Figures:
     }
 
 
-def measure(rate: float, seconds: float) -> Figures:
-    with tempfile.TemporaryDirectory() as data_dir, running_server(data_dir) as base:
+def measure(rate: float, seconds: float, workers: int = 1) -> Figures:
+    with tempfile.TemporaryDirectory() as data_dir, running_server(data_dir, workers) as base:
         return asyncio.run(run(base, rate, seconds))
 
 
@@ -85,8 +87,9 @@ def main() -> None:
     parser = arguments(__doc__)
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    show(measure(args.rate, args.seconds))
+    show(measure(args.rate, args.seconds, args.workers))
 
 
 if __name__ == "__main__":

@@ -459,7 +459,11 @@ class SqliteEventStore:
 
     async def _checkpoint_log(self) -> None:
         """PASSIVE: copies what no reader still needs back into the database file, never waiting."""
-        await self._writer.run(lambda connection: connection.execute("PRAGMA wal_checkpoint(PASSIVE)"))
+        # Read to its end: a cursor left open is a statement in progress on the writer's connection, and
+        # the next transaction there (another process holding the lock) could then not commit.
+        await self._writer.run(
+            lambda connection: connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        )
 
     async def _read[T](self, work: Callable[[sqlite3.Connection], T]) -> T:
         """On the loop's connection (a page of the log takes less time to read than to decode, which
