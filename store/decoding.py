@@ -14,7 +14,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from domain.events import EVENT_TYPES, Event, UndecodedEvent
-from domain.upcasting import Deployment, upcast
+from domain.upcasting import UPCASTERS, Deployment, unsealed, upcast
 from store.sealing import SEALED_TYPES, opened
 
 Keys = Mapping[UUID, bytes]
@@ -59,6 +59,13 @@ class EventDecoder:
             name: (cls.schema_version, cls.__pydantic_validator__.validate_json)
             for name, cls in EVENT_TYPES.items()
             if not cls.personal
+        }
+        # A type that seals is read straight from its text too when it is stored in plaintext at the
+        # version before (sealing turned off, or a release before sealing): `unsealed` moves nothing.
+        current |= {
+            name: (cls.schema_version - 1, cls.__pydantic_validator__.validate_json)
+            for name, cls in EVENT_TYPES.items()
+            if cls.personal and UPCASTERS.get((name, cls.schema_version - 1)) is unsealed
         }
         from_json = self.from_json
 

@@ -129,7 +129,8 @@ def _sealed(rows: Sequence[Row]) -> tuple[dict[int, Payload], set[UUID]]:
     payloads: dict[int, Payload] = {}
     subjects: set[UUID] = set()
     for row in rows:
-        if row[5] not in SEALED_TYPES:
+        if SEALED_TYPES.get(row[5]) != row[6]:
+            # Not sealed: in plaintext at a version before, or of a type that holds nothing personal.
             continue
         try:
             data = orjson.loads(row[7])
