@@ -56,16 +56,20 @@ def evolve(state: Customer | None, event: CustomerEvent, stream_id: UUID, at: da
         )
     if state is None:
         raise ValueError(f"{event.type_name} before CustomerRegistered in stream {stream_id}")
-    state = replace(state, version=state.version + 1, updated_at=at)
+    # One `replace` an event: each costs as much as the rest of folding one (a stream is folded at
+    # every command on it).
+    version = state.version + 1
     match event:
         case CustomerAddressChanged(address=address):
-            return replace(state, address=address)
+            return replace(state, version=version, updated_at=at, address=address)
         case CustomerEmailChanged(email=email):
-            return replace(state, email=email, email_verified=False)
+            return replace(state, version=version, updated_at=at, email=email, email_verified=False)
         case CustomerEmailVerified():
-            return replace(state, email_verified=True)
+            return replace(state, version=version, updated_at=at, email_verified=True)
         case CustomerErased():
-            return replace(state, name=ERASED, email=ERASED, address=None, erased=True)
+            return replace(
+                state, version=version, updated_at=at, name=ERASED, email=ERASED, address=None, erased=True
+            )
     raise TypeError(f"unexpected customer event {event.type_name}")
 
 

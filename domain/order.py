@@ -68,18 +68,26 @@ def evolve(state: Order | None, event: OrderEvent, stream_id: UUID, at: datetime
         )
     if state is None:
         raise ValueError(f"{event.type_name} before OrderPlaced in stream {stream_id}")
-    state = replace(state, version=state.version + 1)
+    # One `replace` an event, as domain.customer does.
+    version = state.version + 1
     match event:
         case OrderShipped(carrier=carrier, tracking_number=tracking_number):
             return replace(
                 state,
+                version=version,
                 status=OrderStatus.SHIPPED,
                 shipped_at=at,
                 carrier=carrier,
                 tracking_number=tracking_number,
             )
         case OrderCancelled(reason=reason):
-            return replace(state, status=OrderStatus.CANCELLED, cancelled_at=at, cancel_reason=reason)
+            return replace(
+                state,
+                version=version,
+                status=OrderStatus.CANCELLED,
+                cancelled_at=at,
+                cancel_reason=reason,
+            )
     raise TypeError(f"unexpected order event {event.type_name}")
 
 

@@ -40,9 +40,9 @@ def evolve(state: Product | None, event: ProductEvent, stream_id: UUID, at: date
         )
     if state is None:
         raise ValueError(f"{event.type_name} before ProductCreated in stream {stream_id}")
-    state = replace(state, version=state.version + 1, updated_at=at)
     if isinstance(event, ProductPriceChanged):
-        return replace(state, price=cents(event.price))
+        # One `replace` an event, as domain.customer does.
+        return replace(state, version=state.version + 1, updated_at=at, price=cents(event.price))
     raise TypeError(f"unexpected product event {event.type_name}")
 
 
