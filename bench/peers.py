@@ -3,6 +3,10 @@
 
     uv run --group peers python -m bench.peers            # five rounds at full size, a few minutes
     uv run --group peers python -m bench.peers --quick    # small sizes, seconds
+    uv run --group peers python -m bench.peers --sealed   # both sides encrypting
+
+Without `--sealed` neither side encrypts (eventfold's `EVENTFOLD_ENCRYPT_PERSONAL_DATA=false`), like
+for like; with it both do, each its own way (see `Sizes.sealed`).
 
 Rounds alternate which side goes first; each figure is the median of the rounds. Each round gives
 each side fresh database files (one per append workload; one that the command workload writes and
@@ -31,7 +35,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -65,6 +69,9 @@ class Sizes:
     rounds: int
     seconds: float
     """A bound on each workload's time: past it a workload stops and counts what it did."""
+    sealed: bool = False
+    """Both sides encrypt: eventfold seals each customer's personal fields with that customer's key,
+    pyeventsourcing encrypts every event whole with its one application key (its AESCipher)."""
 
 
 FULL = Sizes(streams=20_000, aggregates=5_000, rounds=5, seconds=120.0)
@@ -102,13 +109,13 @@ def _email(number: int, change: int = 0) -> str:
 # eventfold
 
 
-async def _open(path: Path) -> SqliteEventStore:
-    sealer = Sealer(await SqliteDataKeys.open(path))
+async def _open(path: Path, sealed: bool) -> SqliteEventStore:
+    sealer = Sealer(await SqliteDataKeys.open(path), enabled=sealed)
     return await SqliteEventStore.open(path, AppendSignal(), EventDecoder(DEFAULT_DEPLOYMENT), sealer)
 
 
-async def _ours_append(path: Path, streams: int, writers: int, deadline: float) -> float:
-    store = await _open(path)
+async def _ours_append(path: Path, sealed: bool, streams: int, writers: int, deadline: float) -> float:
+    store = await _open(path, sealed)
     metadata = {"command": "RegisterCustomer"}
 
     async def writer(number: int) -> int:
@@ -128,8 +135,10 @@ async def _ours_append(path: Path, streams: int, writers: int, deadline: float) 
     return rate
 
 
-async def _ours_commands(path: Path, aggregates: int, deadline: float) -> tuple[float, list[UUID]]:
-    store = await _open(path)
+async def _ours_commands(
+    path: Path, sealed: bool, aggregates: int, deadline: float
+) -> tuple[float, list[UUID]]:
+    store = await _open(path, sealed)
     handler = CommandHandler(store)
     metadata = {"principal": "bench"}
     ids: list[UUID] = []
@@ -152,8 +161,8 @@ async def _ours_commands(path: Path, aggregates: int, deadline: float) -> tuple[
     return rate, ids
 
 
-async def _ours_reads(path: Path, ids: list[UUID], deadline: float) -> float:
-    store = await _open(path)
+async def _ours_reads(path: Path, sealed: bool, ids: list[UUID], deadline: float) -> float:
+    store = await _open(path, sealed)
     read = 0
     started = time.perf_counter()
     for customer_id in ids:
@@ -167,8 +176,8 @@ async def _ours_reads(path: Path, ids: list[UUID], deadline: float) -> float:
     return rate
 
 
-async def _ours_log(path: Path, deadline: float) -> float:
-    store = await _open(path)
+async def _ours_log(path: Path, sealed: bool, deadline: float) -> float:
+    store = await _open(path, sealed)
     position, read = 0, 0
     started = time.perf_counter()
     while time.perf_counter() < deadline:
@@ -190,17 +199,19 @@ def ours(directory: Path, sizes: Sizes) -> Rates:
     def deadline() -> float:
         return time.perf_counter() + sizes.seconds
 
-    appends = _run(_ours_append(directory / "one.db", sizes.streams, 1, deadline()))
-    concurrent = _run(_ours_append(directory / "many.db", sizes.streams, WRITERS, deadline()))
-    commands, ids = _run(_ours_commands(directory / "commands.db", sizes.aggregates, deadline()))
-    reads = _run(_ours_reads(directory / "commands.db", ids, deadline()))
-    log = _run(_ours_log(directory / "commands.db", deadline()))
+    appends = _run(_ours_append(directory / "one.db", sizes.sealed, sizes.streams, 1, deadline()))
+    concurrent = _run(_ours_append(directory / "many.db", sizes.sealed, sizes.streams, WRITERS, deadline()))
+    commands, ids = _run(
+        _ours_commands(directory / "commands.db", sizes.sealed, sizes.aggregates, deadline())
+    )
+    reads = _run(_ours_reads(directory / "commands.db", sizes.sealed, ids, deadline()))
+    log = _run(_ours_log(directory / "commands.db", sizes.sealed, deadline()))
     return Rates(appends, concurrent, commands, reads, log)
 
 
 def our_settings(directory: Path) -> str:
     async def read() -> str:
-        store = await _open(directory / "settings.db")
+        store = await _open(directory / "settings.db", sealed=False)
         mode, synchronous = await store.pragmas()
         await store.close()
         return f"journal_mode={mode}, synchronous={synchronous}"
@@ -261,14 +272,27 @@ def _peer_classes() -> tuple[Any, Any]:
     return Customers, Customer
 
 
-def _peer(path: Path) -> Any:
+def _peer(path: Path, sealed: bool) -> Any:
     _normal_synchronous()
     customers, _ = _peer_classes()
-    return customers(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)})
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
+    if sealed:
+        # Its one cipher: every event's whole state in AES-GCM under one key of the application's.
+        env |= {"CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher", "CIPHER_KEY": _peer_key()}
+    return customers(env=env)
 
 
-def _peer_append(path: Path, streams: int, writers: int, deadline: float) -> float:
-    app = _peer(path)
+@functools.cache
+def _peer_key() -> str:
+    """One key for the run: the workloads that read open what the command workload wrote."""
+    from eventsourcing.cryptography import AESCipher
+
+    key: str = AESCipher.create_key(32)
+    return key
+
+
+def _peer_append(path: Path, sealed: bool, streams: int, writers: int, deadline: float) -> float:
+    app = _peer(path, sealed)
     counts = [0] * writers
 
     def writer(number: int) -> None:
@@ -289,8 +313,8 @@ def _peer_append(path: Path, streams: int, writers: int, deadline: float) -> flo
     return rate
 
 
-def _peer_commands(path: Path, aggregates: int, deadline: float) -> tuple[float, list[UUID]]:
-    app = _peer(path)
+def _peer_commands(path: Path, sealed: bool, aggregates: int, deadline: float) -> tuple[float, list[UUID]]:
+    app = _peer(path, sealed)
     ids: list[UUID] = []
     done = 0
     started = time.perf_counter()
@@ -307,8 +331,8 @@ def _peer_commands(path: Path, aggregates: int, deadline: float) -> tuple[float,
     return rate, ids
 
 
-def _peer_reads(path: Path, ids: list[UUID], deadline: float) -> float:
-    app = _peer(path)
+def _peer_reads(path: Path, sealed: bool, ids: list[UUID], deadline: float) -> float:
+    app = _peer(path, sealed)
     read = 0
     started = time.perf_counter()
     for customer_id in ids:
@@ -321,8 +345,8 @@ def _peer_reads(path: Path, ids: list[UUID], deadline: float) -> float:
     return rate
 
 
-def _peer_log(path: Path, deadline: float) -> float:
-    app = _peer(path)
+def _peer_log(path: Path, sealed: bool, deadline: float) -> float:
+    app = _peer(path, sealed)
     start, read = 1, 0
     started = time.perf_counter()
     while time.perf_counter() < deadline:
@@ -342,16 +366,16 @@ def peer(directory: Path, sizes: Sizes) -> Rates:
     def deadline() -> float:
         return time.perf_counter() + sizes.seconds
 
-    appends = _peer_append(directory / "one.db", sizes.streams, 1, deadline())
-    concurrent = _peer_append(directory / "many.db", sizes.streams, WRITERS, deadline())
-    commands, ids = _peer_commands(directory / "commands.db", sizes.aggregates, deadline())
-    reads = _peer_reads(directory / "commands.db", ids, deadline())
-    log = _peer_log(directory / "commands.db", deadline())
+    appends = _peer_append(directory / "one.db", sizes.sealed, sizes.streams, 1, deadline())
+    concurrent = _peer_append(directory / "many.db", sizes.sealed, sizes.streams, WRITERS, deadline())
+    commands, ids = _peer_commands(directory / "commands.db", sizes.sealed, sizes.aggregates, deadline())
+    reads = _peer_reads(directory / "commands.db", sizes.sealed, ids, deadline())
+    log = _peer_log(directory / "commands.db", sizes.sealed, deadline())
     return Rates(appends, concurrent, commands, reads, log)
 
 
 def peer_settings(directory: Path) -> str:
-    app = _peer(directory / "settings.db")
+    app = _peer(directory / "settings.db", sealed=False)
     with app.recorder.datastore.get_connection(commit=False) as connection:
         raw: sqlite3.Connection = connection._sqlite_conn
         (mode,) = raw.execute("PRAGMA journal_mode").fetchone()
@@ -419,13 +443,19 @@ def main() -> None:
     parser = arguments(__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes: a run of seconds")
     parser.add_argument("--rounds", type=int, help="how many rounds (default 5, 3 with --quick)")
+    parser.add_argument(
+        "--sealed",
+        action="store_true",
+        help="both sides encrypt (eventfold's per-customer sealing, pyeventsourcing's AESCipher); "
+        "without it neither does",
+    )
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
-    if args.rounds:
-        sizes = Sizes(sizes.streams, sizes.aggregates, args.rounds, sizes.seconds)
+    sizes = replace(sizes, rounds=args.rounds or sizes.rounds, sealed=args.sealed)
     print(f"machine: {machine()}")
     print(f"eventfold durability: {_settings(our_settings)}")
     print(f"pyeventsourcing durability: {_settings(peer_settings)}")
+    print("encryption: " + ("both sides (--sealed)" if sizes.sealed else "neither side (--sealed: both)"))
     mine, theirs = compare(sizes)
     print(table(mine, theirs, sizes))
 

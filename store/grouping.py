@@ -3,13 +3,13 @@ it goes into the next group."""
 
 import asyncio
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
 from domain.events import Event
 from store.events import RecordedEvent, StreamVersionConflict
-from store.sealing import Stored
+from store.sealing import Payload, Sealer, Stored
 
 
 @dataclass(slots=True)
@@ -36,6 +36,26 @@ class PendingAppend:
         """A new append, its answer to come."""
         answer: asyncio.Future[list[RecordedEvent]] = asyncio.get_running_loop().create_future()
         return cls(stream_id, expected_version, events, metadata, answer, stored)
+
+    @classmethod
+    async def sealed[T](
+        cls,
+        sealer: Sealer,
+        dump: Callable[[Event], Payload],
+        queue: Callable[["PendingAppend"], T],
+        stream_id: UUID,
+        expected_version: int,
+        events: Sequence[Event],
+        metadata: Mapping[str, str],
+    ) -> T:
+        """A new append, with its events as `sealer` stores them, handed to `queue` in the order the
+        appends to its stream were called (`Sealer.queued`)."""
+        return await sealer.queued(
+            stream_id,
+            events,
+            dump,
+            lambda stored: queue(cls.waiting(stream_id, expected_version, events, metadata, stored)),
+        )
 
     def fail(self, error: BaseException) -> None:
         if not self.answer.done():

@@ -238,13 +238,8 @@ class MongoEventStore:
     ) -> list[RecordedEvent]:
         if not events:
             return []
-        answer = await self.sealer.queued(
-            stream_id,
-            events,
-            _data,
-            lambda stored: self._queue(
-                PendingAppend.waiting(stream_id, expected_version, events, metadata, stored)
-            ),
+        answer = await PendingAppend.sealed(
+            self.sealer, _data, self._queue, stream_id, expected_version, events, metadata
         )
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_waiting())

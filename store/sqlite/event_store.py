@@ -354,13 +354,8 @@ class SqliteEventStore:
             return []
         # Without personal fields, or with the customer's key found at once, this does not wait: the
         # append still joins the group of its moment.
-        answer = await self._sealer.queued(
-            stream_id,
-            events,
-            _json_payload,
-            lambda stored: self._queue(
-                PendingAppend.waiting(stream_id, expected_version, events, metadata, stored)
-            ),
+        answer = await PendingAppend.sealed(
+            self._sealer, _json_payload, self._queue, stream_id, expected_version, events, metadata
         )
         # One turn of the loop: the appends other tasks make at this moment join this one's group and
         # share its commit. The first caller back writes the group for all, unless the writer task has

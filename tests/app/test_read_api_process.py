@@ -9,11 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.settings import Settings
-from tests.app.test_serve import environment, start, wait_until_healthy
 from tests.conftest import highest_position
 from tests.e2e.operations import CHANGE_PRODUCT_PRICE, CREATE_PRODUCT, PLACE_ORDER, REGISTER_CUSTOMER
-from tests.live_server import free_port
 
 CUSTOMERS = """query($search: String, $first: Int, $after: String) {
   customers(search: $search, first: $first, after: $after) {
@@ -68,19 +65,11 @@ class Client:
 
 
 @pytest.fixture
-def client(settings: Settings, tmp_path: Path) -> Iterator[Client]:
-    port = free_port()
-    log = tmp_path / "server.log"
-    process = start(["serve", "--port", str(port)], environment(settings), log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(base, process, log)
-        client = Client(base)
-        yield client
-        client.http.close()
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+def client(server: tuple[str, Path]) -> Iterator[Client]:
+    base, _ = server
+    client = Client(base)
+    yield client
+    client.http.close()
 
 
 def names(page: dict[str, Any]) -> list[str]:

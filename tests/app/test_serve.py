@@ -4,7 +4,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -46,20 +45,6 @@ def wait_until_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -
         assert process.poll() is None, log.read_text()
         assert time.monotonic() < deadline, log.read_text()
         time.sleep(0.1)
-
-
-@pytest.fixture
-def server(settings: Settings, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    port = free_port()
-    log = tmp_path / "server.log"
-    process = start(["serve", "--port", str(port)], environment(settings), log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(base, process, log)
-        yield base, log
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_serve_answers_graphql_health_and_readiness(server: tuple[str, Path], backend: str) -> None:
