@@ -33,6 +33,8 @@ from store.data_keys import DataKeys
 
 SEALED = "sealed"
 SEALING_KEYS = 10_000
+SUBJECTS_PARSED = 10_000
+"""Customer ids of sealed payloads kept parsed (`subject`)."""
 NONCE_BYTES = 12
 
 type Payload = dict[str, Any]
@@ -61,7 +63,7 @@ def seal(event: Event, payload: Payload, subject: UUID, key: bytes) -> Payload:
     return {SEALED: {"subject": str(subject), "box": base64.b64encode(nonce + box).decode()}, **kept}
 
 
-@functools.lru_cache(maxsize=SEALING_KEYS)
+@functools.lru_cache(maxsize=SUBJECTS_PARSED)
 def subject(text: str) -> UUID:
     """UUID(text), parsed once for a customer whose events a page holds many of (its checks cost as
     much as opening the box)."""
@@ -196,22 +198,18 @@ class Sealer:
         try:
             if previous is not None:
                 await previous
-            return queue(await self.stored(stream_id, events, dump))
+            return queue(await self._sealed(stream_id, events, dump))
         finally:
             turn.set_result(None)
             if self._last.get(stream_id) is turn:
                 del self._last[stream_id]
 
-    async def stored(
+    async def _sealed(
         self, stream_id: UUID, events: Sequence[Event], dump: Callable[[Event], Payload]
-    ) -> list[Stored | None] | None:
-        """How each event is stored (None: as its type's current version, by the store's own encoding);
-        None for all when none of them holds personal fields. Raises InvalidState for a customer
-        already erased, whose fields no key may seal again."""
-        if not any(event.personal for event in events):
-            return None
-        if not self.enabled:
-            return _plaintext(events, dump)
+    ) -> list[Stored | None]:
+        """How each event is stored, sealing on and some event personal (`queued` decided both): None
+        for one stored as its type's current version by the store's own encoding. Raises InvalidState
+        for a customer already erased, whose fields no key may seal again."""
         subjects = {subject_of(event, stream_id) for event in events if event.personal}
         keys: Mapping[UUID, bytes | None] = {
             subject: self._seen[subject] for subject in subjects if subject in self._seen
