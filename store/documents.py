@@ -105,9 +105,10 @@ class DocumentStore(Protocol):
 
     async def scrub(self) -> None:
         """Leave nothing of what was overwritten or deleted so far readable in the database's files,
-        after an erasure. SQLite: every text index is merged (FTS5 keeps a deleted term in its older
-        segments until then; with secure_delete, which every connection sets, freed pages and cells are
-        zeroed) and the write-ahead log is checkpointed and truncated, so that it keeps no old page.
+        after an erasure. SQLite: every connection sets secure_delete, so freed pages and cells are
+        zeroed (a collection's words among them); each FTS5 text index an earlier release left is
+        merged (FTS5 keeps a deleted term in its older segments until then); and the write-ahead log is
+        checkpointed and truncated, so that it keeps no old page.
         MongoDB: nothing a client can do; its storage engine reuses the space (see README)."""
         ...
 
