@@ -32,10 +32,13 @@ def is_busy(error: Exception) -> bool:
 
 
 class SqliteConnection:
-    def __init__(self, path: Path, name: str, lock_seconds: float = 30.0) -> None:
-        """`lock_seconds`: how long a statement waits for another process's lock before it fails."""
+    def __init__(self, path: Path, name: str, lock_seconds: float = 30.0, checkpoints: bool = True) -> None:
+        """`lock_seconds`: how long a statement waits for another process's lock before it fails.
+        `checkpoints`: False when its owner checkpoints elsewhere, so that its commits never do."""
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite-{name}")
         self._connection = connect(path, lock_seconds)
+        if not checkpoints:
+            self._connection.execute("PRAGMA wal_autocheckpoint=0")
 
     async def run[T](self, work: Callable[[sqlite3.Connection], T]) -> T:
         loop = asyncio.get_running_loop()

@@ -17,11 +17,10 @@ As on MongoDB, a collection that does not exist reads as empty and the first wri
 """
 
 import asyncio
-import functools
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -49,6 +48,9 @@ Row = tuple[str, int, str]
 
 logger = logging.getLogger("eventfold.store")
 
+CHECKPOINT_DOCUMENTS = 2_000
+"""Documents written between two checkpoints: about as many pages of the log as SQLite's own
+auto-checkpoint threshold of 1,000."""
 TRUNCATE_ATTEMPTS = 10
 TRUNCATE_RETRY_SECONDS = 0.5
 
@@ -129,10 +131,7 @@ def _ending_with_id(fields: tuple[str, ...]) -> tuple[str, ...]:
     return fields if "_id" in fields else (*fields, "_id")
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def _instant(value: datetime) -> str:
-    # Cached, for more instants than a catch-up batch holds events: a batch writes each event's
-    # instant into every document it changes and into their history versions.
     if value.utcoffset() is None:
         raise ValueError(f"datetime {value} has no time zone")
     return value.astimezone(UTC).isoformat(timespec="microseconds")
@@ -146,6 +145,29 @@ def _tag(value: object) -> dict[str, str]:
     raise TypeError(f"a document cannot hold a {type(value).__name__}")
 
 
+INSTANTS_KEPT = 1 << 16
+"""More instants than a catch-up batch holds events: a batch writes each event's instant into every
+document it changes and into their history versions, for every read model."""
+
+
+class _Tags(dict[object, dict[str, str]]):
+    """The tagged form of each instant, by value, which orjson looks up through `dict.__getitem__`
+    without a Python call: encoding is much of what a projection batch costs, and calling back into
+    Python for every datetime was half of it. Equal instants have one UTC form whatever their zone."""
+
+    def __missing__(self, value: object) -> dict[str, str]:
+        tagged = _tag(value)
+        # Decimals are not kept: equal ones may be written differently ("19.9" and "19.90").
+        if isinstance(value, datetime):
+            if len(self) >= INSTANTS_KEPT:
+                self.clear()
+            self[value] = tagged
+        return tagged
+
+
+_tagged = _Tags().__getitem__
+
+
 def _untag(value: dict[str, Any]) -> Any:
     if len(value) == 1:
         if "$decimal" in value:
@@ -155,11 +177,11 @@ def _untag(value: dict[str, Any]) -> Any:
     return value
 
 
-def _encode(value: object, tag: Callable[[object], dict[str, str]] = _tag) -> str:
+def _encode(value: object) -> str:
     # Compact, as json_extract renders a tagged value, which a query value must equal as text. orjson,
-    # because encoding is much of what a projection batch costs; datetimes pass through to `tag`.
+    # because encoding is much of what a projection batch costs; datetimes pass through to be tagged.
     # Text, not bytes: SQLite would take a BLOB for its binary JSONB format.
-    return orjson.dumps(value, default=tag, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
+    return orjson.dumps(value, default=_tagged, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
 
 
 def _param(value: object) -> object:
@@ -172,34 +194,16 @@ def _decode(row: Row) -> Document:
 
 
 def _upsert(table: str) -> str:
+    """Insert or replace the documents of one JSON array parameter. One statement for the whole batch
+    rather than a row at a time: SQLite runs it in one step, without Python's lock, so the loop goes on
+    evolving the next batch meanwhile (row by row, each row's bindings took the lock back from it)."""
+    # `WHERE true` tells SQLite's parser that ON CONFLICT belongs to the INSERT, not to a join.
     return (
-        f"INSERT INTO {table} (id, position, body) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE"
-        " SET position = excluded.position, body = excluded.body"
+        f"INSERT INTO {table} (id, position, body)"
+        " SELECT value ->> '_id', value ->> '_position', value FROM json_each(?) WHERE true"
+        " ON CONFLICT (id) DO UPDATE SET position = excluded.position, body = excluded.body"
         f" WHERE excluded.position >= {table}.position"
     )
-
-
-def _rows(documents: Sequence[Document]) -> list[Row]:
-    # The body holds `_id` and `_position` too: copying each document without them cost more than
-    # the bytes they take. Tagged values are remembered by identity for the call: the documents of a
-    # batch share most of theirs (each event's instant is in every document it changed and in their
-    # history versions, and a version shares the values of the document it copies).
-    tagged: dict[int, dict[str, str]] = {}
-
-    def tag(value: object) -> dict[str, str]:
-        found = tagged.get(id(value))
-        if found is None:
-            found = tagged[id(value)] = _tag(value)
-        return found
-
-    return [
-        (
-            document["_id"],
-            document["_position"],
-            _encode(document, tag),
-        )
-        for document in documents
-    ]
 
 
 def _exists(connection: sqlite3.Connection, table: str) -> bool:
@@ -224,8 +228,11 @@ def _on_collection(
 class SqliteDocumentStore:
     def __init__(self, path: Path, lock_seconds: float = 30.0) -> None:
         self.path = path
-        self._writer = SqliteConnection(path, "documents-writer", lock_seconds)
+        self._writer = SqliteConnection(path, "documents-writer", lock_seconds, checkpoints=False)
         self._reader = SqliteConnection(path, "documents-reader", lock_seconds)
+        self._checkpointer = SqliteConnection(path, "documents-checkpoints", lock_seconds)
+        self._since_checkpoint = 0
+        self._checkpoint: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, path: Path, lock_seconds: float = 30.0) -> Self:
@@ -315,8 +322,9 @@ class SqliteDocumentStore:
         await self.upsert_all({collection: documents})
 
     async def upsert_all(self, writes: Mapping[str, Sequence[Document]]) -> None:
+        # The body holds `_id` and `_position` too, which the statement reads back out of it.
         statements = [
-            (_create_table(_table(collection)), _upsert(_table(collection)), _rows(documents))
+            (_create_table(_table(collection)), _upsert(_table(collection)), _encode(list(documents)))
             for collection, documents in writes.items()
             if documents
         ]
@@ -324,12 +332,26 @@ class SqliteDocumentStore:
             return
 
         def write(connection: sqlite3.Connection) -> None:
-            for create, upsert, rows in statements:
+            for create, upsert, documents in statements:
                 # The first write creates the collection, as on MongoDB.
                 connection.execute(create)
-                connection.executemany(upsert, rows)
+                connection.execute(upsert, (documents,))
 
         await self._writer.run(transaction(write))
+        self._since_checkpoint += sum(len(documents) for documents in writes.values())
+        if self._since_checkpoint >= CHECKPOINT_DOCUMENTS and (
+            self._checkpoint is None or self._checkpoint.done()
+        ):
+            self._since_checkpoint = 0
+            self._checkpoint = asyncio.create_task(self._checkpoint_log())
+
+    async def _checkpoint_log(self) -> None:
+        """PASSIVE, on a thread of its own: copying the log back into the database file, and its fsync,
+        go on while the writer writes the next batch (a commit that checkpointed did it in between)."""
+        # Read to its end: an open cursor would be a statement in progress on that connection.
+        await self._checkpointer.run(
+            lambda connection: connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        )
 
     async def delete(self, collection: str, ids: Sequence[str]) -> None:
         if not ids:
@@ -380,5 +402,8 @@ class SqliteDocumentStore:
         )
 
     async def close(self) -> None:
+        if self._checkpoint is not None:
+            await asyncio.gather(self._checkpoint, return_exceptions=True)
+        await self._checkpointer.close()
         await self._writer.close()
         await self._reader.close()
