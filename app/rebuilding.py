@@ -93,12 +93,16 @@ def _in_a_process(values: dict[str, Any], names: Sequence[str]) -> list[Rebuilt]
 
 
 def groups(names: Sequence[str], processes: int) -> list[list[str]]:
-    """`names` dealt out to `processes` groups, those that also keep a history (the costliest) first."""
-    costliest_first = sorted(names, key=lambda name: BY_NAME[name].history is None)
+    """`names` dealt out to `processes` groups of about equal cost: the costliest first, each to the
+    group with the least so far. The first group is the heaviest, which the CLI process builds itself
+    while the others' processes are still starting."""
     dealt: list[list[str]] = [[] for _ in range(min(processes, len(names)))]
-    for index, name in enumerate(costliest_first):
-        dealt[index % len(dealt)].append(name)
-    return dealt
+    loads = [0] * len(dealt)
+    for name in sorted(names, key=lambda name: BY_NAME[name].cost, reverse=True):
+        lightest = loads.index(min(loads))
+        dealt[lightest].append(name)
+        loads[lightest] += BY_NAME[name].cost
+    return [group for _, group in sorted(zip(loads, dealt, strict=True), key=lambda dealt: -dealt[0])]
 
 
 def rebuild_all(settings: Settings, names: Sequence[str]) -> list[Rebuilt]:

@@ -68,6 +68,7 @@ PROJECTION = Projection(
         CustomerErased,
     ),
     evolve=with_words(evolve, "name", "email"),
+    cost=2,
 )
 
 Keyset = tuple[str, str]

@@ -84,6 +84,7 @@ PROJECTION = Projection(
         ("customerId", "placedAt", "_id", "_validTo"),
         ("placedAt", "_id", "_validTo"),
     ),
+    cost=20,
 )
 
 

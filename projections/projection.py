@@ -36,6 +36,10 @@ class Projection:
     history: tuple[tuple[str, ...], ...] | None = None
     """Keep every version of every document, valid from the event that made it until the next one,
     in `<collection>_history` with these indexes (None: no history). This is what `asOf` lists read."""
+    cost: int = 1
+    """The work of replaying the log into it, relative to the other read models (as measured: the
+    documents and versions it writes per event, and its Python per event), by which a rebuild deals
+    read models out to processes evenly."""
 
 
 HISTORY_SUFFIX = "_history"

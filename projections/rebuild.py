@@ -139,22 +139,29 @@ async def _build(
     """Apply the whole log to every build's target, until it ends or each build stopped or failed."""
     position = 0
     building = list(builds)
-    while building and (batch := await events.read_all(position, limit=batch_size)):
-        applied = await asyncio.gather(
-            *(apply_batch(b.projection, documents, b.target.name, batch, b.skipped) for b in building)
-        )
-        position = batch[-1].position
-        head = max(position, await events.head())
-        for build, result in zip(building, applied, strict=True):
-            if isinstance(result.failure, UnreadableEvent):
-                build.position = result.position or build.position
-                build.stopped = result.failure
-            elif result.failure is not None:
-                build.failure = result.failure
-            else:
-                build.position = position
-                on_progress(build.projection.name, position, head)
-        building = [build for build in building if build.stopped is None and build.failure is None]
+    # The next page is read while this one is applied (SQLite reads it on a thread of its own).
+    reading = asyncio.create_task(events.read_all(position, limit=batch_size))
+    try:
+        while building and (batch := await reading):
+            position = batch[-1].position
+            reading = asyncio.create_task(events.read_all(position, limit=batch_size))
+            applied = await asyncio.gather(
+                *(apply_batch(b.projection, documents, b.target.name, batch, b.skipped) for b in building)
+            )
+            head = max(position, await events.head())
+            for build, result in zip(building, applied, strict=True):
+                if isinstance(result.failure, UnreadableEvent):
+                    build.position = result.position or build.position
+                    build.stopped = result.failure
+                elif result.failure is not None:
+                    build.failure = result.failure
+                else:
+                    build.position = position
+                    on_progress(build.projection.name, position, head)
+            building = [build for build in building if build.stopped is None and build.failure is None]
+    finally:
+        reading.cancel()
+        await asyncio.gather(reading, return_exceptions=True)
 
 
 async def _swap(build: _Build, documents: DocumentStore, states: ProjectionStates) -> Swapped:
