@@ -125,7 +125,9 @@ def sealed_text(text: str) -> SealedText | None:
     """The pieces of a sealed payload laid out as `seal` makes it and orjson writes it (the sealed
     object first, holding the subject then the box), found without parsing the payload. None for any
     other text, which is read by parsing it: one whose subject is no UUID, or that could mean something
-    else parsed (a backslash, which may escape anything, or a second `sealed` key, which would win)."""
+    else parsed (a backslash, which may escape anything, or a second `sealed` key, which would win).
+    The fields read from the text read as pydantic reads any event's JSON: an integer beyond 64 bits
+    too, which orjson would parse as a float."""
     if not text.startswith(SEALED_START) or text[_WHOSE_END:_BOX_AT] != _BOX_START:
         return None
     box_end = text.find('"}', _BOX_AT)

@@ -267,7 +267,8 @@ async def test_a_sealed_payload_reads_as_parsing_it_says_whatever_its_text_holds
 ) -> None:
     """A sealed payload laid out as the store writes it is read from its text without parsing it: what
     that text could mean otherwise parsed (escapes, a second sealed object, a personal field in
-    plaintext too, a box another customer's key sealed) reads as parsing it says."""
+    plaintext too, a box another customer's key sealed) reads as parsing it says; its numbers read as
+    pydantic reads them from any event's JSON."""
     ann, bob = uuid.uuid4(), uuid.uuid4()
     await stores.events.append(ann, 0, [registered()], META)
     await stores.events.append(bob, 0, [registered()], META)
@@ -283,11 +284,12 @@ async def test_a_sealed_payload_reads_as_parsing_it_says_whatever_its_text_holds
         "in plaintext too": text[:-1] + ',"customerName":"Plain"}',
         "moved box": anns.replace(json.loads(anns)["sealed"]["box"], box_of_bob)[:-1] + others,
         "alone": '{"sealed":' + json.dumps(json.loads(text)["sealed"], separators=(",", ":")) + "}",
+        "huge": text.replace('"quantity":2', '"quantity":' + "9" * 30),
     }
     for version, variant in enumerate(variants.values(), start=2):
         recorded_text(location, order, version, "OrderPlaced", variant)
 
-    quoted, twice, plaintext_too, moved, alone = (
+    quoted, twice, plaintext_too, moved, alone, huge = (
         recorded.event for recorded in (await stores.events.read_stream(order))[1:]
     )
 
@@ -300,3 +302,7 @@ async def test_a_sealed_payload_reads_as_parsing_it_says_whatever_its_text_holds
     assert "do not open" in moved.reason
     assert isinstance(alone, UndecodedEvent)
     assert "does not fit" in alone.reason
+    # Read as pydantic reads any event's JSON (an OrderCancelled's lines too), not as orjson would parse
+    # it first (an integer beyond 64 bits, as a float that fits no quantity).
+    assert isinstance(huge, OrderPlaced)
+    assert huge.lines[0].quantity == int("9" * 30)
