@@ -123,7 +123,9 @@ class EventDecoder:
         data: Mapping[str, Any],
         as_json: AsJson = _as_is,
         keys: Keys = NO_KEYS,
+        ciphers: dict[bytes, AESGCM] | None = None,
     ) -> Event | UndecodedEvent:
+        """`ciphers`: a page's, as `store.sealing.opened` takes them."""
         cls = EVENT_TYPES.get(type_name)
         if cls is None:
             return UndecodedEvent(
@@ -132,7 +134,7 @@ class EventDecoder:
         stored = data
         if SEALED_TYPES.get(type_name) == schema_version:
             try:
-                data = opened(type_name, data, keys)
+                data = opened(type_name, data, keys, ciphers)
             except ValueError as error:
                 return UndecodedEvent(type_name, schema_version, as_json(stored), str(error))
         # At its type's current version (nearly every event) there is nothing to upcast, nor to copy.

@@ -83,9 +83,15 @@ def sealed_subject(type_name: str, schema_version: int, data: object) -> UUID | 
         return None
 
 
-def opened(type_name: str, data: Mapping[str, Any], keys: Mapping[UUID, bytes]) -> Payload:
+def opened(
+    type_name: str,
+    data: Mapping[str, Any],
+    keys: Mapping[UUID, bytes],
+    ciphers: dict[bytes, AESGCM] | None = None,
+) -> Payload:
     """The payload with its personal fields opened, or as erased when their key is gone. Raises
-    ValueError when the box does not open with the key (it was altered, or is another's)."""
+    ValueError when the box does not open with the key (it was altered, or is another's).
+    `ciphers`: those made for a page's keys so far (making one costs more than opening a box)."""
     sealed = data.get(SEALED)
     if not isinstance(sealed, (dict, Mapping)):
         raise ValueError(f"a {type_name} of this version holds its personal fields sealed; this one does not")
@@ -98,10 +104,20 @@ def opened(type_name: str, data: Mapping[str, Any], keys: Mapping[UUID, bytes]) 
     if key is None:
         return {**kept, **EVENT_TYPES[type_name].personal}
     try:
-        personal = orjson.loads(_opened_box(AESGCM(key), type_name, whose, str(sealed.get("box"))))
+        personal = orjson.loads(_opened_box(_cipher(key, ciphers), type_name, whose, str(sealed.get("box"))))
     except (InvalidTag, ValueError) as error:
         raise ValueError(f"its personal fields do not open with {whose}'s key") from error
     return {**kept, **personal}
+
+
+def _cipher(key: bytes, ciphers: dict[bytes, AESGCM] | None) -> AESGCM:
+    """Raises ValueError for a key of no AES size."""
+    if ciphers is None:
+        return AESGCM(key)
+    cipher = ciphers.get(key)
+    if cipher is None:
+        cipher = ciphers[key] = AESGCM(key)
+    return cipher
 
 
 def _opened_box(cipher: AESGCM, type_name: str, whose: str, box: str) -> bytes:
@@ -153,18 +169,15 @@ def opened_text(
 ) -> str | None:
     """The JSON text of the payload `opened` makes of the same sealed text: the personal fields after
     the others (so that they win over a field of the same name, as they do there), opened with the
-    subject's key, or as erased without one. `ciphers`: those made for a page's keys so far (making
-    one costs more than opening a box). None where `opened` would raise, or cannot be followed without
-    parsing: the payload is then read by `opened`, which says why."""
+    subject's key, or as erased without one, with `ciphers` as `opened` takes them. None where `opened`
+    would raise, or cannot be followed without parsing: the payload is then read by `opened`, which
+    says why."""
     _, whose, box, rest = sealed
     if key is None:
         personal = _ERASED_JSON[type_name]
     else:
         try:
-            cipher = ciphers.get(key)
-            if cipher is None:
-                cipher = ciphers[key] = AESGCM(key)
-            personal = _opened_box(cipher, type_name, whose, box).decode()
+            personal = _opened_box(_cipher(key, ciphers), type_name, whose, box).decode()
         except (InvalidTag, ValueError):
             return None
         if not (personal.startswith("{") and personal.endswith("}")):

@@ -174,13 +174,13 @@ def _decoding(decoder: EventDecoder) -> PageDecoder:
     # its id is parsed once.
     stream_ids: dict[str, UUID] = {}
 
-    def reparsed(row: Row, keys: Keys) -> Event | UndecodedEvent:
+    def reparsed(row: Row, keys: Keys, ciphers: dict[bytes, AESGCM]) -> Event | UndecodedEvent:
         """A sealed payload whose text did not say: read as it was before its text was cut."""
         _, _, _, _, _, type_name, schema_version, data, _, _ = row
         parsed = _parsed(row)
         if parsed is None:
             return from_json(type_name, schema_version, data, keys)
-        return from_data(type_name, schema_version, parsed[0], keys=keys)
+        return from_data(type_name, schema_version, parsed[0], keys=keys, ciphers=ciphers)
 
     def decode(
         rows: Sequence[Row], keys: Keys, found: dict[int, Found], subjects: dict[str, UUID]
@@ -211,11 +211,11 @@ def _decoding(decoder: EventDecoder) -> PageDecoder:
             if sealed is None:
                 event = from_json(type_name, schema_version, data, keys)
             elif isinstance(sealed, dict):
-                event = from_data(type_name, schema_version, sealed, keys=keys)
+                event = from_data(type_name, schema_version, sealed, keys=keys, ciphers=ciphers)
             else:
                 event = from_sealed(type_name, sealed, keyed[sealed[1]], ciphers)
                 if event is None:
-                    event = reparsed(row, keys)
+                    event = reparsed(row, keys, ciphers)
             decoded.append(
                 recorded_event(
                     _uuid(event_id), stream, stream_type, version, position, recorded_at, event, metadata
