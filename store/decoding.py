@@ -95,6 +95,7 @@ class EventDecoder:
         text of it opened with the subject's key (None: it is gone), which `from_data` would otherwise
         parse, open, copy and upcast first. None where the text cannot say, or does not validate:
         `from_data` reads that one, and says why."""
+        # A sealing version that is no longer current would need upcasting after opening: not from text.
         validators = {
             name: EVENT_TYPES[name].__pydantic_validator__.validate_json
             for name, version in SEALED_TYPES.items()
