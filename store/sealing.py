@@ -16,6 +16,7 @@ deleted key opens nowhere, and no key is ever made again for an erased customer 
 
 import asyncio
 import base64
+import binascii
 import functools
 import secrets
 from collections import OrderedDict
@@ -82,9 +83,15 @@ def sealed_subject(type_name: str, schema_version: int, data: object) -> UUID | 
         return None
 
 
-def opened(type_name: str, data: Mapping[str, Any], keys: Mapping[UUID, bytes]) -> Payload:
+def opened(
+    type_name: str,
+    data: Mapping[str, Any],
+    keys: Mapping[UUID, bytes],
+    ciphers: dict[bytes, AESGCM] | None = None,
+) -> Payload:
     """The payload with its personal fields opened, or as erased when their key is gone. Raises
-    ValueError when the box does not open with the key (it was altered, or is another's)."""
+    ValueError when the box does not open with the key (it was altered, or is another's).
+    `ciphers`: those made for a page's keys so far (making one costs more than opening a box)."""
     sealed = data.get(SEALED)
     if not isinstance(sealed, (dict, Mapping)):
         raise ValueError(f"a {type_name} of this version holds its personal fields sealed; this one does not")
@@ -97,13 +104,89 @@ def opened(type_name: str, data: Mapping[str, Any], keys: Mapping[UUID, bytes]) 
     if key is None:
         return {**kept, **EVENT_TYPES[type_name].personal}
     try:
-        raw = base64.b64decode(str(sealed.get("box")), validate=True)
-        personal = orjson.loads(
-            AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _associated(type_name, whose))
-        )
+        personal = orjson.loads(_opened_box(_cipher(key, ciphers), type_name, whose, str(sealed.get("box"))))
     except (InvalidTag, ValueError) as error:
         raise ValueError(f"its personal fields do not open with {whose}'s key") from error
     return {**kept, **personal}
+
+
+def _cipher(key: bytes, ciphers: dict[bytes, AESGCM] | None) -> AESGCM:
+    """Raises ValueError for a key of no AES size."""
+    if ciphers is None:
+        return AESGCM(key)
+    cipher = ciphers.get(key)
+    if cipher is None:
+        cipher = ciphers[key] = AESGCM(key)
+    return cipher
+
+
+def _opened_box(cipher: AESGCM, type_name: str, whose: str, box: str) -> bytes:
+    # What base64.b64decode(box, validate=True) calls, without its Python wrapper (the same errors).
+    raw = binascii.a2b_base64(box, strict_mode=True)
+    return cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _associated(type_name, whose))
+
+
+SEALED_START = '{"sealed":{"subject":"'
+_BOX_START = '","box":"'
+_WHOSE_END = len(SEALED_START) + len("00000000-0000-0000-0000-000000000000")
+_BOX_AT = _WHOSE_END + len(_BOX_START)
+_ERASED_JSON = {name: orjson.dumps(dict(cls.personal)).decode() for name, cls in EVENT_TYPES.items()}
+
+type SealedText = tuple[UUID, str, str, str]
+"""A sealed payload's text cut into its subject, that subject as stored, its box and the rest: `}`, or
+the other fields' text after a comma (`,"customerId":...}`)."""
+
+
+def sealed_text(text: str) -> SealedText | None:
+    """The pieces of a sealed payload laid out as `seal` makes it and orjson writes it (the sealed
+    object first, holding the subject then the box), found without parsing the payload. None for any
+    other text, which is read by parsing it: one whose subject is no UUID, or that could mean something
+    else parsed (a backslash, which may escape anything, or a second `sealed` key, which would win).
+    The fields read from the text read as pydantic reads any event's JSON: an integer beyond 64 bits
+    too, which orjson would parse as a float."""
+    if not text.startswith(SEALED_START) or text[_WHOSE_END:_BOX_AT] != _BOX_START:
+        return None
+    box_end = text.find('"}', _BOX_AT)
+    if box_end < 0:
+        return None
+    whose, box, rest = text[len(SEALED_START) : _WHOSE_END], text[_BOX_AT:box_end], text[box_end + 2 :]
+    if (
+        '"' in box
+        or "\\" in box
+        or (rest != "}" and not (rest.startswith(",") and rest.endswith("}")))
+        or "\\" in rest
+        or '"sealed"' in rest
+    ):
+        return None
+    try:
+        return subject(whose), whose, box, rest
+    except ValueError:
+        return None
+
+
+def opened_text(
+    type_name: str, sealed: SealedText, key: bytes | None, ciphers: dict[bytes, AESGCM]
+) -> str | None:
+    """The JSON text of the payload `opened` makes of the same sealed text: the personal fields after
+    the others (so that they win over a field of the same name, as they do there), opened with the
+    subject's key, or as erased without one, with `ciphers` as `opened` takes them. None where `opened`
+    would raise, or cannot be followed without parsing: the payload is then read by `opened`, which
+    says why."""
+    _, whose, box, rest = sealed
+    if key is None:
+        personal = _ERASED_JSON[type_name]
+    else:
+        try:
+            personal = _opened_box(_cipher(key, ciphers), type_name, whose, box).decode()
+        except (InvalidTag, ValueError):
+            return None
+        if not (personal.startswith("{") and personal.endswith("}")):
+            return None
+    if rest == "}":
+        return personal
+    if personal == "{}":
+        return "{" + rest[1:]
+    return "{" + rest[1:-1] + "," + personal[1:]
 
 
 def _plaintext(events: Sequence[Event], dump: Callable[[Event], Payload]) -> list[Stored | None]:

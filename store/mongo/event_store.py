@@ -30,6 +30,7 @@ from typing import Any, Self, Unpack
 from uuid import UUID
 
 from bson import json_util
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
@@ -39,7 +40,7 @@ from pymongo.write_concern import WriteConcern
 
 from domain.events import Event
 from store.decoding import NO_KEYS, EventDecoder, Keys
-from store.events import Clock, RecordedEvent, StreamBounds, system_clock
+from store.events import Clock, RecordedEvent, StreamBounds, recorded_event, system_clock
 from store.grouping import PendingAppend, refuse_stale, take_group
 from store.mongo.unavailable import is_away
 from store.sealing import Payload, Sealer, Stored, sealed_subject
@@ -64,16 +65,23 @@ def as_json(data: Mapping[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def decode_event(document: Document, decoder: EventDecoder, keys: Keys = NO_KEYS) -> RecordedEvent:
-    return RecordedEvent(
-        id=document["_id"],
-        stream_id=document["streamId"],
-        stream_type=document["streamType"],
-        version=document["version"],
-        position=document["position"],
-        recorded_at=document["recordedAt"],
-        event=decoder.from_data(document["type"], document["schemaVersion"], document["data"], as_json, keys),
-        metadata=document["metadata"],
+def decode_event(
+    document: Document,
+    decoder: EventDecoder,
+    keys: Keys = NO_KEYS,
+    ciphers: dict[bytes, AESGCM] | None = None,
+) -> RecordedEvent:
+    return recorded_event(
+        document["_id"],
+        document["streamId"],
+        document["streamType"],
+        document["version"],
+        document["position"],
+        document["recordedAt"],
+        decoder.from_data(
+            document["type"], document["schemaVersion"], document["data"], as_json, keys, ciphers
+        ),
+        document["metadata"],
     )
 
 
@@ -87,7 +95,8 @@ async def decode_page(
         if (subject := sealed_subject(document["type"], document["schemaVersion"], document["data"]))
     }
     keys = await sealer.keys_of(subjects)
-    return [decode_event(document, decoder, keys) for document in documents]
+    ciphers: dict[bytes, AESGCM] = {}
+    return [decode_event(document, decoder, keys, ciphers) for document in documents]
 
 
 def _data(event: Event) -> Payload:

@@ -36,13 +36,14 @@ from typing import Self, Unpack
 from uuid import UUID, SafeUUID
 
 import orjson
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from domain.events import Event
+from domain.events import Event, UndecodedEvent
 from store.decoding import EventDecoder, Keys
 from store.events import Clock, RecordedEvent, StreamBounds, recorded_event, system_clock
 from store.grouping import PendingAppend, refuse_stale, take_group
 from store.ids import uuid4
-from store.sealing import SEALED_TYPES, Payload, Sealer, sealed_subject
+from store.sealing import SEALED_TYPES, Payload, SealedText, Sealer, sealed_subject, sealed_text
 from store.signal import AppendSignal
 from store.sqlite.connection import SqliteConnection, connect, is_busy, transaction
 from store.sqlite.unavailable import is_away
@@ -106,7 +107,10 @@ def _to_micros(instant: datetime) -> int:
 
 
 _new = object.__new__
-_set = object.__setattr__
+# UUID's own __setattr__ refuses every assignment: its slots are set through their descriptors.
+_set_int = vars(UUID)["int"].__set__
+_set_is_safe = vars(UUID)["is_safe"].__set__
+_UNKNOWN = SafeUUID.unknown
 STREAM_IDS_KEPT = 10_000
 
 
@@ -114,8 +118,8 @@ def _uuid(text: str) -> UUID:
     """UUID(text) without its argument checks, which cost as much as the rest of decoding a row's
     fields: the text is one this store wrote from a UUID."""
     parsed = _new(UUID)
-    _set(parsed, "int", int(text.replace("-", ""), 16))
-    _set(parsed, "is_safe", SafeUUID.unknown)
+    _set_int(parsed, int(text.replace("-", ""), 16))
+    _set_is_safe(parsed, _UNKNOWN)
     return parsed
 
 
@@ -123,57 +127,101 @@ def _json_payload(event: Event) -> Payload:
     return event.model_dump(mode="json")
 
 
-def _sealed(rows: Sequence[Row]) -> tuple[dict[int, Payload], set[UUID]]:
-    """A page's sealed payloads, parsed (by position) so that decoding does not parse them again, and
-    the customers whose keys open them."""
-    payloads: dict[int, Payload] = {}
-    subjects: set[UUID] = set()
+type Found = SealedText | Payload
+"""A sealed payload as found in a page: cut into its pieces (nearly always), else parsed."""
+
+
+def _parsed(row: Row) -> tuple[Payload, UUID] | None:
+    """A row's sealed payload parsed, and the customer whose key opens it; None for one that is not
+    JSON or holds no sealed object: the decoding step reports why it cannot be read."""
+    try:
+        data = orjson.loads(row[7])
+    except orjson.JSONDecodeError:
+        return None
+    subject = sealed_subject(row[5], row[6], data)
+    return None if subject is None else (data, subject)
+
+
+def _sealed(rows: Sequence[Row]) -> tuple[dict[int, Found], dict[str, UUID]]:
+    """A page's sealed payloads (by position), found so that decoding does not look for them again,
+    and the customers whose keys open them, by their id as stored: a string hashes once and compares
+    in C, where a UUID does both in Python, once per event."""
+    found: dict[int, Found] = {}
+    subjects: dict[str, UUID] = {}
     for row in rows:
         if SEALED_TYPES.get(row[5]) != row[6]:
             # Not sealed: in plaintext at a version before, or of a type that holds nothing personal.
             continue
-        try:
-            data = orjson.loads(row[7])
-        except orjson.JSONDecodeError:
-            # Not JSON: the decoding step reports it as unreadable.
-            continue
-        if subject := sealed_subject(row[5], row[6], data):
-            payloads[row[0]] = data
-            subjects.add(subject)
-    return payloads, subjects
+        text = row[7]
+        pieces = sealed_text(text) if isinstance(text, str) else None
+        if pieces is not None:
+            found[row[0]] = pieces
+            subjects[pieces[1]] = pieces[0]
+        elif parsed := _parsed(row):
+            found[row[0]] = parsed[0]
+            subjects[str(parsed[1])] = parsed[1]
+    return found, subjects
 
 
-def _decoding(decoder: EventDecoder) -> Callable[[Row, Keys, Payload | None], RecordedEvent]:
+type PageDecoder = Callable[[Sequence[Row], Keys, dict[int, Found], dict[str, UUID]], list[RecordedEvent]]
+
+
+def _decoding(decoder: EventDecoder) -> PageDecoder:
     from_json = decoder.reading_json()
+    from_sealed = decoder.reading_sealed()
     from_data = decoder.from_data
     # A stream's events come together (a stream, a page of the log through one burst of commands):
-    # its id is parsed once; the last instant likewise, which a group's and a command's events share.
+    # its id is parsed once.
     stream_ids: dict[str, UUID] = {}
-    last: list[tuple[int, datetime]] = [(0, EPOCH)]
 
-    def decode(row: Row, keys: Keys, parsed: Payload | None) -> RecordedEvent:
-        position, event_id, stream_id, stream_type, version, type_name, schema_version, data, meta, at = row
-        stream = stream_ids.get(stream_id)
-        if stream is None:
-            if len(stream_ids) >= STREAM_IDS_KEPT:
-                stream_ids.clear()
-            stream = stream_ids[stream_id] = _uuid(stream_id)
-        micros, recorded_at = last[0]
-        if micros != at:
-            recorded_at = EPOCH + timedelta(0, 0, at)
-            last[0] = (at, recorded_at)
-        return recorded_event(
-            _uuid(event_id),
-            stream,
-            stream_type,
-            version,
-            position,
-            recorded_at,
-            from_json(type_name, schema_version, data, keys)
-            if parsed is None
-            else from_data(type_name, schema_version, parsed, keys=keys),
-            orjson.loads(meta),
-        )
+    def reparsed(row: Row, keys: Keys, ciphers: dict[bytes, AESGCM]) -> Event | UndecodedEvent:
+        """A sealed payload whose text did not say: read as it was before its text was cut."""
+        _, _, _, _, _, type_name, schema_version, data, _, _ = row
+        parsed = _parsed(row)
+        if parsed is None:
+            return from_json(type_name, schema_version, data, keys)
+        return from_data(type_name, schema_version, parsed[0], keys=keys, ciphers=ciphers)
+
+    def decode(
+        rows: Sequence[Row], keys: Keys, found: dict[int, Found], subjects: dict[str, UUID]
+    ) -> list[RecordedEvent]:
+        keyed = {whose: keys.get(subject) for whose, subject in subjects.items()}
+        ciphers: dict[bytes, AESGCM] = {}
+        # The events of a group and of a command share their instant, and those of a command (or of a
+        # whole seeded history) their metadata: each is decoded once while it repeats. Events share
+        # the metadata mapping then, as those of one append do.
+        micros, recorded_at = 0, EPOCH
+        metadata_text, metadata = "", {}
+        decoded = []
+        for row in rows:
+            position, event_id, stream_id, stream_type, version, type_name, schema_version, data, meta, at = (
+                row
+            )
+            stream = stream_ids.get(stream_id)
+            if stream is None:
+                if len(stream_ids) >= STREAM_IDS_KEPT:
+                    stream_ids.clear()
+                stream = stream_ids[stream_id] = _uuid(stream_id)
+            if micros != at:
+                micros, recorded_at = at, EPOCH + timedelta(0, 0, at)
+            if meta != metadata_text:
+                metadata_text, metadata = meta, orjson.loads(meta)
+            sealed = found.get(position)
+            event: Event | UndecodedEvent | None
+            if sealed is None:
+                event = from_json(type_name, schema_version, data, keys)
+            elif isinstance(sealed, dict):
+                event = from_data(type_name, schema_version, sealed, keys=keys, ciphers=ciphers)
+            else:
+                event = from_sealed(type_name, sealed, keyed[sealed[1]], ciphers)
+                if event is None:
+                    event = reparsed(row, keys, ciphers)
+            decoded.append(
+                recorded_event(
+                    _uuid(event_id), stream, stream_type, version, position, recorded_at, event, metadata
+                )
+            )
+        return decoded
 
     return decode
 
@@ -492,10 +540,9 @@ class SqliteEventStore:
 
     async def _decoded(self, rows: Sequence[Row]) -> list[RecordedEvent]:
         """A page's events, opened with its keys looked up in one go."""
-        payloads, subjects = _sealed(rows)
-        keys = await self._sealer.keys_of(subjects)
-        decode = self._decode
-        return [decode(row, keys, payloads.get(row[0])) for row in rows]
+        found, subjects = _sealed(rows)
+        keys = await self._sealer.keys_of(set(subjects.values()))
+        return self._decode(rows, keys, found, subjects)
 
     async def read_streams(self, stream_ids: Sequence[UUID]) -> dict[UUID, list[RecordedEvent]]:
         ids = sorted({str(stream_id) for stream_id in stream_ids})
