@@ -37,9 +37,8 @@ def key(day: str, order_id: str) -> str:
 def touches(recorded: RecordedEvent) -> list[Key]:
     event = recorded.event
     if isinstance(event, OrderShipped | OrderCancelled):
-        return [
-            key(day, str(recorded.stream_id)) for day in days_between(event.placed_at, recorded.recorded_at)
-        ]
+        order_id = str(recorded.stream_id)
+        return [key(day, order_id) for day in days_between(event.placed_at, recorded.recorded_at)]
     return []
 
 
