@@ -158,7 +158,7 @@ splitting bytes does in C what the Unicode regex does at over twice the cost."""
 def words_of(*texts: str | None) -> list[str]:
     """The words of `texts`, case folded, each once, in the order they first appear."""
     # A space between the texts splits them as `WORD` would (case folding maps each character alone).
-    joined = " ".join([text for text in texts if text])
+    joined = " ".join(filter(None, texts))
     if joined.isascii():
         found = joined.encode("ascii").translate(ASCII_WORDS).decode("ascii").split()
     else:
