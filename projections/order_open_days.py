@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from domain.events import OrderCancelled, OrderShipped
 from projections.collections import CollectionNames
-from projections.projection import Key, Projection
+from projections.projection import Key, Projection, id_text
 from store.documents import Collection, Document, DocumentStore, Holding, Query, Range
 from store.events import RecordedEvent
 
@@ -37,7 +37,7 @@ def key(day: str, order_id: str) -> str:
 def touches(recorded: RecordedEvent) -> list[Key]:
     event = recorded.event
     if isinstance(event, OrderShipped | OrderCancelled):
-        order_id = str(recorded.stream_id)
+        order_id = id_text(recorded.stream_id)
         return [key(day, order_id) for day in days_between(event.placed_at, recorded.recorded_at)]
     return []
 
@@ -46,7 +46,11 @@ def evolve(document: Document | None, recorded: RecordedEvent) -> Document:
     event = recorded.event
     if not isinstance(event, OrderShipped | OrderCancelled):
         raise TypeError(f"unexpected event {recorded.type} for order open days")
-    return {"orderId": str(recorded.stream_id), "placedAt": event.placed_at, "closedAt": recorded.recorded_at}
+    return {
+        "orderId": id_text(recorded.stream_id),
+        "placedAt": event.placed_at,
+        "closedAt": recorded.recorded_at,
+    }
 
 
 PROJECTION = Projection(

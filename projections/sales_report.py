@@ -18,7 +18,7 @@ from domain.events import OrderCancelled, OrderPlaced, OrderShipped, PlacedLine
 from domain.order import line_total
 from domain.values import cents
 from projections.collections import CollectionNames
-from projections.projection import Key, Projection, history_name
+from projections.projection import Key, Projection, history_name, id_text
 from store.documents import VALID_FROM, Collection, Document, DocumentStore, Holding, Query, Range, find_all
 from store.events import RecordedEvent
 
@@ -55,7 +55,7 @@ def touches(recorded: RecordedEvent) -> list[Key]:
         case OrderPlaced(lines=lines, currency=currency) | OrderCancelled(lines=lines, currency=currency):
             return [
                 day_key(day, currency),
-                *(product_key(day, currency, str(line.product_id)) for line in lines),
+                *(product_key(day, currency, id_text(line.product_id)) for line in lines),
             ]
         case OrderShipped(currency=currency):
             return [day_key(day, currency)]

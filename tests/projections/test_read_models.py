@@ -5,10 +5,12 @@ import copy
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
-from projections.projection import Projection
+from projections import projection as projection_module
+from projections.projection import Projection, id_text
 from projections.read_models import ALL
 from tests.projections.given import Documents, apply, fold
 from tests.projections.history import HISTORY
@@ -84,3 +86,12 @@ def test_documents_hold_only_values_every_backend_stores(projection: Projection)
     documents = fold(projection, HISTORY)
 
     assert stored_types(list(documents.values())) <= STORABLE
+
+
+def test_ids_are_turned_into_text_as_str_does_even_once_the_memo_is_emptied(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(projection_module, "IDS_KEPT", 2)
+    ids = [uuid4() for _ in range(5)]
+    assert [id_text(value) for value in [*ids, *ids]] == [str(value) for value in [*ids, *ids]]
+    assert len(projection_module._id_texts) <= 2
