@@ -45,20 +45,17 @@ def day_key(day: str, currency: str) -> str:
     return f"{day}{SEPARATOR}{currency}"
 
 
-def product_key(day: str, currency: str, product_id: str) -> str:
-    return f"{day}{SEPARATOR}{currency}{SEPARATOR}{product_id}"
+def product_key(day_key: str, product_id: str) -> str:
+    return f"{day_key}{SEPARATOR}{product_id}"
 
 
 def touches(recorded: RecordedEvent) -> list[Key]:
-    day = day_id(recorded.recorded_at)
-    match recorded.event:
-        case OrderPlaced(lines=lines, currency=currency) | OrderCancelled(lines=lines, currency=currency):
-            return [
-                day_key(day, currency),
-                *(product_key(day, currency, id_text(line.product_id)) for line in lines),
-            ]
-        case OrderShipped(currency=currency):
-            return [day_key(day, currency)]
+    event = recorded.event
+    if isinstance(event, OrderPlaced | OrderCancelled):
+        totals = day_key(day_id(recorded.recorded_at), event.currency)
+        return [totals, *[product_key(totals, id_text(line.product_id)) for line in event.lines]]
+    if isinstance(event, OrderShipped):
+        return [day_key(day_id(recorded.recorded_at), event.currency)]
     return []
 
 
