@@ -13,11 +13,12 @@ WORDS = "words"
 Evolve = Callable[[Document | None, RecordedEvent], Document | None]
 
 
-def _texts(value: object) -> list[str]:
+def _searched(value: object) -> list[str]:
+    """The texts of a field's value that give words: an erased field's placeholder gives none."""
     if isinstance(value, str):
-        return [value]
+        return [value] if value != ERASED else []
     if isinstance(value, list):
-        return [item for item in value if isinstance(item, str)]
+        return [item for item in value if isinstance(item, str) and item != ERASED]
     return []
 
 
@@ -26,11 +27,22 @@ def with_words(evolve: Evolve, *fields: str) -> Evolve:
     of them) as they are after the event: whatever changes a field, its words follow. An erased
     field's placeholder gives none: an erased customer is found by no word at all."""
 
+    last = fields[-1]
+
     def evolving(document: Document | None, recorded: RecordedEvent) -> Document | None:
         evolved = evolve(document, recorded)
         if evolved is None:
             return None
-        texts = [text for field in fields for text in _texts(evolved.get(field)) if text != ERASED]
+        if document is not None and WORDS in document:
+            changed = [field for field in fields if evolved.get(field) != document.get(field)]
+            if not changed:
+                return {**evolved, WORDS: list(document[WORDS])}
+            # The words are the fields', in order, each once: a last field that gave none and now
+            # gives some (an order's tracking number, as it ships) adds its words after the others.
+            if changed == [last] and not _searched(document.get(last)):
+                added = words_of(*_searched(evolved.get(last)))
+                return {**evolved, WORDS: list(dict.fromkeys([*document[WORDS], *added]))}
+        texts = [text for field in fields for text in _searched(evolved.get(field))]
         return {**evolved, WORDS: words_of(*texts)}
 
     return evolving
