@@ -22,11 +22,14 @@ def day_of(instant: datetime) -> str:
     return instant.date().isoformat()
 
 
+ONE_DAY = timedelta(days=1)
+
+
 def days_between(start: datetime, end: datetime) -> list[str]:
-    days, day = [], start.date()
-    while day <= end.date():
+    days, day, last = [], start.date(), end.date()
+    while day <= last:
         days.append(day.isoformat())
-        day += timedelta(days=1)
+        day += ONE_DAY
     return days
 
 
