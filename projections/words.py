@@ -25,9 +25,9 @@ def _searched(value: object) -> list[str]:
 def with_words(evolve: Evolve, *fields: str) -> Evolve:
     """`evolve`, with each document it returns holding the words of its `fields` (strings, or lists
     of them) as they are after the event: whatever changes a field, its words follow. An erased
-    field's placeholder gives none: an erased customer is found by no word at all."""
-
-    last = fields[-1]
+    field's placeholder gives none: an erased customer is found by no word at all. The words a
+    document holds before the event are taken to be its fields' (this is what wrote them), so that an
+    event that leaves the fields as they were splits none of them again."""
 
     def evolving(document: Document | None, recorded: RecordedEvent) -> Document | None:
         evolved = evolve(document, recorded)
@@ -39,6 +39,7 @@ def with_words(evolve: Evolve, *fields: str) -> Evolve:
                 return {**evolved, WORDS: list(document[WORDS])}
             # The words are the fields', in order, each once: a last field that gave none and now
             # gives some (an order's tracking number, as it ships) adds its words after the others.
+            last = fields[-1]
             if changed == [last] and not _searched(document.get(last)):
                 added = words_of(*_searched(evolved.get(last)))
                 return {**evolved, WORDS: list(dict.fromkeys([*document[WORDS], *added]))}
