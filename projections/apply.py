@@ -73,19 +73,22 @@ async def apply_batch(
     redelivery harmless. If one event fails, what came before it is still written. Positions in
     `skipped` are passed over; an event that cannot be read stops the batch just before it."""
     readable, unreadable = _readable(projection, events, skipped)
-    touched = [(event, projection.touches(event)) for event in readable]
+    touches = projection.touches
+    # Most events touch nothing in a given read model: those are dropped here, once.
+    touched = [(event, keys) for event in readable if (keys := touches(event))]
     working = await _load(documents, collection, [keys for _, keys in touched])
     changed: dict[str, Document] = {}
     versions: dict[str, Document] = {}
     failure: ProjectionFailed | None = None
+    with_history = projection.history is not None
     for event, keys in touched:
         try:
             updates = _evolve_all(projection, working, event, keys)
         except Exception as error:  # noqa: BLE001 - any failure of a read model's code stops it here
             failure = ProjectionFailed(projection.name, event, error)
             break
-        if projection.history is not None:
-            versions.update(_versions(working, updates, event))
+        if with_history:
+            _add_versions(versions, working, updates, event)
         working.update(updates)
         changed.update(updates)
     # History first: if the process dies in between (MongoDB), the events are applied again and
@@ -93,7 +96,7 @@ async def apply_batch(
     await documents.upsert_all(
         {history_name(collection): list(versions.values()), collection: list(changed.values())}
     )
-    if changed and any(isinstance(event.event, CustomerErased) and keys for event, keys in touched):
+    if changed and any(isinstance(event.event, CustomerErased) for event, _ in touched):
         # What the erased documents held before must not stay readable in the database's files either.
         await documents.scrub()
     failure = failure or unreadable
@@ -103,23 +106,27 @@ async def apply_batch(
     return Applied(applied, failure)
 
 
-def _versions(
-    working: dict[str, Document], updates: dict[str, Document], event: RecordedEvent
-) -> dict[str, Document]:
-    """The version each update closes (valid until this event) and the one it opens."""
-    versions: dict[str, Document] = {}
+def _add_versions(
+    versions: dict[str, Document],
+    working: dict[str, Document],
+    updates: dict[str, Document],
+    event: RecordedEvent,
+) -> None:
+    """Adds the version each update closes (valid until this event) and the one it opens."""
+    position = event.position
     for doc_id, document in updates.items():
         previous = working.get(doc_id)
         if previous is not None:
-            closed = {
+            closed_id = version_id(doc_id, previous["_position"])
+            versions[closed_id] = {
                 **previous,
-                "_id": version_id(doc_id, previous["_position"]),
+                "_id": closed_id,
                 VALID_TO: event.recorded_at,
+                ENTITY: doc_id,
+                "_position": position,
             }
-            versions[closed["_id"]] = {**closed, ENTITY: doc_id, "_position": event.position}
-        opened = {**document, "_id": version_id(doc_id, event.position), ENTITY: doc_id, VALID_TO: FOREVER}
-        versions[opened["_id"]] = opened
-    return versions
+        opened_id = version_id(doc_id, position)
+        versions[opened_id] = {**document, "_id": opened_id, ENTITY: doc_id, VALID_TO: FOREVER}
 
 
 async def _load(

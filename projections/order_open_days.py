@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from domain.events import OrderCancelled, OrderShipped
 from projections.collections import CollectionNames
-from projections.projection import Key, Projection
+from projections.projection import Key, Projection, id_text
 from store.documents import Collection, Document, DocumentStore, Holding, Query, Range
 from store.events import RecordedEvent
 
@@ -22,11 +22,14 @@ def day_of(instant: datetime) -> str:
     return instant.date().isoformat()
 
 
+ONE_DAY = timedelta(days=1)
+
+
 def days_between(start: datetime, end: datetime) -> list[str]:
-    days, day = [], start.date()
-    while day <= end.date():
+    days, day, last = [], start.date(), end.date()
+    while day <= last:
         days.append(day.isoformat())
-        day += timedelta(days=1)
+        day += ONE_DAY
     return days
 
 
@@ -37,9 +40,8 @@ def key(day: str, order_id: str) -> str:
 def touches(recorded: RecordedEvent) -> list[Key]:
     event = recorded.event
     if isinstance(event, OrderShipped | OrderCancelled):
-        return [
-            key(day, str(recorded.stream_id)) for day in days_between(event.placed_at, recorded.recorded_at)
-        ]
+        order_id = id_text(recorded.stream_id)
+        return [key(day, order_id) for day in days_between(event.placed_at, recorded.recorded_at)]
     return []
 
 
@@ -47,7 +49,11 @@ def evolve(document: Document | None, recorded: RecordedEvent) -> Document:
     event = recorded.event
     if not isinstance(event, OrderShipped | OrderCancelled):
         raise TypeError(f"unexpected event {recorded.type} for order open days")
-    return {"orderId": str(recorded.stream_id), "placedAt": event.placed_at, "closedAt": recorded.recorded_at}
+    return {
+        "orderId": id_text(recorded.stream_id),
+        "placedAt": event.placed_at,
+        "closedAt": recorded.recorded_at,
+    }
 
 
 PROJECTION = Projection(

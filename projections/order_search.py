@@ -12,7 +12,7 @@ from domain.events import CustomerEmailChanged, CustomerErased, OrderPlaced, Ord
 from projections import order_summaries
 from projections.collections import CollectionNames
 from projections.per_stream import existing
-from projections.projection import Key, Match, Projection
+from projections.projection import Key, Match, Projection, id_text
 from projections.words import WORDS, typed, with_words
 from store.documents import Collection, Document, DocumentStore, Query
 from store.events import RecordedEvent
@@ -21,9 +21,9 @@ from store.events import RecordedEvent
 def touches(recorded: RecordedEvent) -> list[Key]:
     match recorded.event:
         case OrderPlaced() | OrderShipped():
-            return [str(recorded.stream_id)]
+            return [id_text(recorded.stream_id)]
         case CustomerEmailChanged() | CustomerErased():
-            return [Match("customerId", str(recorded.stream_id))]
+            return [Match("customerId", id_text(recorded.stream_id))]
     return []
 
 
@@ -31,7 +31,7 @@ def evolve(document: Document | None, recorded: RecordedEvent) -> Document:
     event = recorded.event
     if isinstance(event, OrderPlaced):
         return {
-            "customerId": str(event.customer_id),
+            "customerId": id_text(event.customer_id),
             "customerName": event.customer_name,
             "customerEmail": event.customer_email,
             # One list for names and SKUs: a text index may cover only one array field on some servers.

@@ -10,14 +10,14 @@ from domain.values import cents
 from projections import order_open_days
 from projections.collections import CollectionNames
 from projections.per_stream import existing, own_stream
-from projections.projection import Projection, entity_id, history_name, version_id
+from projections.projection import Projection, entity_id, history_name, id_text, version_id
 from store.documents import Collection, Document, DocumentStore, Holding, Query, Range
 from store.events import RecordedEvent
 
 
 def line_document(line: PlacedLine) -> Document:
     return {
-        "productId": str(line.product_id),
+        "productId": id_text(line.product_id),
         "sku": line.sku,
         "name": line.name,
         "quantity": line.quantity,
@@ -30,7 +30,7 @@ def evolve(document: Document | None, recorded: RecordedEvent) -> Document:
     event, at = recorded.event, recorded.recorded_at
     if isinstance(event, OrderPlaced):
         return {
-            "customerId": str(event.customer_id),
+            "customerId": id_text(event.customer_id),
             "status": OrderStatus.PLACED.value,
             "lines": [line_document(line) for line in event.lines],
             "total": cents(event.total),

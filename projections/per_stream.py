@@ -4,7 +4,7 @@ refusing an event whose document was never created (a gap in the feed, not somet
 from collections.abc import Callable
 
 from domain.events import Event
-from projections.projection import Key
+from projections.projection import Key, id_text
 from store.documents import Document
 from store.events import RecordedEvent
 
@@ -13,7 +13,7 @@ def own_stream(*event_types: type[Event]) -> Callable[[RecordedEvent], list[Key]
     """Touches: the document of the event's own stream, for events of these types."""
 
     def touches(recorded: RecordedEvent) -> list[Key]:
-        return [str(recorded.stream_id)] if isinstance(recorded.event, event_types) else []
+        return [id_text(recorded.stream_id)] if isinstance(recorded.event, event_types) else []
 
     return touches
 

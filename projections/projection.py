@@ -4,6 +4,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from store.documents import Collection, Document
 from store.events import RecordedEvent
@@ -47,6 +48,22 @@ FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
 """`_validTo` of a version that is still current."""
 ENTITY = "_entity"
 """The id of the document a history version is a version of."""
+
+
+IDS_KEPT = 50_000
+_id_texts: dict[int, str] = {}
+
+
+def id_text(value: UUID) -> str:
+    """`str(value)`, remembered: UUID.__str__ is Python code, and the read models turn the same few
+    ids (an order's, its customer's, its products') into text several times per event. The memo is
+    emptied whenever it fills, so that it stays bounded."""
+    text = _id_texts.get(value.int)
+    if text is None:
+        if len(_id_texts) >= IDS_KEPT:
+            _id_texts.clear()
+        text = _id_texts[value.int] = str(value)
+    return text
 
 
 def history_name(collection: str) -> str:

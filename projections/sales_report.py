@@ -18,7 +18,7 @@ from domain.events import OrderCancelled, OrderPlaced, OrderShipped, PlacedLine
 from domain.order import line_total
 from domain.values import cents
 from projections.collections import CollectionNames
-from projections.projection import Key, Projection, history_name
+from projections.projection import Key, Projection, history_name, id_text
 from store.documents import VALID_FROM, Collection, Document, DocumentStore, Holding, Query, Range, find_all
 from store.events import RecordedEvent
 
@@ -32,7 +32,8 @@ def day_of(at: datetime) -> datetime:
 
 
 def day_id(at: datetime) -> str:
-    return day_of(at).date().isoformat()
+    # The date of `day_of` without building that datetime: this runs for every event.
+    return at.astimezone(UTC).date().isoformat()
 
 
 SEPARATOR = "|"
@@ -44,20 +45,17 @@ def day_key(day: str, currency: str) -> str:
     return f"{day}{SEPARATOR}{currency}"
 
 
-def product_key(day: str, currency: str, product_id: str) -> str:
-    return f"{day}{SEPARATOR}{currency}{SEPARATOR}{product_id}"
+def product_key(day_key: str, product_id: str) -> str:
+    return f"{day_key}{SEPARATOR}{product_id}"
 
 
 def touches(recorded: RecordedEvent) -> list[Key]:
-    day = day_id(recorded.recorded_at)
-    match recorded.event:
-        case OrderPlaced(lines=lines, currency=currency) | OrderCancelled(lines=lines, currency=currency):
-            return [
-                day_key(day, currency),
-                *(product_key(day, currency, str(line.product_id)) for line in lines),
-            ]
-        case OrderShipped(currency=currency):
-            return [day_key(day, currency)]
+    event = recorded.event
+    if isinstance(event, OrderPlaced | OrderCancelled):
+        totals = day_key(day_id(recorded.recorded_at), event.currency)
+        return [totals, *[product_key(totals, id_text(line.product_id)) for line in event.lines]]
+    if isinstance(event, OrderShipped):
+        return [day_key(day_id(recorded.recorded_at), event.currency)]
     return []
 
 
@@ -106,15 +104,17 @@ def _day_evolved(totals: Document, recorded: RecordedEvent) -> Document | None:
 
 def _product_evolved(sold: Document, lines: Sequence[PlacedLine], sign: int) -> Document | None:
     """The product's sales with its line added (sign 1) or taken back out (sign -1)."""
-    line = next((line for line in lines if str(line.product_id) == sold["productId"]), None)
-    if line is None:
-        return None
-    return {
-        **sold,
-        "name": line.name,
-        "quantity": sold["quantity"] + sign * line.quantity,
-        "revenue": sold["revenue"] + sign * line_total(line),
-    }
+    # Compared as numbers: `str(UUID)` is Python code, and this runs for every line of every product.
+    product = int(sold["productId"].replace("-", ""), 16)
+    for line in lines:
+        if line.product_id.int == product:
+            return {
+                **sold,
+                "name": line.name,
+                "quantity": sold["quantity"] + sign * line.quantity,
+                "revenue": sold["revenue"] + sign * line_total(line),
+            }
+    return None
 
 
 def evolve(document: Document | None, recorded: RecordedEvent) -> Document | None:

@@ -13,24 +13,37 @@ WORDS = "words"
 Evolve = Callable[[Document | None, RecordedEvent], Document | None]
 
 
-def _texts(value: object) -> list[str]:
+def _searched(value: object) -> list[str]:
+    """The texts of a field's value that give words: an erased field's placeholder gives none."""
     if isinstance(value, str):
-        return [value]
+        return [value] if value != ERASED else []
     if isinstance(value, list):
-        return [item for item in value if isinstance(item, str)]
+        return [item for item in value if isinstance(item, str) and item != ERASED]
     return []
 
 
 def with_words(evolve: Evolve, *fields: str) -> Evolve:
     """`evolve`, with each document it returns holding the words of its `fields` (strings, or lists
     of them) as they are after the event: whatever changes a field, its words follow. An erased
-    field's placeholder gives none: an erased customer is found by no word at all."""
+    field's placeholder gives none: an erased customer is found by no word at all. The words a
+    document holds before the event are taken to be its fields' (this is what wrote them), so that an
+    event that leaves the fields as they were splits none of them again."""
 
     def evolving(document: Document | None, recorded: RecordedEvent) -> Document | None:
         evolved = evolve(document, recorded)
         if evolved is None:
             return None
-        texts = [text for field in fields for text in _texts(evolved.get(field)) if text != ERASED]
+        if document is not None and WORDS in document:
+            changed = [field for field in fields if evolved.get(field) != document.get(field)]
+            if not changed:
+                return {**evolved, WORDS: list(document[WORDS])}
+            # The words are the fields', in order, each once: a last field that gave none and now
+            # gives some (an order's tracking number, as it ships) adds its words after the others.
+            last = fields[-1]
+            if changed == [last] and not _searched(document.get(last)):
+                added = words_of(*_searched(evolved.get(last)))
+                return {**evolved, WORDS: list(dict.fromkeys([*document[WORDS], *added]))}
+        texts = [text for field in fields for text in _searched(evolved.get(field))]
         return {**evolved, WORDS: words_of(*texts)}
 
     return evolving

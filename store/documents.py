@@ -148,7 +148,19 @@ def field_name(field: str) -> str:
     return field
 
 
+ASCII_WORDS = bytes(
+    ord(char.casefold()) if char.isascii() and char.isalnum() else ord(" ") for char in map(chr, range(256))
+)
+"""For ASCII text, the case folded `WORD` characters and a space for every other: translating and
+splitting bytes does in C what the Unicode regex does at over twice the cost."""
+
+
 def words_of(*texts: str | None) -> list[str]:
     """The words of `texts`, case folded, each once, in the order they first appear."""
-    found = (word for text in texts if text for word in WORD.findall(text.casefold()))
+    # A space between the texts splits them as `WORD` would (case folding maps each character alone).
+    joined = " ".join(filter(None, texts))
+    if joined.isascii():
+        found = joined.encode("ascii").translate(ASCII_WORDS).decode("ascii").split()
+    else:
+        found = WORD.findall(joined.casefold())
     return list(dict.fromkeys(found))

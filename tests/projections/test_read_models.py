@@ -5,11 +5,17 @@ import copy
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
-from projections.projection import Projection
-from projections.read_models import ALL
+from domain.events import ERASED
+from projections import order_search
+from projections import projection as projection_module
+from projections.projection import Projection, id_text
+from projections.read_models import ALL, BY_NAME
+from projections.words import WORDS
+from store.documents import words_of
 from tests.projections.given import Documents, apply, fold
 from tests.projections.history import HISTORY
 
@@ -84,3 +90,32 @@ def test_documents_hold_only_values_every_backend_stores(projection: Projection)
     documents = fold(projection, HISTORY)
 
     assert stored_types(list(documents.values())) <= STORABLE
+
+
+def test_ids_are_turned_into_text_as_str_does_even_once_the_memo_is_emptied(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(projection_module, "IDS_KEPT", 2)
+    ids = [uuid4() for _ in range(5)]
+    assert [id_text(value) for value in [*ids, *ids]] == [str(value) for value in [*ids, *ids]]
+    assert len(projection_module._id_texts) <= 2
+
+
+SEARCHED = {
+    "customer_profiles": ("name", "email"),
+    "product_catalogue": ("name", "sku"),
+    "order_search": order_search.SEARCHED,
+}
+
+
+@pytest.mark.parametrize("name", SEARCHED)
+def test_words_kept_from_before_an_event_are_those_of_the_fields_after_it(name: str) -> None:
+    # Given the documents after each event of the history, carried over from the ones before
+    documents: Documents = {}
+    for recorded in HISTORY:
+        documents = apply(BY_NAME[name], documents, recorded)
+        # Then their words are the ones their fields give, as if each were evolved from nothing
+        for document in documents.values():
+            values = [document[field] for field in SEARCHED[name]]
+            texts = [text for value in values for text in (value if isinstance(value, list) else [value])]
+            assert document[WORDS] == words_of(*(text for text in texts if text != ERASED)), recorded.type

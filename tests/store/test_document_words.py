@@ -5,8 +5,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from store.documents import Collection, Document, DocumentStore, Query, Range, Words, words_of
+from store.documents import WORD, Collection, Document, DocumentStore, Query, Range, Words, words_of
 from tests.conftest import StoreLocation
 from tests.store.test_document_store import doc, ids, opened
 
@@ -43,6 +45,18 @@ def test_words_are_letters_and_digits_case_folded_each_once() -> None:
     assert words_of("Zoë Ålander", "zoe_a@x.io") == ["zoë", "ålander", "zoe", "a", "x", "io"]
     assert words_of("Straße", None, "JD-0146/00") == ["strasse", "jd", "0146", "00"]
     assert words_of("", "  --  ") == []
+
+
+# ASCII text takes a path of its own: mixing it with the rest must not change a single word.
+texts = st.lists(
+    st.one_of(st.none(), st.text(alphabet=st.characters(max_codepoint=127)), st.text()), max_size=4
+)
+
+
+@given(texts=texts)
+def test_words_are_the_case_folded_runs_of_letters_and_digits_of_each_text(texts: list[str | None]) -> None:
+    found = [word for text in texts if text for word in WORD.findall(text.casefold())]
+    assert words_of(*texts) == list(dict.fromkeys(found))
 
 
 async def test_a_prefix_finds_every_document_with_a_word_starting_so(documents: DocumentStore) -> None:
