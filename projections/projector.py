@@ -1,19 +1,18 @@
 """The projector: the runners of the read models this process holds a lease for.
 
 Every read model has a lease of its own, so several projector processes share the read models: each
-announces itself with a membership lease, takes its share (the read models divided by the projectors
-alive, rounded up) of those nobody holds, and hands back what it holds beyond its share when another
-joins. Leases expire unless renewed: when a projector dies, the others take its read models over once
-its leases run out. Even in the moment where a projector that lost a lease has not noticed yet, a
-document never moves backwards: stores refuse to replace a document with one of a lower `_position`.
-On its rounds a projector also drops the collections that rebuilds replaced, once they settled
-(`projections.retirement`).
+announces itself with a membership lease, and the read models are dealt out to the projectors alive
+by their cost (`deal`): each takes those dealt to it once nobody holds them, and hands back what is
+dealt to another when one joins. Leases expire unless renewed: when a projector dies, its membership
+lease expires with its read models' leases, and they are dealt to the others. Even in the moment
+where a projector that lost a lease has not noticed yet, a document never moves backwards: stores
+refuse to replace a document with one of a lower `_position`. On its rounds a projector also drops
+the collections that rebuilds replaced, once they settled (`projections.retirement`).
 """
 
 import asyncio
 import contextlib
 import logging
-import math
 import time
 from collections.abc import Mapping, Sequence
 
@@ -25,12 +24,17 @@ from projections.runner import ProjectionRunner
 from store.documents import DocumentStore
 from store.projection_state import Leases, ProjectionStates
 from store.shared_feed import SharedFeed
+from store.unavailable import StoreUnavailable
 
 logger = logging.getLogger("eventfold.projector")
 
 MEMBER = "projector:"
 """The prefix of the membership leases: one per projector process alive."""
 READ_MODEL = "read_model:"
+MEMBERSHIP_POLL_SECONDS = 0.5
+"""How often a projector looks, between renewals of its leases, whether projectors joined or left:
+one that joins gets its share within this, not up to a third of the lease time later (projectors
+started together used to catch up one after the other for those seconds)."""
 
 
 def lease_name(projection: str) -> str:
@@ -42,6 +46,19 @@ def owners(holders: Mapping[str, str]) -> dict[str, str]:
     return {
         name.removeprefix(READ_MODEL): owner for name, owner in holders.items() if name.startswith(READ_MODEL)
     }
+
+
+def deal(costs: Mapping[str, int], members: Sequence[str]) -> dict[str, str]:
+    """Which of `members` (projectors, in the same order for every one of them) runs each read model:
+    the costliest first, each to the member with the least cost so far. Every projector deals the
+    same from the same leases, so each knows which to take and which to hand back."""
+    loads = dict.fromkeys(members, 0)
+    dealt: dict[str, str] = {}
+    for name in sorted(costs, key=lambda name: (-costs[name], name)):
+        member = min(loads, key=lambda member: loads[member])
+        dealt[name] = member
+        loads[member] += costs[name]
+    return dealt
 
 
 class Projector:
@@ -59,6 +76,7 @@ class Projector:
     ) -> None:
         """`settle_seconds`: how long a collection a rebuild replaced stays before this drops it."""
         self._runners = {p.name: ProjectionRunner(p, documents, states, feed, progress) for p in projections}
+        self._costs = {projection.name: projection.cost for projection in projections}
         self._documents = documents
         self._settle_seconds = settle_seconds
         self._leases = leases
@@ -66,6 +84,10 @@ class Projector:
         self._lease_seconds = lease_seconds
         self._running: dict[str, asyncio.Task[None]] = {}
         self._renewed_at: dict[str, float] = {}
+        self._alive: tuple[str, ...] = ()
+        """The projectors alive at the last balance."""
+        self._dealt: dict[str, str] = {}
+        """Which projector runs each read model, as dealt at the last balance."""
 
     @property
     def holding(self) -> frozenset[str]:
@@ -83,9 +105,31 @@ class Projector:
                     for name, renewed in list(self._renewed_at.items()):
                         if time.monotonic() - renewed >= self._lease_seconds:
                             await self._stop(name)
-                await asyncio.sleep(self._lease_seconds / 3)
+                await self._until_renewal()
         finally:
             await asyncio.shield(self._stop_all())
+
+    async def _until_renewal(self) -> None:
+        """Until the leases are due for renewal, or sooner when the projectors alive changed or a read
+        model dealt to this one was handed back."""
+        due = time.monotonic() + self._lease_seconds / 3
+        while (left := due - time.monotonic()) > 0:
+            await asyncio.sleep(min(left, MEMBERSHIP_POLL_SECONDS))
+            try:
+                holders = await self._leases.holders()
+            except StoreUnavailable:  # the renewal says so
+                return
+            if self._members(holders) != self._alive or self._waiting_for() - owners(holders).keys():
+                return
+
+    def _members(self, holders: Mapping[str, str]) -> tuple[str, ...]:
+        """The projectors alive, this one among them."""
+        others = (name.removeprefix(MEMBER) for name in holders if name.startswith(MEMBER))
+        return tuple(sorted({self._owner, *others}))
+
+    def _waiting_for(self) -> set[str]:
+        """The read models dealt to this projector that it does not run yet."""
+        return {name for name, owner in self._dealt.items() if owner == self._owner} - self._running.keys()
 
     async def _balance(self) -> None:
         await self._leases.acquire(MEMBER + self._owner, self._owner, self._lease_seconds)
@@ -96,19 +140,16 @@ class Projector:
                 logger.warning("projector %s lost the lease of %s", self._owner, name)
                 await self._stop(name)
         holders = await self._leases.holders()
-        members = sum(1 for name in holders if name.startswith(MEMBER))
-        share = math.ceil(len(self._runners) / max(members, 1))
-        for name in sorted(self._running, reverse=True)[: max(len(self._running) - share, 0)]:
-            # Another projector joined: hand this one over (it takes it once it is free).
-            await self._stop(name)
-            await self._leases.release(lease_name(name), self._owner)
+        self._alive = self._members(holders)
+        self._dealt = deal(self._costs, self._alive)
+        for name in sorted(self._running):
+            if self._dealt[name] != self._owner:
+                # Another projector joined: hand this one over (it takes it once it is free).
+                await self._stop(name)
+                await self._leases.release(lease_name(name), self._owner)
         taken = owners(holders)
-        for name in sorted(self._runners):
-            if len(self._running) >= share:
-                break
-            if name not in taken and await self._leases.acquire(
-                lease_name(name), self._owner, self._lease_seconds
-            ):
+        for name in sorted(self._waiting_for() - taken.keys()):
+            if await self._leases.acquire(lease_name(name), self._owner, self._lease_seconds):
                 logger.info("projector %s runs %s", self._owner, name)
                 self._renewed_at[name] = time.monotonic()
                 self._running[name] = asyncio.create_task(self._runners[name].run_until_stopped())
