@@ -24,6 +24,7 @@ from app.collector import collect_less_often
 from app.settings import Settings
 from app.stores import open_from
 from projections.apply import ProjectionFailed
+from projections.projector import deal
 from projections.read_models import BY_NAME
 from projections.rebuild import rebuild_together
 from projections.retirement import drop_settled, retire
@@ -93,16 +94,14 @@ def _in_a_process(values: dict[str, Any], names: Sequence[str]) -> list[Rebuilt]
 
 
 def groups(names: Sequence[str], processes: int) -> list[list[str]]:
-    """`names` dealt out to `processes` groups of about equal cost: the costliest first, each to the
-    group with the least so far. The first group is the heaviest, which the CLI process builds itself
-    while the others' processes are still starting."""
-    dealt: list[list[str]] = [[] for _ in range(min(processes, len(names)))]
-    loads = [0] * len(dealt)
-    for name in sorted(names, key=lambda name: BY_NAME[name].cost, reverse=True):
-        lightest = loads.index(min(loads))
-        dealt[lightest].append(name)
-        loads[lightest] += BY_NAME[name].cost
-    return [group for _, group in sorted(zip(loads, dealt, strict=True), key=lambda dealt: -dealt[0])]
+    """`names` dealt out to `processes` groups of about equal cost, as projectors deal read models
+    out (`deal`). The first group is the heaviest, which the CLI process builds itself while the
+    others' processes are still starting."""
+    costs = {name: BY_NAME[name].cost for name in names}
+    count = min(processes, len(names))
+    dealt = deal(costs, range(count))
+    grouped = [[name for name, group in dealt.items() if group == index] for index in range(count)]
+    return sorted(grouped, key=lambda group: -sum(costs[name] for name in group))
 
 
 def rebuild_all(settings: Settings, names: Sequence[str]) -> list[Rebuilt]:

@@ -48,12 +48,13 @@ def owners(holders: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-def deal(costs: Mapping[str, int], members: Sequence[str]) -> dict[str, str]:
-    """Which of `members` (projectors, in the same order for every one of them) runs each read model:
-    the costliest first, each to the member with the least cost so far. Every projector deals the
-    same from the same leases, so each knows which to take and which to hand back."""
+def deal[M](costs: Mapping[str, int], members: Sequence[M]) -> dict[str, M]:
+    """Which of `members` runs each read model: the costliest first, each to the member with the least
+    cost so far (the first of them on a tie). Projectors deal the same from the same leases (members
+    in the same order), so each knows which to take and which to hand back; a rebuild deals its read
+    models out to its processes alike."""
     loads = dict.fromkeys(members, 0)
-    dealt: dict[str, str] = {}
+    dealt: dict[str, M] = {}
     for name in sorted(costs, key=lambda name: (-costs[name], name)):
         member = min(loads, key=lambda member: loads[member])
         dealt[name] = member
