@@ -87,8 +87,6 @@ class Projector:
         self._renewed_at: dict[str, float] = {}
         self._alive: tuple[str, ...] = ()
         """The projectors alive at the last balance."""
-        self._dealt: dict[str, str] = {}
-        """Which projector runs each read model, as dealt at the last balance."""
 
     @property
     def holding(self) -> frozenset[str]:
@@ -128,9 +126,13 @@ class Projector:
         others = (name.removeprefix(MEMBER) for name in holders if name.startswith(MEMBER))
         return tuple(sorted({self._owner, *others}))
 
+    def _dealt_here(self) -> set[str]:
+        """The read models dealt to this projector among those alive at the last balance."""
+        return {name for name, owner in deal(self._costs, self._alive).items() if owner == self._owner}
+
     def _waiting_for(self) -> set[str]:
         """The read models dealt to this projector that it does not run yet."""
-        return {name for name, owner in self._dealt.items() if owner == self._owner} - self._running.keys()
+        return self._dealt_here() - self._running.keys()
 
     async def _balance(self) -> None:
         await self._leases.acquire(MEMBER + self._owner, self._owner, self._lease_seconds)
@@ -142,12 +144,10 @@ class Projector:
                 await self._stop(name)
         holders = await self._leases.holders()
         self._alive = self._members(holders)
-        self._dealt = deal(self._costs, self._alive)
-        for name in sorted(self._running):
-            if self._dealt[name] != self._owner:
-                # Another projector joined: hand this one over (it takes it once it is free).
-                await self._stop(name)
-                await self._leases.release(lease_name(name), self._owner)
+        for name in sorted(self._running.keys() - self._dealt_here()):
+            # Another projector joined: hand this one over (it takes it once it is free).
+            await self._stop(name)
+            await self._leases.release(lease_name(name), self._owner)
         taken = owners(holders)
         for name in sorted(self._waiting_for() - taken.keys()):
             if await self._leases.acquire(lease_name(name), self._owner, self._lease_seconds):
