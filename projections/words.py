@@ -33,16 +33,12 @@ def with_words(evolve: Evolve, *fields: str) -> Evolve:
         evolved = evolve(document, recorded)
         if evolved is None:
             return None
-        if document is not None and WORDS in document:
-            changed = [field for field in fields if evolved.get(field) != document.get(field)]
-            if not changed:
-                return {**evolved, WORDS: list(document[WORDS])}
-            # The words are the fields', in order, each once: a last field that gave none and now
-            # gives some (an order's tracking number, as it ships) adds its words after the others.
-            last = fields[-1]
-            if changed == [last] and not _searched(document.get(last)):
-                added = words_of(*_searched(evolved.get(last)))
-                return {**evolved, WORDS: list(dict.fromkeys([*document[WORDS], *added]))}
+        if (
+            document is not None
+            and WORDS in document
+            and all(evolved.get(field) == document.get(field) for field in fields)
+        ):
+            return {**evolved, WORDS: list(document[WORDS])}
         texts = [text for field in fields for text in _searched(evolved.get(field))]
         return {**evolved, WORDS: words_of(*texts)}
 
