@@ -24,6 +24,28 @@ def connect(path: Path, lock_seconds: float) -> sqlite3.Connection:
     return connection
 
 
+def connect_inline(path: Path, lock_seconds: float) -> sqlite3.Connection:
+    """A connection for the event loop's own thread: it never waits for a lock (SQLITE_BUSY at once,
+    see `read_inline_or`) and never checkpoints, which fsyncs (the owner's threads do that)."""
+    connection = connect(path, lock_seconds)
+    connection.execute("PRAGMA busy_timeout=0")
+    connection.execute("PRAGMA wal_autocheckpoint=0")
+    return connection
+
+
+async def read_inline_or[T](
+    inline: sqlite3.Connection, fallback: "SqliteConnection", work: Callable[[sqlite3.Connection], T]
+) -> T:
+    """`work` on the loop's own connection (`connect_inline`), or on `fallback`'s thread if it would
+    wait for a lock there."""
+    try:
+        return work(inline)
+    except sqlite3.OperationalError as error:
+        if not is_busy(error):
+            raise
+        return await fallback.run(work)
+
+
 def is_busy(error: Exception) -> bool:
     """Another connection holds the lock this one needs."""
     return (
@@ -64,3 +86,34 @@ def transaction[T](work: Callable[[sqlite3.Connection], T]) -> Callable[[sqlite3
         return result
 
     return run
+
+
+class Checkpoints:
+    """PASSIVE checkpoints of the write-ahead log on `connection`'s thread, one at a time, once every
+    `every` rows written through connections that do not checkpoint at their commits: copying the log
+    back into the database file, and its fsync, happen beside the writes rather than inside one."""
+
+    def __init__(self, connection: SqliteConnection, every: int) -> None:
+        self._connection = connection
+        self._every = every
+        self._since = 0
+        self._running: asyncio.Task[None] | None = None
+
+    def wrote(self, rows: int) -> None:
+        self._since += rows
+        if self._since >= self._every and (self._running is None or self._running.done()):
+            self._since = 0
+            self._running = asyncio.create_task(self._checkpoint())
+
+    async def _checkpoint(self) -> None:
+        # PASSIVE copies what no reader still needs, never waiting. Read to its end: a cursor left open
+        # is a statement in progress on that connection, and the next transaction there (another
+        # process holding the lock) could then not commit.
+        await self._connection.run(
+            lambda connection: connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        )
+
+    async def settle(self) -> None:
+        """Wait for the checkpoint under way, if any (before the connection closes)."""
+        if self._running is not None:
+            await asyncio.gather(self._running, return_exceptions=True)

@@ -12,7 +12,7 @@ from typing import Self
 from uuid import UUID
 
 from store.data_keys import new_key
-from store.sqlite.connection import SqliteConnection, connect, is_busy, transaction
+from store.sqlite.connection import SqliteConnection, connect_inline, read_inline_or, transaction
 from store.sqlite.unavailable import is_away
 from store.unavailable import raises_unavailable
 
@@ -42,10 +42,7 @@ def _rows(connection: sqlite3.Connection, subjects: Collection[UUID]) -> dict[UU
 class SqliteDataKeys:
     def __init__(self, path: Path, lock_seconds: float = 30.0) -> None:
         self._writer = SqliteConnection(path, "data-keys", lock_seconds)
-        self._inline = connect(path, lock_seconds)
-        self._inline.execute("PRAGMA busy_timeout=0")
-        # Checkpoints fsync: the other connections' run them, off the event loop.
-        self._inline.execute("PRAGMA wal_autocheckpoint=0")
+        self._inline = connect_inline(path, lock_seconds)
 
     @classmethod
     async def open(cls, path: Path, lock_seconds: float = 30.0) -> Self:
@@ -54,12 +51,7 @@ class SqliteDataKeys:
         return store
 
     async def _read[T](self, work: Callable[[sqlite3.Connection], T]) -> T:
-        try:
-            return work(self._inline)
-        except sqlite3.OperationalError as error:
-            if not is_busy(error):
-                raise
-            return await self._writer.run(work)
+        return await read_inline_or(self._inline, self._writer, work)
 
     async def keys_for(self, subjects: Collection[UUID]) -> dict[UUID, bytes | None]:
         found = await self._read(lambda connection: _rows(connection, subjects))

@@ -36,7 +36,7 @@ from store.documents import (
     collection_name,
     field_name,
 )
-from store.sqlite.connection import SqliteConnection, transaction
+from store.sqlite.connection import Checkpoints, SqliteConnection, transaction
 from store.sqlite.unavailable import is_away
 from store.unavailable import raises_unavailable
 
@@ -230,9 +230,9 @@ class SqliteDocumentStore:
         self.path = path
         self._writer = SqliteConnection(path, "documents-writer", lock_seconds, checkpoints=False)
         self._reader = SqliteConnection(path, "documents-reader", lock_seconds)
+        # Copying the log back into the file, and its fsync, go on while the writer writes the next batch.
         self._checkpointer = SqliteConnection(path, "documents-checkpoints", lock_seconds)
-        self._since_checkpoint = 0
-        self._checkpoint: asyncio.Task[None] | None = None
+        self._checkpoints = Checkpoints(self._checkpointer, CHECKPOINT_DOCUMENTS)
 
     @classmethod
     async def open(cls, path: Path, lock_seconds: float = 30.0) -> Self:
@@ -338,20 +338,7 @@ class SqliteDocumentStore:
                 connection.execute(upsert, (documents,))
 
         await self._writer.run(transaction(write))
-        self._since_checkpoint += sum(len(documents) for documents in writes.values())
-        if self._since_checkpoint >= CHECKPOINT_DOCUMENTS and (
-            self._checkpoint is None or self._checkpoint.done()
-        ):
-            self._since_checkpoint = 0
-            self._checkpoint = asyncio.create_task(self._checkpoint_log())
-
-    async def _checkpoint_log(self) -> None:
-        """PASSIVE, on a thread of its own: copying the log back into the database file, and its fsync,
-        go on while the writer writes the next batch (a commit that checkpointed did it in between)."""
-        # Read to its end: an open cursor would be a statement in progress on that connection.
-        await self._checkpointer.run(
-            lambda connection: connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        )
+        self._checkpoints.wrote(sum(len(documents) for documents in writes.values()))
 
     async def delete(self, collection: str, ids: Sequence[str]) -> None:
         if not ids:
@@ -402,8 +389,7 @@ class SqliteDocumentStore:
         )
 
     async def close(self) -> None:
-        if self._checkpoint is not None:
-            await asyncio.gather(self._checkpoint, return_exceptions=True)
+        await self._checkpoints.settle()
         await self._checkpointer.close()
         await self._writer.close()
         await self._reader.close()

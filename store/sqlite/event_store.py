@@ -45,7 +45,14 @@ from store.grouping import PendingAppend, refuse_stale, take_group
 from store.ids import uuid4
 from store.sealing import SEALED_TYPES, Payload, SealedText, Sealer, sealed_subject, sealed_text
 from store.signal import AppendSignal
-from store.sqlite.connection import SqliteConnection, connect, is_busy, transaction
+from store.sqlite.connection import (
+    Checkpoints,
+    SqliteConnection,
+    connect_inline,
+    is_busy,
+    read_inline_or,
+    transaction,
+)
 from store.sqlite.unavailable import is_away
 from store.unavailable import raises_unavailable
 
@@ -366,15 +373,12 @@ class SqliteEventStore:
         self._clock = clock
         self._writer = SqliteConnection(path, "writer", lock_seconds)
         self._reader = SqliteConnection(path, "reader", lock_seconds)
-        self._inline = connect(path, lock_seconds)
-        self._inline.execute("PRAGMA busy_timeout=0")
-        self._inline.execute("PRAGMA wal_autocheckpoint=0")
+        self._inline = connect_inline(path, lock_seconds)
+        self._checkpoints = Checkpoints(self._writer, CHECKPOINT_EVENTS)
         self._decode = _decoding(decoder)
         self._waiting: deque[PendingAppend] = deque()
         self._writing: asyncio.Task[None] | None = None
-        self._since_checkpoint = 0
         self._head: Head | None = None
-        self._checkpoint: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(
@@ -493,31 +497,13 @@ class SqliteEventStore:
     def _write_inline(self, group: Sequence[PendingAppend]) -> Outcome:
         """The group on the loop's connection; SQLITE_BUSY at once if another connection has the lock."""
         outcome = self._writing_group(group)(self._inline)
-        self._since_checkpoint += sum(len(pending.events) for pending, _ in outcome[0])
-        if self._since_checkpoint >= CHECKPOINT_EVENTS and (
-            self._checkpoint is None or self._checkpoint.done()
-        ):
-            self._since_checkpoint = 0
-            self._checkpoint = asyncio.create_task(self._checkpoint_log())
+        self._checkpoints.wrote(sum(len(pending.events) for pending, _ in outcome[0]))
         return outcome
-
-    async def _checkpoint_log(self) -> None:
-        """PASSIVE: copies what no reader still needs back into the database file, never waiting."""
-        # Read to its end: a cursor left open is a statement in progress on the writer's connection, and
-        # the next transaction there (another process holding the lock) could then not commit.
-        await self._writer.run(
-            lambda connection: connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        )
 
     async def _read[T](self, work: Callable[[sqlite3.Connection], T]) -> T:
         """On the loop's connection (a page of the log takes less time to read than to decode, which
         runs on the loop anyway), or on the reader thread if it would wait for a lock."""
-        try:
-            return work(self._inline)
-        except sqlite3.OperationalError as error:
-            if not is_busy(error):
-                raise
-            return await self._reader.run(work)
+        return await read_inline_or(self._inline, self._reader, work)
 
     async def read_stream(self, stream_id: UUID, **bounds: Unpack[StreamBounds]) -> list[RecordedEvent]:
         after_version, to_version = bounds.get("after_version", 0), bounds.get("to_version")
@@ -616,9 +602,9 @@ class SqliteEventStore:
 
     async def close(self) -> None:
         # The appends already waiting get their answers before the connections go.
-        await asyncio.gather(
-            *(task for task in (self._writing, self._checkpoint) if task is not None), return_exceptions=True
-        )
+        if self._writing is not None:
+            await asyncio.gather(self._writing, return_exceptions=True)
+        await self._checkpoints.settle()
         self._inline.close()
         await self._writer.close()
         await self._reader.close()
