@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from pymongo import MongoClient, monitoring
+from pymongo import MongoClient
 from pymongo.collection import Collection
 
 from domain.errors import InvalidState
@@ -25,6 +25,7 @@ from domain.values import Address
 from store.connect import Stores, open_stores
 from store.events import RecordedEvent
 from tests.conftest import StoreLocation
+from tests.mongo_commands import CapturedQueries
 from tests.store.raw_events import record_raw
 
 META = {"correlationId": "c-1"}
@@ -196,32 +197,17 @@ async def test_a_box_moved_to_another_customer_does_not_open(stores: Stores, loc
     assert "do not open" in recorded.event.reason
 
 
-class KeyLookups(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.count = 0
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name == "find" and event.command.get("find") == "data_keys":
-            self.count += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
 @pytest.mark.parametrize("backend", ["mongodb"])
 async def test_a_page_of_the_log_looks_its_keys_up_once(stores: Stores, location: StoreLocation) -> None:
     for _ in range(3):
         await customer_with_order(stores)
-    lookups = KeyLookups()
+    queries = CapturedQueries()
     counted = await open_stores(
         mongodb_uri=location.mongodb_uri,
         mongodb_database=location.mongodb_database,
         data_dir=location.data_dir,
         feed="tail",
-        command_listeners=(lookups,),
+        command_listeners=(queries,),
     )
     try:
         page = await counted.events.read_all(limit=100)
@@ -229,7 +215,7 @@ async def test_a_page_of_the_log_looks_its_keys_up_once(stores: Stores, location
         await counted.close()
 
     assert len(page) == 9
-    assert lookups.count == 1
+    assert [command.get("find") for command in queries.commands].count("data_keys") == 1
 
 
 async def test_a_sealed_type_whose_payload_is_no_sealed_object_is_unreadable_not_an_error(
