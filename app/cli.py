@@ -2,11 +2,10 @@
 
 import argparse
 import asyncio
+import functools
 import random
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Never
 from uuid import UUID
 
 from tqdm import tqdm
@@ -16,22 +15,13 @@ from access.principals import Role
 from app import logs
 from app.collector import collect_less_often
 from app.erasing import add_erasures_parser, erasures
+from app.progress_bars import show
 from app.settings import Settings
 from app.stores import open_from, project
 from domain.errors import InvalidInput
 from projections.read_models import BY_NAME
 from projections.skipping import skip
 from store.api_keys import KeyNameTaken
-
-
-def _shown_on(bar: "tqdm[Never]") -> Callable[[int, int], None]:
-    """Progress shown on a bar, with its rate and time left."""
-
-    def show(position: int, head: int) -> None:
-        bar.total = head
-        bar.update(position - bar.n)
-
-    return show
 
 
 async def _keys(settings: Settings, args: argparse.Namespace) -> int:
@@ -110,7 +100,7 @@ async def _seed(settings: Settings, args: argparse.Namespace) -> None:
                 orders=args.orders,
                 weeks=args.weeks,
                 rng=random.Random(args.random_seed),
-                progress=_shown_on(bar),
+                progress=functools.partial(show, bar),
                 currency=settings.currency,
             )
     finally:

@@ -21,6 +21,7 @@ from typing import Any
 from tqdm import tqdm
 
 from app.collector import collect_less_often
+from app.progress_bars import show
 from app.settings import Settings
 from app.stores import open_from
 from projections.apply import ProjectionFailed
@@ -144,9 +145,7 @@ def _show(bars: dict[str, "tqdm[Any]"], report: "Queue[tuple[str, int, int]]", w
     try:
         name, position, head = report.get(timeout=POLL_SECONDS) if wait else report.get_nowait()
         while True:
-            bar = bars[name]
-            bar.total = head
-            bar.update(position - bar.n)
+            show(bars[name], position, head)
             name, position, head = report.get_nowait()
     except queue.Empty:
         return
