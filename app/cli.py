@@ -172,7 +172,8 @@ def main(argv: list[str] | None = None) -> None:
     else:
         from app.rebuilding import rebuild_all  # imported here: see _serve
 
-        if any(rebuilt.collection is None for rebuilt in rebuild_all(settings, args.names or list(BY_NAME))):
+        rebuilt = rebuild_all(settings, args.names or list(BY_NAME), args.processes)
+        if any(each.collection is None for each in rebuilt):
             sys.exit(1)
 
 
@@ -225,6 +226,12 @@ def _parser() -> argparse.ArgumentParser:
         nargs="*",
         metavar="NAME",
         help=f"read models to rebuild (default: all): {', '.join(BY_NAME)}",
+    )
+    rebuild_parser.add_argument(
+        "--processes",
+        type=_workers,
+        help="processes to rebuild in (default: one per core on MongoDB, one on SQLite, whose writes"
+        " all wait for one lock)",
     )
     seed_parser = commands.add_parser(
         "seed", help="record demo customers, products and orders with histories over past weeks"

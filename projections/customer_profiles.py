@@ -68,7 +68,7 @@ PROJECTION = Projection(
         CustomerErased,
     ),
     evolve=with_words(evolve, "name", "email"),
-    cost=2,
+    cost=1,
 )
 
 Keyset = tuple[str, str]

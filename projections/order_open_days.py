@@ -62,7 +62,7 @@ PROJECTION = Projection(
     collection=Collection(name="order_open_days"),
     touches=touches,
     evolve=evolve,
-    cost=7,
+    cost=5,
 )
 
 

@@ -63,7 +63,7 @@ PROJECTION = Projection(
     ),
     touches=touches,
     evolve=with_words(evolve, *SEARCHED),
-    cost=8,
+    cost=11,
 )
 
 

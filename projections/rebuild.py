@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from projections.apply import ProjectionFailed, UnreadableEvent, apply_batch
 from projections.projection import Projection, history_collection
 from projections.retirement import drop_settled, retire
+from projections.write_behind import WriteBehind
 from store.documents import Collection, DocumentStore
 from store.events import EventStore
 from store.feeds import Checkpoint
@@ -139,14 +140,16 @@ async def _build(
     """Apply the whole log to every build's target, until it ends or each build stopped or failed."""
     position = 0
     building = list(builds)
-    # The next page is read while this one is applied (SQLite reads it on a thread of its own).
+    # The next page is read while this one is applied (SQLite reads it on a thread of its own), and
+    # written while the next is applied.
     reading = asyncio.create_task(events.read_all(position, limit=batch_size))
+    behind = WriteBehind(documents, {build.target.name for build in builds})
     try:
         while building and (batch := await reading):
             position = batch[-1].position
             reading = asyncio.create_task(events.read_all(position, limit=batch_size))
             applied = await asyncio.gather(
-                *(apply_batch(b.projection, documents, b.target.name, batch, b.skipped) for b in building)
+                *(apply_batch(b.projection, behind, b.target.name, batch, b.skipped) for b in building)
             )
             head = max(position, await events.head())
             for build, result in zip(building, applied, strict=True):
@@ -159,9 +162,11 @@ async def _build(
                     build.position = position
                     on_progress(build.projection.name, position, head)
             building = [build for build in building if build.stopped is None and build.failure is None]
+        await behind.flush()
     finally:
         reading.cancel()
         await asyncio.gather(reading, return_exceptions=True)
+        await behind.close()
 
 
 async def _swap(build: _Build, documents: DocumentStore, states: ProjectionStates) -> Swapped:

@@ -140,7 +140,7 @@ PROJECTION = Projection(
     # A day's documents change only during that day, so `salesReport(asOf:)` needs the versions of
     # one day only: those of asOf's day that were valid then.
     history=(("currency", "day", "_validFrom"),),
-    cost=20,
+    cost=11,
 )
 
 

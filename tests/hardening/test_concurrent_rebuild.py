@@ -1,6 +1,6 @@
-"""`eventfold rebuild` of every read model, side by side in processes of their own, while clients
-write through a running server: afterwards the read models equal a rebuild from scratch, and the
-server's projector drops the collections the rebuild replaced once they settled."""
+"""`eventfold rebuild` of every read model, side by side in one process (SQLite's default) or dealt out
+to two, while clients write through a running server: afterwards the read models equal a rebuild from
+scratch, and the server's projector drops the collections the rebuild replaced once they settled."""
 
 import asyncio
 import sqlite3
@@ -70,14 +70,20 @@ def server(settings: Settings, tmp_path: Path) -> Iterator[EventfoldProcess]:
         process.stop()
 
 
+@pytest.mark.parametrize("processes", [[], ["--processes", "2"]], ids=["one-process", "two-processes"])
 async def test_rebuilding_every_read_model_while_writes_go_on_equals_a_rebuild_from_scratch(
-    server: EventfoldProcess, settings: Settings
+    server: EventfoldProcess, settings: Settings, processes: list[str]
 ) -> None:
     env = quiet(settings)
     async with session(server.base) as http:
         scene = await set_scene(http, orders=10, prefix="rebuild")
         rebuilding = await asyncio.create_subprocess_exec(
-            EVENTFOLD, "rebuild", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+            EVENTFOLD,
+            "rebuild",
+            *processes,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         await run_clients([server.base], scene, Tally(), clients=4, operations=15)
         out, err = await asyncio.wait_for(rebuilding.communicate(), 120)

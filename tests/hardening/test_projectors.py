@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from app.settings import Settings
+from projections.read_models import BY_NAME
 from tests.app.test_serve import environment
 from tests.hardening.audit import query, read_log, read_models, wait_until_projected
 from tests.hardening.server_process import EventfoldProcess, read_models_rebuilt
@@ -46,13 +47,22 @@ def deployment(settings: Settings, tmp_path: Path) -> Iterator[list[EventfoldPro
 
 
 async def owners_once(http: aiohttp.ClientSession, count: int, seconds: float = 30) -> dict[str, str]:
-    """The owner of each read model, once the six are shared evenly between `count` owners (handing
-    read models over takes a lease cycle or two)."""
+    """The owner of each read model, once they are shared between `count` owners about evenly by cost
+    (handing read models over takes a lease cycle or two)."""
     deadline = time.monotonic() + seconds
     while True:
         held = {p["name"]: p["owner"] for p in (await query(http, OWNERS))["projections"]}
-        shares = [list(held.values()).count(owner) for owner in set(held.values())]
-        if len(held) == 6 and None not in held.values() and shares == [6 // count] * count:
+        shares = [
+            sum(BY_NAME[name].cost for name, owner in held.items() if owner == each)
+            for each in set(held.values())
+        ]
+        most = max(projection.cost for projection in BY_NAME.values())
+        if (
+            len(held) == 6
+            and None not in held.values()
+            and len(shares) == count
+            and max(shares) - min(shares) <= most
+        ):
             return held
         assert time.monotonic() < deadline, f"not {count} owners: {held}"
         await asyncio.sleep(0.1)
