@@ -10,7 +10,6 @@ from uuid import UUID
 
 from tqdm import tqdm
 
-from access.api_keys import is_customer, issue, key_name
 from access.principals import Role
 from app import logs
 from app.collector import collect_less_often
@@ -25,6 +24,10 @@ from store.api_keys import KeyNameTaken
 
 
 async def _keys(settings: Settings, args: argparse.Namespace) -> int:
+    # Imported here: it brings GraphQL's parser (access rules read documents), which no other command
+    # needs (see _serve).
+    from access.api_keys import is_customer, issue, key_name
+
     stores = await open_from(settings)
     now = datetime.now(UTC)
     try:
