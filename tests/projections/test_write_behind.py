@@ -116,3 +116,38 @@ async def test_a_write_that_failed_raises_when_its_writes_are_waited_for(counted
     with pytest.raises(RuntimeError, match="the disk is full"):
         await behind.flush()
     assert await counted.inner.get_many("built", ["a"]) == {}
+
+
+class FirstLandsLast(Counted):
+    """Its first write waits until the second has landed."""
+
+    def __init__(self, inner: DocumentStore) -> None:
+        super().__init__(inner)
+        self.calls = 0
+        self.second_landed = asyncio.Event()
+        self.landed: list[int] = []
+
+    async def upsert_all(self, writes: Mapping[str, Sequence[Document]]) -> None:
+        self.calls += 1
+        call = self.calls
+        if call == 1:
+            await self.second_landed.wait()
+        await self.inner.upsert_all(writes)
+        self.landed.append(call)
+        if call == 2:
+            self.second_landed.set()
+
+
+async def test_writes_that_land_out_of_order_keep_the_later_documents(stores: Stores) -> None:
+    await stores.documents.ensure(Collection("built"))
+    store = FirstLandsLast(stores.documents)
+    behind = WriteBehind(store, {"built"})
+
+    # A document and the version it opens, then the same document changed and that version closed.
+    await behind.upsert_all({"built_history": [doc("a@1", 1, open=True)], "built": [doc("a", 1, n=1)]})
+    await behind.upsert_all({"built_history": [doc("a@1", 2, open=False)], "built": [doc("a", 2, n=2)]})
+    await behind.flush()
+
+    assert store.landed == [2, 1]
+    assert await stores.documents.get_many("built", ["a"]) == {"a": doc("a", 2, n=2)}
+    assert await stores.documents.get_many("built_history", ["a@1"]) == {"a@1": doc("a@1", 2, open=False)}
