@@ -114,11 +114,19 @@ async def _seed(settings: Settings, args: argparse.Namespace) -> None:
     print(f"recorded {seeded.commands} commands from {span}")
 
 
-def _count(text: str) -> int:
-    number = int(text)
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {number}")
+def _at_least(least: int, text: str) -> int:
+    # argparse would say "invalid _count value" of a word: the function's name, not what is wanted.
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if number < least:
+        raise argparse.ArgumentTypeError(f"must be {least} or more, got {number}")
     return number
+
+
+_count = functools.partial(_at_least, 0)
+_positive = functools.partial(_at_least, 1)
 
 
 def _customer_id(text: str) -> UUID:
@@ -128,15 +136,11 @@ def _customer_id(text: str) -> UUID:
         raise argparse.ArgumentTypeError(f"must be a customer's id (a UUID), got {text!r}") from None
 
 
-def _workers(text: str) -> int:
-    number = int(text)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {number}")
-    return number
-
-
 def _weeks(text: str) -> float:
-    number = float(text)
+    try:
+        number = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of weeks, got {text!r}") from None
     if not 0 < number <= 520:
         raise argparse.ArgumentTypeError(f"must be more than 0 and at most 520, got {text}")
     return number
@@ -217,7 +221,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--workers",
-        type=_workers,
+        type=_positive,
         help="processes answering on the port (default 1; about one per core): see README, Processes",
     )
     commands.add_parser("project", help="run only the projector (several share the read models)")
@@ -232,7 +236,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     rebuild_parser.add_argument(
         "--processes",
-        type=_workers,
+        type=_positive,
+        metavar="N",
         help="processes to rebuild in (default: one per core on MongoDB, one on SQLite, whose writes"
         " all wait for one lock)",
     )

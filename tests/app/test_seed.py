@@ -119,7 +119,12 @@ async def test_seeding_a_store_that_holds_events_continues_after_them(settings: 
 @pytest.mark.parametrize("backend", ["sqlite"])
 @pytest.mark.parametrize(
     ("arguments", "complaint"),
-    [(["--customers", "-1"], "must be 0 or more"), (["--weeks", "0"], "must be more than 0")],
+    [
+        (["--customers", "-1"], "must be 0 or more"),
+        (["--orders", "1.5"], "--orders: must be a whole number, got '1.5'"),
+        (["--weeks", "0"], "must be more than 0"),
+        (["--weeks", "six"], "--weeks: must be a number of weeks, got 'six'"),
+    ],
 )
 def test_seed_refuses_bad_arguments(settings: Settings, arguments: list[str], complaint: str) -> None:
     refused = run_seed(settings, *arguments)

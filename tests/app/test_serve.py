@@ -137,3 +137,10 @@ def test_rebuild_replays_the_events_into_a_fresh_read_model(
     unknown = subprocess.run([EVENTFOLD, "rebuild", "orderz"], env=env, capture_output=True, text=True)
     assert unknown.returncode == 2
     assert "no read model named orderz" in unknown.stderr
+    refusals = (("0", "must be 1 or more, got 0"), ("all", "must be a whole number, got 'all'"))
+    for processes, complaint in refusals:
+        refused = subprocess.run(
+            [EVENTFOLD, "rebuild", "--processes", processes], env=env, capture_output=True, text=True
+        )
+        assert refused.returncode == 2
+        assert f"--processes: {complaint}" in refused.stderr

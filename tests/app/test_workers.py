@@ -352,7 +352,11 @@ def test_sigterm_stops_the_workers_and_the_projector_and_removes_their_directory
     assert "Traceback" not in text
 
 
-def test_workers_must_be_one_or_more() -> None:
-    refused = subprocess.run([EVENTFOLD, "serve", "--workers", "0"], capture_output=True, text=True)
+@pytest.mark.parametrize(
+    ("workers", "complaint"),
+    [("0", "must be 1 or more, got 0"), ("two", "must be a whole number, got 'two'")],
+)
+def test_workers_must_be_one_or_more(workers: str, complaint: str) -> None:
+    refused = subprocess.run([EVENTFOLD, "serve", "--workers", workers], capture_output=True, text=True)
     assert refused.returncode == 2
-    assert "--workers: must be 1 or more, got 0" in refused.stderr
+    assert f"--workers: {complaint}" in refused.stderr
