@@ -16,7 +16,7 @@ import multiprocessing
 import os
 import queue
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -32,7 +32,7 @@ from app.stores import open_from
 from projections.apply import ProjectionFailed
 from projections.projector import deal
 from projections.read_models import BY_NAME
-from projections.rebuild import rebuild_together
+from projections.rebuild import Progress, rebuild_together
 from projections.retirement import drop_settled, retire
 from store.connect import Stores
 
@@ -49,11 +49,7 @@ class Rebuilt:
     error: str | None
 
 
-Report = Callable[[str, int, int], None]
-"""Called with a read model's name, the position it was built up to, and the head of the log."""
-
-
-async def rebuild_group(stores: Stores, names: Sequence[str], report: Report) -> list[Rebuilt]:
+async def rebuild_group(stores: Stores, names: Sequence[str], report: Progress) -> list[Rebuilt]:
     """Rebuild `names` side by side in this process, from one read of the log."""
     results = await rebuild_together(
         [BY_NAME[name] for name in names], stores.events, stores.documents, stores.states, report
