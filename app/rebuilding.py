@@ -12,13 +12,13 @@ when rebuilt alone. The collections they replace are retired, not waited for (`p
 """
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import queue
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import ExitStack
 from dataclasses import dataclass
 from multiprocessing.queues import Queue
 from typing import Any
@@ -128,21 +128,10 @@ async def _rebuild_dealt(
     settings: Settings, dealt: Sequence[Sequence[str]], bars: dict[str, "tqdm[Any]"]
 ) -> list[Rebuilt]:
     """The first group in this process, on this loop (which draws the bars); each other in a process
-    of its own, which reports its progress through a queue."""
+    of its own (`_in_other_processes`)."""
     own, others = dealt[0], dealt[1:]
-    # Spawned, not forked: the CLI may run on a thread beside others, which a fork would copy mid-step.
-    context = multiprocessing.get_context("spawn")
-    report: Queue[tuple[str, int, int]] = context.Queue()
-    with ExitStack() as pools:
-        elsewhere: list[asyncio.Future[list[Rebuilt]]] = []
-        if others:
-            pool = pools.enter_context(ProcessPoolExecutor(len(others), context, _report_to, (report,)))
-            elsewhere = [
-                asyncio.wrap_future(pool.submit(_in_a_process, settings.model_dump(), group))
-                for group in others
-            ]
+    async with _in_other_processes(settings, others, bars) as elsewhere:
         stores = await open_from(settings)
-        showing = asyncio.create_task(_show_reports(bars, report))
         dropping = asyncio.create_task(drop_settled(stores.documents, settings.rebuild_settle_seconds))
         try:
             groups_rebuilt = await asyncio.gather(
@@ -151,12 +140,35 @@ async def _rebuild_dealt(
             )
             await dropping
         finally:
-            showing.cancel()
             dropping.cancel()
-            await asyncio.gather(showing, dropping, return_exceptions=True)
+            await asyncio.gather(dropping, return_exceptions=True)
             await stores.close()
-        _show_reported(bars, report)
     return [rebuilt for group in groups_rebuilt for rebuilt in group]
+
+
+@contextlib.asynccontextmanager
+async def _in_other_processes(
+    settings: Settings, groups: Sequence[Sequence[str]], bars: dict[str, "tqdm[Any]"]
+) -> AsyncIterator[list[asyncio.Future[list[Rebuilt]]]]:
+    """Each of `groups` rebuilt in a process of its own, started at once; their progress comes
+    through a queue, drained into the bars while they run. No process, queue or polling for none."""
+    if not groups:
+        yield []
+        return
+    # Spawned, not forked: the CLI may run on a thread beside others, which a fork would copy mid-step.
+    context = multiprocessing.get_context("spawn")
+    report: Queue[tuple[str, int, int]] = context.Queue()
+    with ProcessPoolExecutor(len(groups), context, _report_to, (report,)) as pool:
+        showing = asyncio.create_task(_show_reports(bars, report))
+        try:
+            yield [
+                asyncio.wrap_future(pool.submit(_in_a_process, settings.model_dump(), group))
+                for group in groups
+            ]
+        finally:
+            showing.cancel()
+            await asyncio.gather(showing, return_exceptions=True)
+            _show_reported(bars, report)
 
 
 async def _show_reports(bars: dict[str, "tqdm[Any]"], report: "Queue[tuple[str, int, int]]") -> None:

@@ -38,9 +38,9 @@ class Projection:
     """Keep every version of every document, valid from the event that made it until the next one,
     in `<collection>_history` with these indexes (None: no history). This is what `asOf` lists read."""
     cost: int = 1
-    """The work of replaying the log into it, relative to the other read models (as measured: the
-    documents and versions it writes per event, and its Python per event), by which a rebuild deals
-    read models out to processes evenly."""
+    """The work of replaying the log into it, relative to the other read models (as measured: its
+    rebuild's time beyond reading the log), by which projectors share the read models and a rebuild
+    deals them out to processes evenly (`projections.projector.deal`)."""
 
 
 HISTORY_SUFFIX = "_history"
