@@ -10,11 +10,15 @@ back up on the same port with the same data: a database outage, as clients see o
 import asyncio
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Self
 
 from mongoeco.engines import SQLiteEngine
 from mongoeco.wire import AsyncMongoEcoProxyServer
+
+LOCKED_ATTEMPTS = 50
+LOCKED_RETRY_SECONDS = 0.2
 
 
 class MongoWireServer:
@@ -32,9 +36,21 @@ class MongoWireServer:
         return self
 
     def up(self) -> None:
-        engine = SQLiteEngine(str(self._path)) if self._path is not None else None
-        self._server = AsyncMongoEcoProxyServer(engine=engine, host="127.0.0.1", port=self._port)
-        address = asyncio.run_coroutine_threadsafe(self._server.start(), self._loop).result(timeout=30)
+        for attempt in range(LOCKED_ATTEMPTS):
+            engine = SQLiteEngine(str(self._path)) if self._path is not None else None
+            self._server = AsyncMongoEcoProxyServer(engine=engine, host="127.0.0.1", port=self._port)
+            try:
+                address = asyncio.run_coroutine_threadsafe(self._server.start(), self._loop).result(
+                    timeout=30
+                )
+                break
+            except Exception as error:
+                # Brought back up on the file of one taken down under load, mongoeco's SQLite engine may
+                # find that file still locked by the old one's bookkeeping for a moment (see `down`).
+                # Its start fails before it listens, so it starts again once the lock is gone.
+                if not _only_locked(error) or attempt == LOCKED_ATTEMPTS - 1:
+                    raise
+                time.sleep(LOCKED_RETRY_SECONDS)
         self._port = address.port
         self.uri = f"mongodb://{address.host}:{address.port}/?directConnection=true"
 
@@ -61,3 +77,9 @@ class MongoWireServer:
 
 def _locked(error: BaseException) -> bool:
     return isinstance(error, sqlite3.OperationalError) and "database is locked" in str(error)
+
+
+def _only_locked(error: BaseException) -> bool:
+    if isinstance(error, BaseExceptionGroup):
+        return error.split(_locked)[1] is None
+    return _locked(error)
